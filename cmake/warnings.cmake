@@ -1,0 +1,12 @@
+# Warnings as errors on the project's own code; third-party headers come in as SYSTEM.
+add_library(ntp_warnings INTERFACE)
+target_compile_options(ntp_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                                              -Wold-style-cast -Woverloaded-virtual)
+if(NTP_WERROR)
+  target_compile_options(ntp_warnings INTERFACE -Werror)
+endif()
+
+if(NTP_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

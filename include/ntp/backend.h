@@ -1,0 +1,47 @@
+// The back-end interface: a back end compiles one node at a time into a Kernel; the generic executable
+// runs kernels in graph order, reports every node to the observer, and runs nodes a back end does not
+// support on the reference back end.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ntp/graph.h"
+#include "ntp/observer.h"
+#include "ntp/tensor.h"
+#include "ntp/weights.h"
+
+namespace ntp {
+
+struct CompileOptions {
+  DType precision = DType::f32;
+  int threads = 0;  // 0: the library's default
+  const WeightStore* weights = nullptr;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Inputs and outputs are plain row-major f32 tensors, shaped as the graph says; outputs are allocated.
+  virtual void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) = 0;
+  // What the library chose, e.g. oneDNN's "brgemm:avx512_core"; "reference" for plain C++.
+  virtual std::string implementation() const = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  virtual std::string version() const = 0;  // the library's version
+  virtual std::vector<DType> precisions() const = 0;
+  virtual bool supports(const Graph& graph, int node_index, const CompileOptions& options) const = 0;
+  // Throws UserError naming the node when the library refuses it.
+  virtual std::unique_ptr<Kernel> compile_node(const Graph& graph, int node_index,
+                                               const CompileOptions& options) const = 0;
+};
+
+}  // namespace ntp
