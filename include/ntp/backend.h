@@ -26,8 +26,11 @@ struct CompileOptions {
 class Kernel {
  public:
   virtual ~Kernel() = default;
-  // Inputs and outputs are plain row-major f32 tensors, shaped as the graph says; outputs are allocated.
+  // Inputs and outputs are plain row-major tensors shaped as the graph says, of the element types below;
+  // the executor allocates the outputs and converts between kernels whose types differ (a timed step).
   virtual void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) = 0;
+  virtual DType input_dtype(std::size_t /*index*/) const { return DType::f32; }
+  virtual DType output_dtype(std::size_t /*index*/) const { return DType::f32; }
   // What the library chose, e.g. oneDNN's "brgemm:avx512_core"; "reference" for plain C++.
   virtual std::string implementation() const = 0;
 };
@@ -38,6 +41,8 @@ class Backend {
   virtual std::string name() const = 0;
   virtual std::string version() const = 0;  // the library's version
   virtual std::vector<DType> precisions() const = 0;
+  // Threads for the library's own parallelism (0: its default); called before compiling and running.
+  virtual void set_threads(int /*threads*/) const {}
   virtual bool supports(const Graph& graph, int node_index, const CompileOptions& options) const = 0;
   // Throws UserError naming the node when the library refuses it.
   virtual std::unique_ptr<Kernel> compile_node(const Graph& graph, int node_index,
