@@ -58,7 +58,7 @@ struct Value {
   std::string name;  // "fc1", or "split1:1" for the second output of split1
   Shape shape;
   DType dtype = DType::f32;
-  int producer = -1;  // index of the node that writes it; -1 for a graph input
+  int producer = -1;          // index of the node that writes it; -1 for a graph input
   Distribution distribution;  // for graph inputs
 };
 
@@ -77,8 +77,8 @@ struct Node {
   std::string op;    // schema name; empty for markers
   const OpSchema* schema = nullptr;
   Attributes attrs;
-  std::vector<int> inputs;   // value indices
-  std::vector<int> outputs;  // value indices
+  std::vector<int> inputs;          // value indices
+  std::vector<int> outputs;         // value indices
   std::vector<WeightSpec> weights;  // filled by shape inference
   std::optional<DType> precision;   // per-layer override of the run's precision
   std::string device;               // per-layer device override ("" = the run's device)
@@ -92,8 +92,8 @@ struct Node {
 struct Segment {
   std::string name;
   std::string tool;
-  int begin_node = -1;  // index of the segment_begin node
-  int end_node = -1;    // index of the segment_end node
+  int begin_node = -1;        // index of the segment_begin node
+  int end_node = -1;          // index of the segment_end node
   std::vector<int> op_nodes;  // op nodes executed inside the region
 };
 
@@ -101,9 +101,9 @@ struct Graph {
   std::string name;
   std::string source;  // file the graph came from
   std::vector<Value> values;
-  std::vector<Node> nodes;  // in execution order (a topological order, markers in place)
-  std::vector<int> inputs;   // value indices of graph inputs
-  std::vector<int> outputs;  // value indices of graph outputs
+  std::vector<Node> nodes;                    // in execution order (a topological order, markers in place)
+  std::vector<int> inputs;                    // value indices of graph inputs
+  std::vector<int> outputs;                   // value indices of graph outputs
   std::map<std::string, std::string> params;  // resolved parameter values, overrides applied
 
   int find_value(const std::string& name) const;  // -1 when absent

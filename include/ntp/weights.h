@@ -16,8 +16,8 @@ namespace ntp {
 class SeededRandom {
  public:
   SeededRandom(std::uint64_t seed, const std::string& key);
-  double uniform();  // [0, 1)
-  double normal();   // mean 0, standard deviation 1
+  double uniform();                                             // [0, 1)
+  double normal();                                              // mean 0, standard deviation 1
   void fill(Tensor& tensor, const Distribution& distribution);  // f32 tensors
 
  private:

@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "ntp 0.1.0");
 
   ntp::cli::InspectArgs inspect;
-  auto* inspect_command = app.add_subcommand("inspect", "static analysis: shapes, parameters, FLOPs, bytes, memory");
+  auto* inspect_command =
+      app.add_subcommand("inspect", "static analysis: shapes, parameters, FLOPs, bytes, memory");
   add_topology_options(*inspect_command, inspect.topology);
   inspect_command->add_option("--format", inspect.format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
@@ -30,7 +31,8 @@ int main(int argc, char** argv) {
 
   ntp::cli::OpsArgs ops;
   auto* ops_command = app.add_subcommand("ops", "list the ops a topology can use, with their attributes");
-  ops_command->add_option("--format", ops.format, "table or markdown")->check(CLI::IsMember({"table", "markdown"}));
+  ops_command->add_option("--format", ops.format, "table or markdown")
+      ->check(CLI::IsMember({"table", "markdown"}));
   ops_command->add_option("-o,--output", ops.output, "write to this file instead of stdout");
 
   try {

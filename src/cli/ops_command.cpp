@@ -5,7 +5,8 @@
 namespace ntp::cli {
 
 int ops_command(const OpsArgs& args) {
-  write_output(args.output, args.format == "markdown" ? report::op_catalog_markdown() : report::op_catalog_table());
+  write_output(args.output,
+               args.format == "markdown" ? report::op_catalog_markdown() : report::op_catalog_table());
   return 0;
 }
 

@@ -25,7 +25,8 @@ void write_output(const std::string& path, const std::string& text) {
     if (!file) {
       file.close();
       std::remove(temporary.c_str());
-      throw UserError({path, 0, 0}, "cannot write the output file", "check that its folder exists and is writable");
+      throw UserError({path, 0, 0}, "cannot write the output file",
+                      "check that its folder exists and is writable");
     }
   }
   std::error_code error;

@@ -50,7 +50,9 @@ std::size_t dtype_size(DType type) {
   return 0;
 }
 
-bool is_floating(DType type) { return type == DType::f32 || type == DType::bf16 || type == DType::f16; }
+bool is_floating(DType type) {
+  return type == DType::f32 || type == DType::bf16 || type == DType::f16;
+}
 
 std::string dtype_names() {
   std::string names;

@@ -20,7 +20,10 @@ std::shared_ptr<std::byte> allocate(std::size_t bytes) {
 }  // namespace
 
 Tensor::Tensor(Shape shape, DType dtype)
-    : shape_(std::move(shape)), dtype_(dtype), elements_(element_count(shape_)), storage_(allocate(bytes())) {}
+    : shape_(std::move(shape)),
+      dtype_(dtype),
+      elements_(element_count(shape_)),
+      storage_(allocate(bytes())) {}
 
 Tensor Tensor::reshaped(Shape shape) const {
   if (element_count(shape) != elements_)

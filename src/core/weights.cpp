@@ -26,7 +26,9 @@ std::uint64_t fnv1a(const std::string& text) {
 
 SeededRandom::SeededRandom(std::uint64_t seed, const std::string& key) : state_(seed ^ fnv1a(key)) {}
 
-double SeededRandom::uniform() { return static_cast<double>(splitmix64(state_) >> 11) * 0x1.0p-53; }
+double SeededRandom::uniform() {
+  return static_cast<double>(splitmix64(state_) >> 11) * 0x1.0p-53;
+}
 
 double SeededRandom::normal() {
   // Box-Muller; 1 - u keeps the logarithm finite.
@@ -66,7 +68,8 @@ std::map<std::string, Tensor> generate_inputs(const Graph& graph, std::uint64_t 
     random.fill(tensor, value.distribution);
     if (!is_floating(value.dtype)) {  // integer inputs (token ids) are drawn as floats and truncated
       float* data = tensor.as<float>();
-      for (std::int64_t i = 0; i < tensor.elements(); ++i) data[i] = std::floor(data[i]);
+      for (std::int64_t i = 0; i < tensor.elements(); ++i)
+        data[i] = std::floor(data[i]);
     }
     inputs.emplace(value.name, std::move(tensor));
   }

@@ -16,14 +16,18 @@ GraphAnalysis analyze(const Graph& graph, DType precision) {
     const Node& node = graph.nodes[index];
     if (!node.is_op()) continue;
     OpContext context{node, node.attrs, {}, {}, node.precision.value_or(precision)};
-    for (const int input : node.inputs) context.inputs.push_back(&graph.values[static_cast<std::size_t>(input)]);
-    for (const int output : node.outputs) context.outputs.push_back(&graph.values[static_cast<std::size_t>(output)]);
+    for (const int input : node.inputs)
+      context.inputs.push_back(&graph.values[static_cast<std::size_t>(input)]);
+    for (const int output : node.outputs)
+      context.outputs.push_back(&graph.values[static_cast<std::size_t>(output)]);
     NodeAnalysis result;
     result.node = static_cast<int>(index);
     result.cost = node.schema->cost ? node.schema->cost(context) : default_cost(context, 0);
-    for (const WeightSpec& weight : node.weights) result.params += element_count(weight.shape);
+    for (const WeightSpec& weight : node.weights)
+      result.params += element_count(weight.shape);
     result.weight_bytes = weight_bytes(context);
-    for (const Value* output : context.outputs) result.activation_bytes += tensor_bytes(*output);
+    for (const Value* output : context.outputs)
+      result.activation_bytes += tensor_bytes(*output);
     analysis.total.flops += result.cost.flops;
     analysis.total.bytes_read += result.cost.bytes_read;
     analysis.total.bytes_written += result.cost.bytes_written;
@@ -35,7 +39,8 @@ GraphAnalysis analyze(const Graph& graph, DType precision) {
   for (const Segment& segment : graph.segments()) {
     SegmentAnalysis sums{segment.name, segment.tool, segment.op_nodes, {}, 0, 0};
     for (const int node : segment.op_nodes) {
-      const NodeAnalysis& part = analysis.nodes[static_cast<std::size_t>(analysis_of_node[static_cast<std::size_t>(node)])];
+      const NodeAnalysis& part =
+          analysis.nodes[static_cast<std::size_t>(analysis_of_node[static_cast<std::size_t>(node)])];
       sums.cost.flops += part.cost.flops;
       sums.cost.bytes_read += part.cost.bytes_read;
       sums.cost.bytes_written += part.cost.bytes_written;
@@ -50,9 +55,12 @@ GraphAnalysis analyze(const Graph& graph, DType precision) {
   const int end = static_cast<int>(graph.nodes.size());
   std::vector<int> last_use(graph.values.size(), -1);
   for (std::size_t index = 0; index < graph.nodes.size(); ++index)
-    for (const int input : graph.nodes[index].inputs) last_use[static_cast<std::size_t>(input)] = static_cast<int>(index);
-  for (const int output : graph.outputs) last_use[static_cast<std::size_t>(output)] = end;
-  for (const int input : graph.inputs) analysis.input_bytes += tensor_bytes(graph.values[static_cast<std::size_t>(input)]);
+    for (const int input : graph.nodes[index].inputs)
+      last_use[static_cast<std::size_t>(input)] = static_cast<int>(index);
+  for (const int output : graph.outputs)
+    last_use[static_cast<std::size_t>(output)] = end;
+  for (const int input : graph.inputs)
+    analysis.input_bytes += tensor_bytes(graph.values[static_cast<std::size_t>(input)]);
   for (int step = 0; step < end; ++step) {
     double live = 0;
     for (std::size_t v = 0; v < graph.values.size(); ++v) {
@@ -79,10 +87,11 @@ std::optional<double> available_memory_bytes() {
 std::optional<std::string> check_fits(const GraphAnalysis& analysis, double available) {
   const double needed = analysis.peak_bytes();
   if (needed <= available) return std::nullopt;
-  return fmt::format("the model needs about {:.1f} GiB ({:.1f} GiB of weights, {:.1f} GiB of activations at the "
-                     "peak) but only {:.1f} GiB of memory is available",
-                     needed / 0x1p30, analysis.weight_bytes / 0x1p30, analysis.peak_activation_bytes / 0x1p30,
-                     available / 0x1p30);
+  return fmt::format(
+      "the model needs about {:.1f} GiB ({:.1f} GiB of weights, {:.1f} GiB of activations at the "
+      "peak) but only {:.1f} GiB of memory is available",
+      needed / 0x1p30, analysis.weight_bytes / 0x1p30, analysis.peak_activation_bytes / 0x1p30,
+      available / 0x1p30);
 }
 
 }  // namespace ntp

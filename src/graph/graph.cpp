@@ -12,14 +12,16 @@ std::int64_t element_count(const Shape& shape) {
   std::int64_t count = 1;
   for (const std::int64_t dim : shape) {
     if (__builtin_mul_overflow(count, dim, &count))
-      throw UserError({}, fmt::format("tensor of shape {} has more elements than fit in 64 bits",
-                                      shape_to_string(shape)),
-                      "reduce the sizes set by the parameters");
+      throw UserError(
+          {}, fmt::format("tensor of shape {} has more elements than fit in 64 bits", shape_to_string(shape)),
+          "reduce the sizes set by the parameters");
   }
   return count;
 }
 
-std::string shape_to_string(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_to_string(const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 namespace {
 template <class T>
@@ -61,8 +63,12 @@ std::string attr_to_string(const AttrValue& value) {
     std::string operator()(std::int64_t v) const { return std::to_string(v); }
     std::string operator()(double v) const { return fmt::format("{:g}", v); }
     std::string operator()(const std::string& v) const { return v; }
-    std::string operator()(const std::vector<std::int64_t>& v) const { return fmt::format("{}", fmt::join(v, ",")); }
-    std::string operator()(const std::vector<double>& v) const { return fmt::format("{:g}", fmt::join(v, ",")); }
+    std::string operator()(const std::vector<std::int64_t>& v) const {
+      return fmt::format("{}", fmt::join(v, ","));
+    }
+    std::string operator()(const std::vector<double>& v) const {
+      return fmt::format("{:g}", fmt::join(v, ","));
+    }
   };
   return std::visit(Printer{}, value);
 }
@@ -100,7 +106,8 @@ std::string Graph::descriptor(int node_index) const {
   const Node& node = nodes.at(static_cast<std::size_t>(node_index));
   if (!node.is_op()) return node.name;
   std::vector<std::string> parts;
-  for (const int input : node.inputs) parts.push_back(fmt::format("{}", fmt::join(values[input].shape, "x")));
+  for (const int input : node.inputs)
+    parts.push_back(fmt::format("{}", fmt::join(values[input].shape, "x")));
   for (const auto& [attr_name, value] : node.attrs.all()) {
     const AttrSpec* spec = node.schema != nullptr ? node.schema->find_attr(attr_name) : nullptr;
     if (spec != nullptr && spec->default_value && *spec->default_value == value) continue;

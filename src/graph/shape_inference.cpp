@@ -40,11 +40,13 @@ void infer_shapes(Graph& graph, const InputResolver& resolve_inputs, DType weigh
     const int count = static_cast<int>(node.inputs.size());
     if (count < schema.min_inputs || (schema.max_inputs >= 0 && count > schema.max_inputs))
       throw UserError(node.where,
-                      fmt::format("layer '{}' ({}) takes {}, got {}", node.name, node.op, input_count_text(schema), count),
+                      fmt::format("layer '{}' ({}) takes {}, got {}", node.name, node.op,
+                                  input_count_text(schema), count),
                       "name its inputs with inputs=\"a,b\"");
 
     OpContext context{node, node.attrs, {}, {}, node.precision.value_or(weight_precision)};
-    for (const int input : node.inputs) context.inputs.push_back(&graph.values[static_cast<std::size_t>(input)]);
+    for (const int input : node.inputs)
+      context.inputs.push_back(&graph.values[static_cast<std::size_t>(input)]);
     InferResult result;
     try {
       result = schema.infer(context);
@@ -54,7 +56,8 @@ void infer_shapes(Graph& graph, const InputResolver& resolve_inputs, DType weigh
                                   describe_inputs(graph, node)),
                       error.hint());
     } catch (const UserError& error) {
-      throw UserError(node.where, fmt::format("layer '{}' ({}): {}", node.name, node.op, error.diagnostic().message),
+      throw UserError(node.where,
+                      fmt::format("layer '{}' ({}): {}", node.name, node.op, error.diagnostic().message),
                       error.diagnostic().hint);
     }
     node.weights = std::move(result.weights);
@@ -62,9 +65,10 @@ void infer_shapes(Graph& graph, const InputResolver& resolve_inputs, DType weigh
       try {
         element_count(weight.shape);
       } catch (const UserError& error) {
-        throw UserError(node.where, fmt::format("layer '{}' weight '{}': {}", node.name, weight.name,
-                                                error.diagnostic().message),
-                        error.diagnostic().hint);
+        throw UserError(
+            node.where,
+            fmt::format("layer '{}' weight '{}': {}", node.name, weight.name, error.diagnostic().message),
+            error.diagnostic().hint);
       }
     }
     for (std::size_t k = 0; k < result.outputs.size(); ++k) {
@@ -88,7 +92,8 @@ void infer_shapes(Graph& graph, const InputResolver& resolve_inputs, DType weigh
 void mark_unconsumed_outputs(Graph& graph) {
   std::vector<bool> consumed(graph.values.size(), false);
   for (const Node& node : graph.nodes)
-    for (const int input : node.inputs) consumed[static_cast<std::size_t>(input)] = true;
+    for (const int input : node.inputs)
+      consumed[static_cast<std::size_t>(input)] = true;
   for (std::size_t i = 0; i < graph.values.size(); ++i)
     if (!consumed[i] && graph.values[i].producer >= 0) graph.outputs.push_back(static_cast<int>(i));
 }

@@ -7,22 +7,26 @@
 
 namespace ntp::report {
 
-nlohmann::json inspect_json(const Graph& graph, const GraphAnalysis& analysis, std::optional<double> available_bytes) {
+nlohmann::json inspect_json(const Graph& graph, const GraphAnalysis& analysis,
+                            std::optional<double> available_bytes) {
   nlohmann::json document;
   document["schema"] = "ntp.inspect/1";
   document["topology"] = {{"name", graph.name}, {"source", graph.source}, {"params", graph.params}};
   document["precision"] = std::string(dtype_name(analysis.precision));
   document["conventions"] = {{"flops", "a multiply-add counts as 2 FLOPs"},
-                             {"bytes", "inputs and weights read plus outputs written, once per inference; "
-                                       "recurrent weights counted once per time step"},
+                             {"bytes",
+                              "inputs and weights read plus outputs written, once per inference; "
+                              "recurrent weights counted once per time step"},
                              {"origin", "predicted by the cost model, not measured"}};
   nlohmann::json layers = nlohmann::json::array();
   for (const NodeAnalysis& part : analysis.nodes) {
     const Node& node = graph.nodes[static_cast<std::size_t>(part.node)];
     nlohmann::json inputs = nlohmann::json::array();
-    for (const int input : node.inputs) inputs.push_back(graph.values[static_cast<std::size_t>(input)].name);
+    for (const int input : node.inputs)
+      inputs.push_back(graph.values[static_cast<std::size_t>(input)].name);
     nlohmann::json outputs = nlohmann::json::array();
-    for (const int output : node.outputs) outputs.push_back(graph.values[static_cast<std::size_t>(output)].shape);
+    for (const int output : node.outputs)
+      outputs.push_back(graph.values[static_cast<std::size_t>(output)].shape);
     nlohmann::json layer = {{"name", node.name},
                             {"op", node.op},
                             {"descriptor", graph.descriptor(part.node)},
@@ -43,7 +47,8 @@ nlohmann::json inspect_json(const Graph& graph, const GraphAnalysis& analysis, s
   nlohmann::json segments = nlohmann::json::array();
   for (const SegmentAnalysis& segment : analysis.segments) {
     nlohmann::json members = nlohmann::json::array();
-    for (const int node : segment.nodes) members.push_back(graph.nodes[static_cast<std::size_t>(node)].name);
+    for (const int node : segment.nodes)
+      members.push_back(graph.nodes[static_cast<std::size_t>(node)].name);
     segments.push_back({{"name", segment.name},
                         {"tool", segment.tool},
                         {"layers", members},
@@ -75,69 +80,78 @@ std::string inspect_table(const nlohmann::json& inspection) {
   TextTable table;
   using Align = TextTable::Align;
   for (const auto& [title, align] : std::vector<std::pair<std::string, Align>>{{"layer", Align::left},
-                                                                              {"op", Align::left},
-                                                                              {"output shape", Align::left},
-                                                                              {"params", Align::right},
-                                                                              {"FLOPs", Align::right},
-                                                                              {"weights", Align::right},
-                                                                              {"activations", Align::right},
-                                                                              {"FLOP/B", Align::right}})
+                                                                               {"op", Align::left},
+                                                                               {"output shape", Align::left},
+                                                                               {"params", Align::right},
+                                                                               {"FLOPs", Align::right},
+                                                                               {"weights", Align::right},
+                                                                               {"activations", Align::right},
+                                                                               {"FLOP/B", Align::right}})
     table.add_column(title, align);
   for (const auto& layer : inspection["layers"]) {
     std::vector<std::string> shapes;
-    for (const auto& shape : layer["output_shapes"]) shapes.push_back(shape_to_string(shape.get<Shape>()));
+    for (const auto& shape : layer["output_shapes"])
+      shapes.push_back(shape_to_string(shape.get<Shape>()));
     table.add_row({layer["name"], layer["op"], fmt::format("{}", fmt::join(shapes, " ")),
                    human_count(layer["params"].get<double>()), human_count(layer["flops"].get<double>()),
-                   human_bytes(layer["weight_bytes"].get<double>()), human_bytes(layer["activation_bytes"].get<double>()),
+                   human_bytes(layer["weight_bytes"].get<double>()),
+                   human_bytes(layer["activation_bytes"].get<double>()),
                    fmt::format("{:.1f}", layer["intensity"].get<double>())});
   }
   const auto& totals = inspection["totals"];
   table.add_rule();
-  table.add_row({"total", "", "", human_count(totals["params"].get<double>()), human_count(totals["flops"].get<double>()),
+  table.add_row({"total", "", "", human_count(totals["params"].get<double>()),
+                 human_count(totals["flops"].get<double>()),
                  human_bytes(totals["weight_bytes"].get<double>()), "",
                  fmt::format("{:.1f}", totals["intensity"].get<double>())});
 
-  std::string text = fmt::format("topology {} ({}), weights in {}\n\n", inspection["topology"]["name"].get<std::string>(),
-                                 inspection["topology"]["source"].get<std::string>(),
-                                 inspection["precision"].get<std::string>());
+  std::string text = fmt::format(
+      "topology {} ({}), weights in {}\n\n", inspection["topology"]["name"].get<std::string>(),
+      inspection["topology"]["source"].get<std::string>(), inspection["precision"].get<std::string>());
   text += table.render();
   if (!inspection["segments"].empty()) {
     TextTable segments;
     for (const auto& [title, align] : std::vector<std::pair<std::string, Align>>{{"segment", Align::left},
-                                                                                {"layers", Align::right},
-                                                                                {"params", Align::right},
-                                                                                {"FLOPs", Align::right},
-                                                                                {"weights", Align::right},
-                                                                                {"FLOP/B", Align::right},
-                                                                                {"tool", Align::left}})
+                                                                                 {"layers", Align::right},
+                                                                                 {"params", Align::right},
+                                                                                 {"FLOPs", Align::right},
+                                                                                 {"weights", Align::right},
+                                                                                 {"FLOP/B", Align::right},
+                                                                                 {"tool", Align::left}})
       segments.add_column(title, align);
     for (const auto& segment : inspection["segments"])
       segments.add_row({segment["name"], std::to_string(segment["layers"].size()),
-                        human_count(segment["params"].get<double>()), human_count(segment["flops"].get<double>()),
+                        human_count(segment["params"].get<double>()),
+                        human_count(segment["flops"].get<double>()),
                         human_bytes(segment["weight_bytes"].get<double>()),
                         fmt::format("{:.1f}", segment["intensity"].get<double>()), segment["tool"]});
     text += "\n" + segments.render();
   }
   const auto& memory = inspection["memory"];
   text += fmt::format("\npeak memory estimate: {} ({} weights + {} activations at the peak)\n",
-                      human_bytes(memory["peak_bytes"].get<double>()), human_bytes(memory["weight_bytes"].get<double>()),
+                      human_bytes(memory["peak_bytes"].get<double>()),
+                      human_bytes(memory["weight_bytes"].get<double>()),
                       human_bytes(memory["peak_activation_bytes"].get<double>()));
   if (memory.contains("available_bytes") && !memory["fits"].get<bool>())
     text += fmt::format("warning: this exceeds the {} of memory available here; `ntp run` will refuse it\n",
                         human_bytes(memory["available_bytes"].get<double>()));
-  text += "FLOPs count a multiply-add as 2; FLOP/B is arithmetic intensity (FLOPs per byte moved); all figures are "
-          "predicted by the cost model.\n";
+  text +=
+      "FLOPs count a multiply-add as 2; FLOP/B is arithmetic intensity (FLOPs per byte moved); all figures "
+      "are "
+      "predicted by the cost model.\n";
   return text;
 }
 
 std::string inspect_csv(const nlohmann::json& inspection) {
-  CsvWriter csv({"layer", "op", "descriptor", "output_shapes", "params", "flops", "weight_bytes", "activation_bytes",
-                 "bytes_read", "bytes_written", "intensity"});
+  CsvWriter csv({"layer", "op", "descriptor", "output_shapes", "params", "flops", "weight_bytes",
+                 "activation_bytes", "bytes_read", "bytes_written", "intensity"});
   for (const auto& layer : inspection["layers"]) {
     std::vector<std::string> shapes;
-    for (const auto& shape : layer["output_shapes"]) shapes.push_back(shape_to_string(shape.get<Shape>()));
+    for (const auto& shape : layer["output_shapes"])
+      shapes.push_back(shape_to_string(shape.get<Shape>()));
     csv.add_row({layer["name"], layer["op"], layer["descriptor"], fmt::format("{}", fmt::join(shapes, " ")),
-                 std::to_string(layer["params"].get<std::int64_t>()), fmt::format("{:.0f}", layer["flops"].get<double>()),
+                 std::to_string(layer["params"].get<std::int64_t>()),
+                 fmt::format("{:.0f}", layer["flops"].get<double>()),
                  fmt::format("{:.0f}", layer["weight_bytes"].get<double>()),
                  fmt::format("{:.0f}", layer["activation_bytes"].get<double>()),
                  fmt::format("{:.0f}", layer["bytes_read"].get<double>()),

@@ -11,7 +11,8 @@
 namespace ntp::report {
 
 // available_bytes: memory the machine has free, to say whether the model fits (nullopt: unknown).
-nlohmann::json inspect_json(const Graph& graph, const GraphAnalysis& analysis, std::optional<double> available_bytes);
+nlohmann::json inspect_json(const Graph& graph, const GraphAnalysis& analysis,
+                            std::optional<double> available_bytes);
 std::string inspect_table(const nlohmann::json& inspection);
 std::string inspect_csv(const nlohmann::json& inspection);
 

@@ -17,13 +17,17 @@ void TextTable::add_row(std::vector<std::string> cells) {
   rows_.push_back(std::move(cells));
 }
 
-void TextTable::add_rule() { rows_.emplace_back(); }
+void TextTable::add_rule() {
+  rows_.emplace_back();
+}
 
 std::string TextTable::render() const {
   std::vector<std::size_t> widths;
-  for (const auto& title : titles_) widths.push_back(title.size());
+  for (const auto& title : titles_)
+    widths.push_back(title.size());
   for (const auto& row : rows_)
-    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+    for (std::size_t c = 0; c < row.size(); ++c)
+      widths[c] = std::max(widths[c], row[c].size());
   auto line = [&](const std::vector<std::string>& cells) {
     std::string text;
     for (std::size_t c = 0; c < cells.size(); ++c) {
@@ -31,14 +35,17 @@ std::string TextTable::render() const {
       text += aligns_[c] == Align::left ? fmt::format("{:<{}}", cells[c], widths[c])
                                         : fmt::format("{:>{}}", cells[c], widths[c]);
     }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
+    while (!text.empty() && text.back() == ' ')
+      text.pop_back();
     return text + "\n";
   };
   std::size_t total_width = 0;
-  for (const std::size_t width : widths) total_width += width + 2;
+  for (const std::size_t width : widths)
+    total_width += width + 2;
   const std::string rule = std::string(total_width > 2 ? total_width - 2 : 0, '-') + "\n";
   std::string text = line(titles_) + rule;
-  for (const auto& row : rows_) text += row.empty() ? rule : line(row);
+  for (const auto& row : rows_)
+    text += row.empty() ? rule : line(row);
   return text;
 }
 

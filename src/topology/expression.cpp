@@ -1,7 +1,7 @@
 #include "expression.h"
 
-#include <cctype>
 #include <fmt/format.h>
+#include <cctype>
 
 namespace ntp::topology {
 
@@ -18,7 +18,8 @@ class Parser {
     auto value = expression();
     if (!value) return std::nullopt;
     skip_space();
-    if (position_ != text_.size()) return fail(fmt::format("unexpected '{}' in '{}'", text_[position_], text_));
+    if (position_ != text_.size())
+      return fail(fmt::format("unexpected '{}' in '{}'", text_[position_], text_));
     return value;
   }
 
@@ -32,7 +33,8 @@ class Parser {
   }
 
   void skip_space() {
-    while (position_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[position_]))) ++position_;
+    while (position_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[position_])))
+      ++position_;
   }
 
   bool accept(char c) {
@@ -52,7 +54,8 @@ class Parser {
       auto right = term();
       if (!right) return std::nullopt;
       std::int64_t result = 0;
-      if (add ? __builtin_add_overflow(*left, *right, &result) : __builtin_sub_overflow(*left, *right, &result))
+      if (add ? __builtin_add_overflow(*left, *right, &result)
+              : __builtin_sub_overflow(*left, *right, &result))
         return fail(fmt::format("'{}' overflows a 64-bit integer", text_), "use smaller parameter values");
       left = result;
     }
@@ -92,7 +95,8 @@ class Parser {
 
   std::optional<std::int64_t> primary() {
     skip_space();
-    if (position_ >= text_.size()) return fail(fmt::format("'{}' ends where a number or name was expected", text_));
+    if (position_ >= text_.size())
+      return fail(fmt::format("'{}' ends where a number or name was expected", text_));
     if (accept('(')) {
       auto value = expression();
       if (!value) return std::nullopt;
@@ -124,7 +128,8 @@ class Parser {
       }
       return value;
     }
-    return fail(fmt::format("unexpected '{}' in '{}'", c, text_), "write a whole number or an expression such as 2*${hidden}");
+    return fail(fmt::format("unexpected '{}' in '{}'", c, text_),
+                "write a whole number or an expression such as 2*${hidden}");
   }
 
   std::string_view text_;

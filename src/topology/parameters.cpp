@@ -11,7 +11,8 @@ namespace ntp::topology {
 namespace {
 bool is_bare_word(const std::string& text) {
   if (text.empty()) return false;
-  return std::all_of(text.begin(), text.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }) &&
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }) &&
          !std::isdigit(static_cast<unsigned char>(text.front()));
 }
 }  // namespace
@@ -33,7 +34,8 @@ void Parameters::override_value(const std::string& name, const std::string& text
 
 std::vector<std::string> Parameters::names() const {
   std::vector<std::string> result;
-  for (const auto& [name, raw] : raw_) result.push_back(name);
+  for (const auto& [name, raw] : raw_)
+    result.push_back(name);
   return result;
 }
 
@@ -49,9 +51,10 @@ const std::string& Parameters::resolve(const std::string& name, const SourceLoca
   if (std::find(resolving_.begin(), resolving_.end(), name) != resolving_.end()) {
     std::vector<std::string> cycle(std::find(resolving_.begin(), resolving_.end(), name), resolving_.end());
     cycle.push_back(name);
-    throw UserError(raw->second.where,
-                    fmt::format("parameter '{}' is defined in terms of itself: {}", name, fmt::join(cycle, " -> ")),
-                    "give one of these parameters a value that does not refer back");
+    throw UserError(
+        raw->second.where,
+        fmt::format("parameter '{}' is defined in terms of itself: {}", name, fmt::join(cycle, " -> ")),
+        "give one of these parameters a value that does not refer back");
   }
   resolving_.push_back(name);
   const std::string text = substitute(raw->second.text, raw->second.where);
@@ -62,7 +65,10 @@ const std::string& Parameters::resolve(const std::string& name, const SourceLoca
     value = std::to_string(*number);
   } else if (!is_bare_word(text) || raw_.count(text) != 0) {
     // Not a plain word such as "relu": it was meant as an expression, so its error stands.
-    bool looks_numeric = std::any_of(text.begin(), text.end(), [](char c) { return std::string_view("+-*/%()").find(c) != std::string_view::npos || std::isdigit(static_cast<unsigned char>(c)); });
+    bool looks_numeric = std::any_of(text.begin(), text.end(), [](char c) {
+      return std::string_view("+-*/%()").find(c) != std::string_view::npos ||
+             std::isdigit(static_cast<unsigned char>(c));
+    });
     if (looks_numeric && !error.message.empty()) {
       std::string hint = error.hint;
       if (!error.unknown_identifier.empty()) {
@@ -80,7 +86,8 @@ std::optional<std::int64_t> Parameters::try_integer(const std::string& name) {
   if (!defined(name)) return std::nullopt;
   const std::string& value = resolve(name, raw_.at(name).where);
   ExpressionError ignored;
-  return evaluate_integer(value, [](const std::string&) { return std::optional<std::int64_t>{}; }, ignored);
+  return evaluate_integer(
+      value, [](const std::string&) { return std::optional<std::int64_t>{}; }, ignored);
 }
 
 std::string Parameters::substitute(const std::string& text, const SourceLocation& where) {
@@ -103,7 +110,8 @@ std::string Parameters::substitute(const std::string& text, const SourceLocation
   return result;
 }
 
-std::int64_t Parameters::integer(const std::string& text, const SourceLocation& where, const std::string& what) {
+std::int64_t Parameters::integer(const std::string& text, const SourceLocation& where,
+                                 const std::string& what) {
   const std::string substituted = substitute(text, where);
   ExpressionError error;
   const IdentifierLookup lookup = [&](const std::string& identifier) { return try_integer(identifier); };
@@ -119,7 +127,8 @@ std::int64_t Parameters::integer(const std::string& text, const SourceLocation& 
 }
 
 std::map<std::string, std::string> Parameters::resolved_all() {
-  for (const auto& [name, raw] : raw_) resolve(name, raw.where);
+  for (const auto& [name, raw] : raw_)
+    resolve(name, raw.where);
   return resolved_;
 }
 

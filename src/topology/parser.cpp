@@ -22,7 +22,8 @@ using topology::SourceText;
 
 const std::vector<std::string> kElements = {"param", "input", "output", "layer", "start", "end"};
 const std::vector<std::string> kLayerCommonAttrs = {"name", "type", "inputs", "precision", "device"};
-const std::vector<std::string> kInputAttrs = {"name", "shape", "dtype", "range", "distribution", "mean", "std"};
+const std::vector<std::string> kInputAttrs = {"name",         "shape", "dtype", "range",
+                                              "distribution", "mean",  "std"};
 const std::vector<std::string> kTools = {"perf", "callgrind", "likwid", "papi", "nvtx"};
 const std::vector<std::string> kDevices = {"cpu", "gpu"};
 
@@ -63,7 +64,8 @@ class TopologyParser {
 
   Graph parse() {
     pugi::xml_document document;
-    const pugi::xml_parse_result parsed = document.load_buffer(text_.data(), text_.size(), pugi::parse_default);
+    const pugi::xml_parse_result parsed =
+        document.load_buffer(text_.data(), text_.size(), pugi::parse_default);
     if (!parsed)
       throw UserError(source_.at(parsed.offset), fmt::format("malformed XML: {}", parsed.description()),
                       "check that every element is closed and attribute values are quoted");
@@ -79,17 +81,23 @@ class TopologyParser {
       if (element.type() != pugi::node_element) continue;
       const std::string kind = element.name();
       if (kind == "param") continue;
-      if (kind == "input") read_input(element);
-      else if (kind == "layer") read_layer(element);
-      else if (kind == "start" || kind == "end") read_marker(element, kind == "start");
-      else if (kind == "output") read_output(element);
+      if (kind == "input")
+        read_input(element);
+      else if (kind == "layer")
+        read_layer(element);
+      else if (kind == "start" || kind == "end")
+        read_marker(element, kind == "start");
+      else if (kind == "output")
+        read_output(element);
       else
-        throw UserError(where(element), fmt::format("unknown element <{}>", kind),
-                        did_you_mean(kind, kElements, fmt::format("elements are: {}", fmt::join(kElements, ", "))));
+        throw UserError(
+            where(element), fmt::format("unknown element <{}>", kind),
+            did_you_mean(kind, kElements, fmt::format("elements are: {}", fmt::join(kElements, ", "))));
     }
     check_markers_balanced();
     if (layers_.empty())
-      throw UserError(where(root), "the topology has no layers", "add <layer name=\"...\" type=\"...\"/> elements");
+      throw UserError(where(root), "the topology has no layers",
+                      "add <layer name=\"...\" type=\"...\"/> elements");
     build_graph();
     return std::move(graph_);
   }
@@ -104,8 +112,9 @@ class TopologyParser {
     for (const pugi::xml_attribute attribute : element.attributes()) {
       const std::string name = attribute.name();
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
-        throw UserError(where(element, name), fmt::format("<{}> has no attribute '{}'", element.name(), name),
-                        did_you_mean(name, allowed, fmt::format("its attributes are: {}", fmt::join(allowed, ", "))));
+        throw UserError(
+            where(element, name), fmt::format("<{}> has no attribute '{}'", element.name(), name),
+            did_you_mean(name, allowed, fmt::format("its attributes are: {}", fmt::join(allowed, ", "))));
     }
   }
 
@@ -134,7 +143,8 @@ class TopologyParser {
         throw UserError(where(element, "name"), fmt::format("parameter '{}' is defined twice", name));
       params_.define(name, required(element, "value"), where(element, "value"));
     }
-    for (const auto& [name, value] : options_.overrides) params_.override_value(name, value);
+    for (const auto& [name, value] : options_.overrides)
+      params_.override_value(name, value);
   }
 
   void read_input(const pugi::xml_node& element) {
@@ -150,7 +160,12 @@ class TopologyParser {
                         "every dimension must be a positive integer");
       value.shape.push_back(dim);
     }
-    element_count(value.shape);  // refuses shapes whose size overflows
+    try {
+      element_count(value.shape);  // refuses shapes whose size overflows
+    } catch (const UserError& error) {
+      throw UserError(shape_at, fmt::format("input '{}': {}", value.name, error.diagnostic().message),
+                      error.diagnostic().hint);
+    }
     const std::string dtype = element.attribute("dtype").as_string("fp32");
     const auto parsed_dtype = parse_dtype(dtype);
     if (!parsed_dtype)
@@ -179,8 +194,10 @@ class TopologyParser {
     const std::string kind = element.attribute("distribution").as_string("uniform");
     if (kind == "normal") {
       value.distribution = {Distribution::Kind::normal, 0.0, 1.0};
-      if (element.attribute("mean")) value.distribution.a = real(element, "mean", element.attribute("mean").value());
-      if (element.attribute("std")) value.distribution.b = real(element, "std", element.attribute("std").value());
+      if (element.attribute("mean"))
+        value.distribution.a = real(element, "mean", element.attribute("mean").value());
+      if (element.attribute("std"))
+        value.distribution.b = real(element, "std", element.attribute("std").value());
     } else if (kind == "uniform") {
       if (element.attribute("range")) {
         const auto bounds = split_list(element.attribute("range").value());
@@ -203,7 +220,8 @@ class TopologyParser {
   }
 
   void read_marker(const pugi::xml_node& element, bool begin) {
-    check_attributes(element, begin ? std::vector<std::string>{"marker", "tool"} : std::vector<std::string>{"marker"});
+    check_attributes(element,
+                     begin ? std::vector<std::string>{"marker", "tool"} : std::vector<std::string>{"marker"});
     PendingMarker marker;
     marker.node.kind = begin ? NodeKind::segment_begin : NodeKind::segment_end;
     marker.node.name = required(element, "marker");
@@ -212,21 +230,25 @@ class TopologyParser {
     if (begin && element.attribute("tool")) {
       marker.node.tool = element.attribute("tool").value();
       if (std::find(kTools.begin(), kTools.end(), marker.node.tool) == kTools.end())
-        throw UserError(where(element, "tool"), fmt::format("unknown profiling tool '{}'", marker.node.tool),
-                        did_you_mean(marker.node.tool, kTools, fmt::format("tools are: {}", fmt::join(kTools, ", "))));
+        throw UserError(
+            where(element, "tool"), fmt::format("unknown profiling tool '{}'", marker.node.tool),
+            did_you_mean(marker.node.tool, kTools, fmt::format("tools are: {}", fmt::join(kTools, ", "))));
     }
     if (begin) {
       if (open_markers_.count(marker.node.name) != 0)
-        throw UserError(marker.node.where, fmt::format("segment '{}' is started again before it ends", marker.node.name),
+        throw UserError(marker.node.where,
+                        fmt::format("segment '{}' is started again before it ends", marker.node.name),
                         "end it with <end marker=\"" + marker.node.name + "\"/> first, or use another name");
       open_markers_[marker.node.name] = marker.node.where;
     } else {
       if (open_markers_.erase(marker.node.name) == 0) {
         std::vector<std::string> open;
-        for (const auto& [name, at] : open_markers_) open.push_back(name);
-        throw UserError(marker.node.where, fmt::format("<end marker=\"{}\"/> has no matching start", marker.node.name),
-                        did_you_mean(marker.node.name, open,
-                                     "add <start marker=\"" + marker.node.name + "\"/> before the layers it covers"));
+        for (const auto& [name, at] : open_markers_)
+          open.push_back(name);
+        throw UserError(
+            marker.node.where, fmt::format("<end marker=\"{}\"/> has no matching start", marker.node.name),
+            did_you_mean(marker.node.name, open,
+                         "add <start marker=\"" + marker.node.name + "\"/> before the layers it covers"));
       }
     }
     markers_.push_back(std::move(marker));
@@ -254,21 +276,25 @@ class TopologyParser {
     claim_name(node.name, where(element, "name"));
 
     std::vector<std::string> allowed = kLayerCommonAttrs;
-    for (const AttrSpec& spec : node.schema->attrs) allowed.push_back(spec.name);
+    for (const AttrSpec& spec : node.schema->attrs)
+      allowed.push_back(spec.name);
     check_attributes(element, allowed);
     for (const AttrSpec& spec : node.schema->attrs) {
       const pugi::xml_attribute attribute = element.attribute(spec.name.c_str());
       if (attribute) {
         node.attrs.set(spec.name, convert_attribute(element, node, spec, attribute.value()));
       } else if (!spec.default_value) {
-        throw UserError(node.where, fmt::format("layer '{}' ({}) needs the attribute '{}'", node.name, node.op, spec.name),
-                        fmt::format("{}: {}", spec.name, spec.doc));
+        throw UserError(
+            node.where,
+            fmt::format("layer '{}' ({}) needs the attribute '{}'", node.name, node.op, spec.name),
+            fmt::format("{}: {}", spec.name, spec.doc));
       }
     }
     apply_defaults(*node.schema, node.attrs);
 
     if (element.attribute("precision")) {
-      const std::string text = params_.substitute(element.attribute("precision").value(), where(element, "precision"));
+      const std::string text =
+          params_.substitute(element.attribute("precision").value(), where(element, "precision"));
       node.precision = parse_dtype(text);
       if (!node.precision)
         throw UserError(where(element, "precision"), fmt::format("unknown precision '{}'", text),
@@ -282,7 +308,8 @@ class TopologyParser {
     }
     if (element.attribute("inputs")) {
       layer.inputs_where = where(element, "inputs");
-      layer.input_names = split_list(params_.substitute(element.attribute("inputs").value(), layer.inputs_where));
+      layer.input_names =
+          split_list(params_.substitute(element.attribute("inputs").value(), layer.inputs_where));
       for (const auto& name : layer.input_names)
         if (name.empty()) throw UserError(layer.inputs_where, "empty name in inputs", "write inputs=\"a,b\"");
     } else {
@@ -307,19 +334,23 @@ class TopologyParser {
         return real(element, spec.name, raw);
       case AttrType::integers: {
         std::vector<std::int64_t> values;
-        for (const auto& item : split_list(params_.substitute(raw, at))) values.push_back(params_.integer(item, at, what));
+        for (const auto& item : split_list(params_.substitute(raw, at)))
+          values.push_back(params_.integer(item, at, what));
         return values;
       }
       case AttrType::reals: {
         std::vector<double> values;
-        for (const auto& item : split_list(params_.substitute(raw, at))) values.push_back(real(element, spec.name, item));
+        for (const auto& item : split_list(params_.substitute(raw, at)))
+          values.push_back(real(element, spec.name, item));
         return values;
       }
       case AttrType::text: {
         std::string value = params_.substitute(raw, at);
-        if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(), value) == spec.choices.end())
+        if (!spec.choices.empty() &&
+            std::find(spec.choices.begin(), spec.choices.end(), value) == spec.choices.end())
           throw UserError(at, fmt::format("'{}' is not a valid {} for {}", value, spec.name, node.op),
-                          did_you_mean(value, spec.choices, fmt::format("choices are: {}", fmt::join(spec.choices, ", "))));
+                          did_you_mean(value, spec.choices,
+                                       fmt::format("choices are: {}", fmt::join(spec.choices, ", "))));
         return value;
       }
     }
@@ -334,11 +365,13 @@ class TopologyParser {
     for (std::size_t i = 0; i < layers_.size(); ++i)
       if (layers_[i].node.name == node_name) return static_cast<int>(i);
     std::vector<std::string> candidates;
-    for (const auto& [name, at] : names_) candidates.push_back(name);
-    throw UserError(consumer.inputs_where,
-                    fmt::format("layer '{}' takes input '{}', which no input or layer defines", consumer.node.name,
-                                value_name),
-                    did_you_mean(node_name, candidates, "inputs name an <input> or a layer defined in this file"));
+    for (const auto& [name, at] : names_)
+      candidates.push_back(name);
+    throw UserError(
+        consumer.inputs_where,
+        fmt::format("layer '{}' takes input '{}', which no input or layer defines", consumer.node.name,
+                    value_name),
+        did_you_mean(node_name, candidates, "inputs name an <input> or a layer defined in this file"));
   }
 
   // Kahn's algorithm, taking the earliest layer in the document first, so a file already in order keeps it.
@@ -350,7 +383,8 @@ class TopologyParser {
       for (const auto& name : layers_[i].input_names) {
         const int producer = producer_layer(name, layers_[i]);
         if (producer == static_cast<int>(i))
-          throw UserError(layers_[i].inputs_where, fmt::format("layer '{}' takes its own output as input", name),
+          throw UserError(layers_[i].inputs_where,
+                          fmt::format("layer '{}' takes its own output as input", name),
                           "a topology must not have cycles");
         if (producer >= 0) {
           consumers[static_cast<std::size_t>(producer)].push_back(static_cast<int>(i));
@@ -398,9 +432,11 @@ class TopologyParser {
     emit_markers_before(static_cast<int>(layers_.size()));
 
     const std::vector<PendingInputs> op_inputs = std::move(pending_inputs_);
-    graph::InputResolver resolve = [&](std::size_t op_position) -> std::vector<std::pair<std::string, SourceLocation>> {
+    graph::InputResolver resolve =
+        [&](std::size_t op_position) -> std::vector<std::pair<std::string, SourceLocation>> {
       std::vector<std::pair<std::string, SourceLocation>> names;
-      for (const auto& name : op_inputs[op_position].names) names.emplace_back(name, op_inputs[op_position].where);
+      for (const auto& name : op_inputs[op_position].names)
+        names.emplace_back(name, op_inputs[op_position].where);
       return names;
     };
     graph::infer_shapes(graph_, resolve, options_.precision);
@@ -436,7 +472,8 @@ class TopologyParser {
 
 }  // namespace
 
-Result<Graph> parse_topology(const std::string& text, const std::string& source_name, const LoadOptions& options) {
+Result<Graph> parse_topology(const std::string& text, const std::string& source_name,
+                             const LoadOptions& options) {
   try {
     return TopologyParser(text, source_name, options).parse();
   } catch (const UserError& error) {
@@ -449,7 +486,8 @@ Result<Graph> parse_topology(const std::string& text, const std::string& source_
 Result<Graph> load_topology(const std::string& path, const LoadOptions& options) {
   std::ifstream file(path, std::ios::binary);
   if (!file)
-    return Diagnostic{{path, 0, 0}, "cannot open the topology file", "check the path and that the file is readable"};
+    return Diagnostic{
+        {path, 0, 0}, "cannot open the topology file", "check the path and that the file is readable"};
   std::ostringstream contents;
   contents << file.rdbuf();
   return parse_topology(contents.str(), path, options);

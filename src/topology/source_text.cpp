@@ -29,8 +29,10 @@ SourceLocation SourceText::attribute(std::ptrdiff_t element_offset, const std::s
     if (found == std::string::npos || found > element_end) return at(element_offset);
     const bool starts_word = found > 0 && std::isspace(static_cast<unsigned char>(text_[found - 1]));
     std::size_t after = found + attribute.size();
-    while (after < text_.size() && std::isspace(static_cast<unsigned char>(text_[after]))) ++after;
-    if (starts_word && after < text_.size() && text_[after] == '=') return at(static_cast<std::ptrdiff_t>(found));
+    while (after < text_.size() && std::isspace(static_cast<unsigned char>(text_[after])))
+      ++after;
+    if (starts_word && after < text_.size() && text_[after] == '=')
+      return at(static_cast<std::ptrdiff_t>(found));
     search = found + 1;
   }
 }
