@@ -40,6 +40,7 @@ struct GraphAnalysis {
   // Largest sum of live activations at any node (inputs, outputs and everything still to be consumed),
   // with activations freed after their last use.
   double peak_activation_bytes = 0;
+  double total_activation_bytes = 0;  // every value, as an executable that keeps them all allocates
   double peak_bytes() const { return weight_bytes + peak_activation_bytes; }
 };
 
@@ -48,7 +49,10 @@ GraphAnalysis analyze(const Graph& graph, DType precision = DType::f32);
 
 // Memory this process may still allocate (MemAvailable), in bytes; nullopt when unknown.
 std::optional<double> available_memory_bytes();
-// Nullopt when the model fits in `available` bytes; otherwise a message saying by how much it does not.
-std::optional<std::string> check_fits(const GraphAnalysis& analysis, double available);
+// What `ntp run` allocates: the seeded fp32 weights once, and per stream the back end's copy of the weights
+// plus every activation.
+double run_memory_bytes(const GraphAnalysis& analysis, int streams);
+// Nullopt when a run with `streams` streams fits in `available` bytes; otherwise a message saying why not.
+std::optional<std::string> check_fits(const GraphAnalysis& analysis, double available, int streams = 1);
 
 }  // namespace ntp

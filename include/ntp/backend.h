@@ -41,6 +41,8 @@ class Backend {
   virtual std::string name() const = 0;
   virtual std::string version() const = 0;  // the library's version
   virtual std::vector<DType> precisions() const = 0;
+  // The ops it runs natively (others fall back to the reference back end).
+  virtual std::vector<std::string> ops() const = 0;
   // Threads for the library's own parallelism (0: its default); called before compiling and running.
   virtual void set_threads(int /*threads*/) const {}
   virtual bool supports(const Graph& graph, int node_index, const CompileOptions& options) const = 0;

@@ -1,4 +1,6 @@
-// Profiling is an observer: executables report the begin and end of every node (markers included).
+// Profiling is an observer: an executable reports the begin and end of every step it runs. Steps are the
+// graph's nodes (markers included) plus the conversions the executable inserts between kernels whose
+// element types differ; Executable::steps() describes each.
 #pragma once
 
 namespace ntp {
@@ -6,8 +8,8 @@ namespace ntp {
 class Observer {
  public:
   virtual ~Observer() = default;
-  virtual void begin(int node_index) = 0;
-  virtual void end(int node_index) = 0;
+  virtual void begin(int step) = 0;
+  virtual void end(int step) = 0;
 };
 
 }  // namespace ntp

@@ -2,6 +2,7 @@
 // Each returns the process exit code: 0 success, 2 bad input (after printing the diagnostic).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -28,7 +29,43 @@ struct OpsArgs {
   std::string output;
 };
 
+struct RunArgs {
+  TopologyArgs topology;
+  std::string backend;  // "" = the default back end
+  int threads = 0;
+  std::uint64_t seed = 1;
+  int warmup = 2;
+  int iterations = 10;
+  double time_seconds = 0;
+  std::string mode = "latency";  // latency | throughput
+  int streams = 1;
+  std::vector<std::string> inputs;  // "name=file.npy"
+  std::string save_outputs;         // folder
+  bool save_all = false;
+  bool no_layer_timing = false;
+  std::string format = "table";  // table | json | csv | trace
+  std::string output;
+  std::string command_line;
+};
+
+struct CheckArgs {
+  TopologyArgs topology;
+  std::string backend;
+  int threads = 0;
+  std::uint64_t seed = 1;
+  double tolerance = 0;          // 0: the precision's default
+  std::string format = "table";  // table | json
+  std::string output;
+};
+
+struct BackendsArgs {
+  std::string format = "table";  // table | json
+};
+
 int inspect_command(const InspectArgs& args);
+int run_command(const RunArgs& args);
+int check_command(const CheckArgs& args);
+int backends_command(const BackendsArgs& args);
 int ops_command(const OpsArgs& args);
 
 }  // namespace ntp::cli

@@ -1,5 +1,6 @@
 // `ntp`: the command line. Parsing lives here (CLI11 is slow to compile: one translation unit only).
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <iostream>
 
 #include "commands.h"
@@ -12,6 +13,20 @@ void add_topology_options(CLI::App& command, ntp::cli::TopologyArgs& args) {
   command.add_option("--set", args.sets, "override a topology parameter: --set hidden=1024 (repeatable)");
   command.add_option("--batch", args.batch, "the built-in batch parameter")->check(CLI::PositiveNumber);
   command.add_option("--precision", args.precision, "fp32, bf16 or int8 (weights, for the cost model)");
+}
+
+void add_execution_options(CLI::App& command, std::string& backend, int& threads, std::uint64_t& seed) {
+  command.add_option("--backend", backend, "back end (default: the first of `ntp backends`)");
+  command.add_option("--threads", threads, "threads (default: the library's choice)")
+      ->check(CLI::NonNegativeNumber);
+  command.add_option("--seed", seed, "seed of the random weights and inputs");
+}
+
+std::string joined_command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i)
+    line += (i > 0 ? " " : "") + std::string(argv[i]);
+  return line;
 }
 
 }  // namespace
@@ -29,6 +44,54 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv"}));
   inspect_command->add_option("-o,--output", inspect.output, "write to this file instead of stdout");
 
+  ntp::cli::RunArgs run;
+  auto* run_command =
+      app.add_subcommand("run", "build the topology on a back end, run it and profile every layer");
+  add_topology_options(*run_command, run.topology);
+  add_execution_options(*run_command, run.backend, run.threads, run.seed);
+  run_command->add_option("--warmup", run.warmup, "untimed iterations before measuring")
+      ->check(CLI::NonNegativeNumber);
+  auto* iterations = run_command->add_option("--iterations", run.iterations, "measured iterations")
+                         ->check(CLI::PositiveNumber);
+  run_command
+      ->add_option("--time", run.time_seconds,
+                   "measure for this many seconds instead (at least 3 iterations)")
+      ->check(CLI::PositiveNumber)
+      ->excludes(iterations);
+  run_command
+      ->add_option("--mode", run.mode, "latency (one stream) or throughput (--streams concurrent streams)")
+      ->check(CLI::IsMember({"latency", "throughput"}));
+  run_command->add_option("--streams", run.streams, "concurrent streams in throughput mode")
+      ->check(CLI::Range(1, 64));
+  run_command->add_option("--input", run.inputs, "real input data: NAME=FILE.npy (repeatable)");
+  run_command->add_option("--save-outputs", run.save_outputs,
+                          "write every graph output as .npy into this folder");
+  run_command->add_flag("--save-all", run.save_all,
+                        "with --save-outputs: every node's output, named after the node");
+  run_command->add_flag("--no-layer-timing", run.no_layer_timing,
+                        "end-to-end time only, without instrumentation");
+  run_command->add_option("--format", run.format, "table, json, csv or trace (Chrome trace)")
+      ->check(CLI::IsMember({"table", "json", "csv", "trace"}));
+  run_command->add_option("-o,--output", run.output, "write to this file instead of stdout");
+
+  ntp::cli::CheckArgs check;
+  auto* check_command =
+      app.add_subcommand("check", "compare a back end's per-layer outputs with the reference back end");
+  add_topology_options(*check_command, check.topology);
+  add_execution_options(*check_command, check.backend, check.threads, check.seed);
+  check_command
+      ->add_option("--tolerance", check.tolerance, "largest error / max|reference| (default: per precision)")
+      ->check(CLI::PositiveNumber);
+  check_command->add_option("--format", check.format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  check_command->add_option("-o,--output", check.output, "write to this file instead of stdout");
+
+  ntp::cli::BackendsArgs backends;
+  auto* backends_command =
+      app.add_subcommand("backends", "the back ends of this build: versions, precisions, ops");
+  backends_command->add_option("--format", backends.format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+
   ntp::cli::OpsArgs ops;
   auto* ops_command = app.add_subcommand("ops", "list the ops a topology can use, with their attributes");
   ops_command->add_option("--format", ops.format, "table or markdown")
@@ -44,6 +107,12 @@ int main(int argc, char** argv) {
 
   try {
     if (*inspect_command) return ntp::cli::inspect_command(inspect);
+    if (*run_command) {
+      run.command_line = joined_command_line(argc, argv);
+      return ntp::cli::run_command(run);
+    }
+    if (*check_command) return ntp::cli::check_command(check);
+    if (*backends_command) return ntp::cli::backends_command(backends);
     if (*ops_command) return ntp::cli::ops_command(ops);
   } catch (const ntp::UserError& error) {
     std::cerr << error.diagnostic().to_string() << "\n";

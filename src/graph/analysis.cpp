@@ -84,13 +84,19 @@ std::optional<double> available_memory_bytes() {
   return std::nullopt;
 }
 
-std::optional<std::string> check_fits(const GraphAnalysis& analysis, double available) {
-  const double needed = analysis.peak_bytes();
+double run_memory_bytes(const GraphAnalysis& analysis, int streams) {
+  const double fp32_weights = static_cast<double>(analysis.params) * 4.0;
+  return fp32_weights +
+         static_cast<double>(streams) * (analysis.weight_bytes + analysis.total_activation_bytes);
+}
+
+std::optional<std::string> check_fits(const GraphAnalysis& analysis, double available, int streams) {
+  const double needed = run_memory_bytes(analysis, streams);
   if (needed <= available) return std::nullopt;
   return fmt::format(
-      "the model needs about {:.1f} GiB ({:.1f} GiB of weights, {:.1f} GiB of activations at the "
-      "peak) but only {:.1f} GiB of memory is available",
-      needed / 0x1p30, analysis.weight_bytes / 0x1p30, analysis.peak_activation_bytes / 0x1p30,
+      "running it needs about {:.1f} GiB ({} parameters, {:.1f} GiB of activations per stream, {} "
+      "stream(s)) but only {:.1f} GiB of memory is available",
+      needed / 0x1p30, analysis.params, analysis.total_activation_bytes / 0x1p30, streams,
       available / 0x1p30);
 }
 

@@ -70,7 +70,8 @@ nlohmann::json inspect_json(const Graph& graph, const GraphAnalysis& analysis,
                            {"peak_bytes", analysis.peak_bytes()}};
   if (available_bytes) {
     memory["available_bytes"] = *available_bytes;
-    memory["fits"] = analysis.peak_bytes() <= *available_bytes;
+    memory["run_bytes"] = run_memory_bytes(analysis, 1);
+    memory["fits"] = !check_fits(analysis, *available_bytes).has_value();
   }
   document["memory"] = std::move(memory);
   return document;
@@ -133,8 +134,10 @@ std::string inspect_table(const nlohmann::json& inspection) {
                       human_bytes(memory["weight_bytes"].get<double>()),
                       human_bytes(memory["peak_activation_bytes"].get<double>()));
   if (memory.contains("available_bytes") && !memory["fits"].get<bool>())
-    text += fmt::format("warning: this exceeds the {} of memory available here; `ntp run` will refuse it\n",
-                        human_bytes(memory["available_bytes"].get<double>()));
+    text += fmt::format(
+        "warning: running it needs about {} but only {} of memory is available here; `ntp run` will "
+        "refuse it\n",
+        human_bytes(memory["run_bytes"].get<double>()), human_bytes(memory["available_bytes"].get<double>()));
   text +=
       "FLOPs count a multiply-add as 2; FLOP/B is arithmetic intensity (FLOPs per byte moved); all figures "
       "are "

@@ -10,6 +10,7 @@ class ReferenceBackend final : public Backend {
   std::string name() const override { return "reference"; }
   std::string version() const override { return "1"; }
   std::vector<DType> precisions() const override { return {DType::f32}; }
+  std::vector<std::string> ops() const override { return {}; }
   bool supports(const Graph& /*graph*/, int /*node_index*/, const CompileOptions& /*options*/) const override {
     return false;
   }

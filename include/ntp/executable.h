@@ -1,0 +1,49 @@
+// A graph compiled for one back end: kernels in execution order, tensors allocated once, nodes the back end
+// cannot run placed on the reference back end, and explicit conversion steps where element types differ.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ntp/backend.h"
+#include "ntp/graph.h"
+#include "ntp/observer.h"
+#include "ntp/tensor.h"
+
+namespace ntp {
+
+struct Step {
+  enum class Kind { node, segment_begin, segment_end, convert } kind = Kind::node;
+  int node = -1;        // graph node index (for convert: the node whose input is converted)
+  std::string name;     // node or marker name; "fc1.in0:fp32->bf16" for conversions
+  std::string op;       // op name, "marker", or "convert"
+  std::string backend;  // back end that runs it
+  std::string implementation;
+  bool fallback = false;  // a node the chosen back end does not support, run on reference
+};
+
+class Executable {
+ public:
+  // Throws UserError (naming the node) when a kernel cannot be built.
+  Executable(const Graph& graph, const Backend& backend, const CompileOptions& options);
+  ~Executable();
+  Executable(Executable&&) noexcept;
+  Executable& operator=(Executable&&) = delete;
+
+  // Copies `inputs` (f32, by graph input name; each must be present and shaped as declared) into the
+  // graph's input tensors and runs every step; observer may be null.
+  void run(const std::map<std::string, Tensor>& inputs, Observer* observer);
+
+  const std::vector<Step>& steps() const;
+  // A value's tensor after run(), converted to f32 if the kernel produced another type.
+  Tensor value_f32(int value_index) const;
+  const Graph& graph() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace ntp

@@ -1,0 +1,70 @@
+#include "host_context.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#ifndef NTP_GIT_COMMIT
+#define NTP_GIT_COMMIT "unknown"
+#endif
+
+namespace ntp::report {
+
+namespace {
+// The ISA extensions that decide which kernels inference libraries pick.
+const std::set<std::string> kInterestingFlags = {
+    "sse4_2",   "avx",         "avx2",        "fma",         "f16c",     "avx512f",  "avx512bw",
+    "avx512vl", "avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_bf16", "amx_int8",
+    "amx_tile", "asimd",       "sve",         "bf16",        "i8mm"};
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+}  // namespace
+
+nlohmann::json host_context() {
+  nlohmann::json context;
+  char hostname[256] = {};
+  ::gethostname(hostname, sizeof hostname - 1);
+  context["host"] = hostname;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  std::string model = "unknown";
+  nlohmann::json flags = nlohmann::json::array();
+  while (std::getline(cpuinfo, line)) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, colon);
+    while (!key.empty() && (key.back() == ' ' || key.back() == '\t'))
+      key.pop_back();
+    const std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+    if (key == "model name" && model == "unknown") model = value;
+    if ((key == "flags" || key == "Features") && flags.empty()) {
+      std::istringstream words(value);
+      std::string flag;
+      while (words >> flag)
+        if (kInterestingFlags.count(flag) != 0) flags.push_back(flag);
+    }
+  }
+  context["cpu_model"] = model;
+  context["isa"] = flags;
+  context["cores"] = std::thread::hardware_concurrency();
+  context["memory_bytes"] =
+      static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  context["ntp_version"] = "0.1.0";
+  context["git_commit"] = NTP_GIT_COMMIT;
+  context["date"] = utc_now();
+  return context;
+}
+
+}  // namespace ntp::report

@@ -1,0 +1,10 @@
+// Where a run happened: host, CPU model and ISA, cores, memory, NTP's git commit, the time.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+namespace ntp::report {
+
+nlohmann::json host_context();
+
+}  // namespace ntp::report

@@ -1,0 +1,188 @@
+// The console table, CSV and Chrome trace of a run, all written from its JSON record.
+#include <fmt/format.h>
+
+#include <map>
+
+#include "csv.h"
+#include "run_record.h"
+#include "text_table.h"
+
+namespace ntp::report {
+
+namespace {
+std::string ms(const nlohmann::json& value) {
+  return fmt::format("{:.3f}", value.get<double>());
+}
+std::string percent(const nlohmann::json& value) {
+  return fmt::format("{:.1f}%", value.get<double>() * 100);
+}
+std::string optional_number(const nlohmann::json& node, const char* key, const char* format) {
+  return node.contains(key) ? fmt::format(fmt::runtime(format), node[key].get<double>()) : "";
+}
+}  // namespace
+
+std::string run_table(const nlohmann::json& record) {
+  const auto& options = record["options"];
+  const auto& context = record["context"];
+  std::string text =
+      fmt::format("{} on {} ({}), {}, batch {}, {} thread(s), {} on {}\n",
+                  record["topology"]["name"].get<std::string>(), options["backend"].get<std::string>(),
+                  context["libraries"][options["backend"].get<std::string>()].get<std::string>(),
+                  options["precision"].get<std::string>(), options["batch"].get<std::int64_t>(),
+                  options["threads"].get<int>() > 0 ? std::to_string(options["threads"].get<int>())
+                                                    : std::string("default"),
+                  options["mode"].get<std::string>(), context["cpu_model"].get<std::string>());
+  const auto& latency = record["latency"];
+  const bool timed = record["instrumentation"]["layer_timing"].get<bool>();
+  if (timed) {
+    TextTable table;
+    using Align = TextTable::Align;
+    for (const auto& [title, align] :
+         std::vector<std::pair<std::string, Align>>{{"layer", Align::left},
+                                                    {"op", Align::left},
+                                                    {"median ms", Align::right},
+                                                    {"share", Align::right},
+                                                    {"GFLOP/s", Align::right},
+                                                    {"GB/s", Align::right},
+                                                    {"implementation", Align::left},
+                                                    {"descriptor", Align::left}})
+      table.add_column(title, align);
+    for (const auto& node : record["nodes"]) {
+      std::string implementation = node["implementation"].get<std::string>();
+      if (node["fallback"].get<bool>()) implementation += " (fallback: reference)";
+      table.add_row({node["name"], node["op"], ms(node["time_ms"]["median"]), percent(node["share"]),
+                     optional_number(node, "gflops_per_second", "{:.1f}"),
+                     optional_number(node, "gbytes_per_second", "{:.1f}"), implementation,
+                     node.value("descriptor", std::string())});
+    }
+    text += "\n" + table.render();
+    if (!record["segments"].empty()) {
+      TextTable segments;
+      segments.add_column("segment", Align::left);
+      segments.add_column("median ms", Align::right);
+      segments.add_column("share", Align::right);
+      segments.add_column("layers", Align::left);
+      for (const auto& segment : record["segments"]) {
+        std::vector<std::string> layers = segment["layers"].get<std::vector<std::string>>();
+        segments.add_row({segment["name"], ms(segment["time_ms"]["median"]), percent(segment["share"]),
+                          fmt::format("{}", fmt::join(layers, " "))});
+      }
+      text += "\n" + segments.render();
+    }
+  }
+  text += fmt::format(
+      "\nlatency (ms, {} iterations after {} warm-up): min {} | median {} | mean {} | p90 {} | p99 {} | max "
+      "{} | "
+      "stddev {} | cv {:.1f}%\ncold (first inference): {} ms\n",
+      latency["count"].get<std::size_t>(), options["warmup"].get<int>(), ms(latency["min"]),
+      ms(latency["median"]), ms(latency["mean"]), ms(latency["p90"]), ms(latency["p99"]), ms(latency["max"]),
+      ms(latency["stddev"]), latency["cv"].get<double>() * 100, ms(latency["cold"]));
+  const auto& throughput = record["throughput"];
+  text += fmt::format("throughput: {:.2f} inferences/s, {:.2f} items/s ({} stream(s))\n",
+                      throughput["inferences_per_second"].get<double>(),
+                      throughput["items_per_second"].get<double>(), throughput["streams"].get<int>());
+  const auto& instrumentation = record["instrumentation"];
+  if (timed)
+    text += fmt::format(
+        "unattributed residual: {:.3f} ms ({:.2f}% of the median); timer overhead {:.0f} ns per step, "
+        "{:.4f} ms per inference\n",
+        instrumentation["residual_ms"].get<double>(), instrumentation["residual_share"].get<double>() * 100,
+        instrumentation["timer_overhead_ns_per_step"].get<double>(),
+        instrumentation["overhead_ms_per_inference"].get<double>());
+  else
+    text += "layer timing off: end-to-end figures only, without instrumentation\n";
+  text +=
+      "times are medians of the measured iterations; GFLOP/s and GB/s are derived from the cost model and "
+      "the "
+      "measured median\n";
+  return text;
+}
+
+std::string run_csv(const nlohmann::json& record) {
+  CsvWriter csv({"name", "op", "kind", "backend", "implementation", "fallback", "descriptor", "median_ms",
+                 "mean_ms", "min_ms", "max_ms", "p90_ms", "p99_ms", "stddev_ms", "share", "flops", "bytes",
+                 "gflops_per_second", "gbytes_per_second"});
+  for (const auto& node : record["nodes"]) {
+    std::vector<std::string> row = {node["name"],
+                                    node["op"],
+                                    node["kind"],
+                                    node["backend"],
+                                    node["implementation"],
+                                    node["fallback"].get<bool>() ? "true" : "false",
+                                    node.value("descriptor", "")};
+    for (const char* key : {"median", "mean", "min", "max", "p90", "p99", "stddev"})
+      row.push_back(node.contains("time_ms") ? fmt::format("{:.6f}", node["time_ms"][key].get<double>())
+                                             : "");
+    row.push_back(optional_number(node, "share", "{:.6f}"));
+    row.push_back(optional_number(node, "flops", "{:.0f}"));
+    row.push_back(optional_number(node, "bytes", "{:.0f}"));
+    row.push_back(optional_number(node, "gflops_per_second", "{:.3f}"));
+    row.push_back(optional_number(node, "gbytes_per_second", "{:.3f}"));
+    csv.add_row(row);
+  }
+  return csv.text();
+}
+
+nlohmann::json chrome_trace(const nlohmann::json& record) {
+  nlohmann::json events = nlohmann::json::array();
+  std::map<int, bool> streams;
+  std::map<std::pair<std::string, std::pair<int, int>>, double> open_segments;  // (name, (iteration, stream))
+  for (const auto& event : record["timeline"]) {
+    const int stream = event["stream"].get<int>();
+    streams[stream] = true;
+    const std::string kind = event["kind"];
+    const double begin = event["begin_us"].get<double>();
+    const double end = event["end_us"].get<double>();
+    if (kind != "marker") {
+      events.push_back({{"name", event["name"]},
+                        {"cat", kind},
+                        {"ph", "X"},
+                        {"ts", begin},
+                        {"dur", end - begin},
+                        {"pid", 1},
+                        {"tid", stream},
+                        {"args", {{"iteration", event["iteration"]}}}});
+      continue;
+    }
+    // Markers: the first of a name opens the segment (at its end), the second closes it (at its begin).
+    const auto key = std::make_pair(event["name"].get<std::string>(),
+                                    std::make_pair(event["iteration"].get<int>(), stream));
+    const auto open = open_segments.find(key);
+    if (open == open_segments.end()) {
+      open_segments[key] = end;
+    } else {
+      events.push_back({{"name", event["name"]},
+                        {"cat", "segment"},
+                        {"ph", "X"},
+                        {"ts", open->second},
+                        {"dur", begin - open->second},
+                        {"pid", 1},
+                        {"tid", 1000 + stream},
+                        {"args", {{"iteration", event["iteration"]}}}});
+      open_segments.erase(open);
+    }
+  }
+  for (const auto& [stream, present] : streams) {
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", 1},
+                      {"tid", stream},
+                      {"args", {{"name", fmt::format("stream {} layers", stream)}}}});
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", 1},
+                      {"tid", 1000 + stream},
+                      {"args", {{"name", fmt::format("stream {} segments", stream)}}}});
+  }
+  events.push_back(
+      {{"name", "process_name"},
+       {"ph", "M"},
+       {"pid", 1},
+       {"args", {{"name", fmt::format("ntp {}", record["topology"]["name"].get<std::string>())}}}});
+  return {
+      {"traceEvents", events},
+      {"displayTimeUnit", "ms"},
+      {"otherData", {{"topology", record["topology"]["name"]}, {"backend", record["options"]["backend"]}}}};
+}
+
+}  // namespace ntp::report

@@ -1,0 +1,169 @@
+#include "ntp/executable.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "backends/reference/reference_backend.h"
+
+namespace ntp {
+
+namespace {
+void convert_tensor(const Tensor& from, Tensor& to) {
+  const std::int64_t count = from.elements();
+  if (from.dtype() == DType::f32 && to.dtype() == DType::bf16) {
+    const float* source = from.as<float>();
+    auto* target = to.as<std::uint16_t>();
+    for (std::int64_t i = 0; i < count; ++i)
+      target[i] = f32_to_bf16(source[i]);
+  } else if (from.dtype() == DType::bf16 && to.dtype() == DType::f32) {
+    const auto* source = from.as<std::uint16_t>();
+    float* target = to.as<float>();
+    for (std::int64_t i = 0; i < count; ++i)
+      target[i] = bf16_to_f32(source[i]);
+  } else {
+    throw std::logic_error(
+        fmt::format("no conversion from {} to {}", dtype_name(from.dtype()), dtype_name(to.dtype())));
+  }
+}
+}  // namespace
+
+struct Executable::State {
+  struct Planned {
+    Kernel* kernel = nullptr;              // node steps
+    std::vector<const Tensor*> inputs;     // node steps
+    std::vector<Tensor*> outputs;          // node steps
+    const Tensor* convert_from = nullptr;  // convert steps
+    Tensor* convert_to = nullptr;          // convert steps
+  };
+  const Graph* graph = nullptr;
+  std::vector<Tensor> tensors;                   // one per value
+  std::vector<std::unique_ptr<Tensor>> scratch;  // converted copies feeding kernels of another type
+  std::vector<std::unique_ptr<Kernel>> kernels;
+  std::vector<Step> steps;
+  std::vector<Planned> plan;
+};
+
+Executable::Executable(const Graph& graph, const Backend& backend, const CompileOptions& options)
+    : state_(std::make_unique<State>()) {
+  State& state = *state_;
+  state.graph = &graph;
+  state.tensors.resize(graph.values.size());
+  for (const int input : graph.inputs) {
+    const Value& value = graph.values[static_cast<std::size_t>(input)];
+    state.tensors[static_cast<std::size_t>(input)] = Tensor(value.shape, DType::f32);
+  }
+  backend.set_threads(options.threads);
+  const Backend& reference = reference_backend();
+  for (std::size_t index = 0; index < graph.nodes.size(); ++index) {
+    const Node& node = graph.nodes[index];
+    const int node_index = static_cast<int>(index);
+    if (!node.is_op()) {
+      Step step;
+      step.kind = node.kind == NodeKind::segment_begin ? Step::Kind::segment_begin : Step::Kind::segment_end;
+      step.node = node_index;
+      step.name = node.name;
+      step.op = "marker";
+      state.steps.push_back(step);
+      state.plan.emplace_back();
+      continue;
+    }
+    const bool native = backend.supports(graph, node_index, options);
+    const Backend& chosen = native ? backend : reference;
+    CompileOptions node_options = options;
+    if (!native) node_options.precision = DType::f32;  // the reference back end computes in f32
+    std::unique_ptr<Kernel> kernel = chosen.compile_node(graph, node_index, node_options);
+
+    State::Planned planned;
+    planned.kernel = kernel.get();
+    for (std::size_t k = 0; k < node.inputs.size(); ++k) {
+      Tensor& source = state.tensors[static_cast<std::size_t>(node.inputs[k])];
+      const DType wanted = kernel->input_dtype(k);
+      if (source.dtype() == wanted) {
+        planned.inputs.push_back(&source);
+        continue;
+      }
+      auto converted = std::make_unique<Tensor>(source.shape(), wanted);
+      Step step;
+      step.kind = Step::Kind::convert;
+      step.node = node_index;
+      step.name = fmt::format("{}.in{}:{}->{}", node.name, k, dtype_name(source.dtype()), dtype_name(wanted));
+      step.op = "convert";
+      step.backend = "reference";
+      step.implementation = "reference";
+      state.steps.push_back(step);
+      State::Planned conversion;
+      conversion.convert_from = &source;
+      conversion.convert_to = converted.get();
+      state.plan.push_back(conversion);
+      planned.inputs.push_back(converted.get());
+      state.scratch.push_back(std::move(converted));
+    }
+    for (std::size_t k = 0; k < node.outputs.size(); ++k) {
+      const Value& value = graph.values[static_cast<std::size_t>(node.outputs[k])];
+      Tensor& output = state.tensors[static_cast<std::size_t>(node.outputs[k])];
+      output = Tensor(value.shape, kernel->output_dtype(k));
+      planned.outputs.push_back(&output);
+    }
+    Step step;
+    step.node = node_index;
+    step.name = node.name;
+    step.op = node.op;
+    step.backend = chosen.name();
+    step.implementation = kernel->implementation();
+    step.fallback = !native;
+    state.steps.push_back(step);
+    state.plan.push_back(std::move(planned));
+    state.kernels.push_back(std::move(kernel));
+  }
+}
+
+Executable::~Executable() = default;
+Executable::Executable(Executable&&) noexcept = default;
+
+void Executable::run(const std::map<std::string, Tensor>& inputs, Observer* observer) {
+  State& state = *state_;
+  for (const int input : state.graph->inputs) {
+    const Value& value = state.graph->values[static_cast<std::size_t>(input)];
+    const auto found = inputs.find(value.name);
+    if (found == inputs.end())
+      throw UserError({}, fmt::format("no data for input '{}'", value.name),
+                      "every graph input needs a tensor");
+    if (found->second.shape() != value.shape || found->second.dtype() != DType::f32)
+      throw UserError({}, fmt::format("input '{}' is {} {}, the topology expects fp32 {}", value.name,
+                                      dtype_name(found->second.dtype()),
+                                      shape_to_string(found->second.shape()), shape_to_string(value.shape)));
+    Tensor& target = state.tensors[static_cast<std::size_t>(input)];
+    if (found->second.data() != target.data())
+      std::memcpy(target.data(), found->second.data(), target.bytes());
+  }
+  for (std::size_t i = 0; i < state.plan.size(); ++i) {
+    const int step = static_cast<int>(i);
+    if (observer != nullptr) observer->begin(step);
+    State::Planned& planned = state.plan[i];
+    if (planned.kernel != nullptr) {
+      planned.kernel->run(planned.inputs, planned.outputs);
+    } else if (planned.convert_to != nullptr) {
+      convert_tensor(*planned.convert_from, *planned.convert_to);
+    }
+    if (observer != nullptr) observer->end(step);
+  }
+}
+
+const std::vector<Step>& Executable::steps() const {
+  return state_->steps;
+}
+
+const Graph& Executable::graph() const {
+  return *state_->graph;
+}
+
+Tensor Executable::value_f32(int value_index) const {
+  const Tensor& tensor = state_->tensors.at(static_cast<std::size_t>(value_index));
+  if (tensor.dtype() == DType::f32) return tensor.clone();
+  Tensor converted(tensor.shape(), DType::f32);
+  convert_tensor(tensor, converted);
+  return converted;
+}
+
+}  // namespace ntp

@@ -1,0 +1,144 @@
+#include "runner.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "profile/step_timer.h"
+
+namespace ntp::runtime {
+
+namespace {
+
+using profile::now_ns;
+
+double seconds_between(std::int64_t begin_ns, std::int64_t end_ns) {
+  return static_cast<double>(end_ns - begin_ns) * 1e-9;
+}
+
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled)
+      : enabled_(enabled && ::isatty(STDERR_FILENO) != 0), start_ns_(now_ns()) {}
+  ~ProgressLine() {
+    if (shown_) std::fputs("\r\033[K", stderr);
+  }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+  void update(int done, int total) {
+    if (!enabled_) return;
+    const double elapsed = seconds_between(start_ns_, now_ns());
+    if (elapsed < 2.0) return;  // only runs longer than a couple of seconds get a progress line
+    shown_ = true;
+    if (total > 0)
+      std::fprintf(stderr, "\rntp: iteration %d/%d, %.1f s", done, total, elapsed);
+    else
+      std::fprintf(stderr, "\rntp: iteration %d, %.1f s", done, elapsed);
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  std::int64_t start_ns_;
+};
+
+bool keep_going(const RunOptions& options, int done, std::int64_t start_ns) {
+  if (options.time_seconds > 0) return done < 3 || seconds_between(start_ns, now_ns()) < options.time_seconds;
+  return done < options.iterations;
+}
+
+}  // namespace
+
+Measurements measure(std::vector<Executable*> executables, const Backend& backend,
+                     const std::map<std::string, Tensor>& inputs, const RunOptions& options) {
+  Measurements result;
+  Executable& main = *executables.front();
+  result.steps = main.steps();
+  const std::size_t step_count = result.steps.size();
+  result.timer_overhead_ns = profile::calibrate_timer_overhead_ns();
+  const int streams = static_cast<int>(executables.size());
+  const int threads_per_stream = options.threads > 0 ? std::max(1, options.threads / streams) : 0;
+  backend.set_threads(threads_per_stream);
+
+  // Cold: the very first inference, with whatever first-touch and lazy initialisation it pays.
+  std::int64_t start = now_ns();
+  main.run(inputs, nullptr);
+  result.cold_seconds = seconds_between(start, now_ns());
+  for (int i = 0; i < options.warmup; ++i)
+    main.run(inputs, nullptr);
+  for (std::size_t s = 0; s < step_count; ++s) {
+    if (result.steps[s].kind != Step::Kind::segment_begin) continue;
+    for (std::size_t e = s + 1; e < step_count; ++e) {
+      if (result.steps[e].kind == Step::Kind::segment_end && result.steps[e].name == result.steps[s].name) {
+        result.segment_steps.emplace_back(static_cast<int>(s), static_cast<int>(e));
+        break;
+      }
+    }
+  }
+  if (options.layer_timing) {
+    result.step_seconds.assign(step_count, {});
+    result.segment_seconds.assign(result.segment_steps.size(), {});
+  }
+
+  std::mutex merge;
+  const std::int64_t measure_start = now_ns();
+  auto stream_loop = [&](int stream) {
+    Executable& executable = *executables[static_cast<std::size_t>(stream)];
+    if (stream > 0) {
+      backend.set_threads(threads_per_stream);  // thread-local in OpenMP: set it on this thread
+      for (int i = 0; i < options.warmup; ++i)
+        executable.run(inputs, nullptr);
+    }
+    profile::StepTimer timer(step_count);
+    const bool timed = options.layer_timing && stream == 0;
+    ProgressLine progress(options.progress && stream == 0);
+    std::vector<double> latencies;
+    std::vector<TraceEvent> events;
+    int done = 0;
+    while (keep_going(options, done, measure_start)) {
+      const std::int64_t begin = now_ns();
+      executable.run(inputs, options.layer_timing ? &timer : nullptr);
+      const std::int64_t end = now_ns();
+      latencies.push_back(seconds_between(begin, end));
+      if (timed) {
+        for (std::size_t s = 0; s < step_count; ++s)
+          result.step_seconds[s].push_back(seconds_between(timer.begin_ns(s), timer.end_ns(s)));
+        for (std::size_t g = 0; g < result.segment_steps.size(); ++g) {
+          const auto [first, last] = result.segment_steps[g];
+          result.segment_seconds[g].push_back(seconds_between(
+              timer.end_ns(static_cast<std::size_t>(first)), timer.begin_ns(static_cast<std::size_t>(last))));
+        }
+      }
+      if (options.layer_timing && done < options.trace_iterations) {
+        for (std::size_t s = 0; s < step_count; ++s)
+          events.push_back({static_cast<int>(s), done, stream,
+                            static_cast<double>(timer.begin_ns(s) - measure_start) * 1e-3,
+                            static_cast<double>(timer.end_ns(s) - measure_start) * 1e-3});
+      }
+      ++done;
+      progress.update(done, options.time_seconds > 0 ? 0 : options.iterations);
+    }
+    const std::lock_guard<std::mutex> lock(merge);
+    result.latency_seconds.insert(result.latency_seconds.end(), latencies.begin(), latencies.end());
+    result.timeline.insert(result.timeline.end(), events.begin(), events.end());
+    result.inferences += static_cast<std::size_t>(done);
+  };
+
+  if (streams == 1) {
+    stream_loop(0);
+  } else {
+    std::vector<std::thread> threads;
+    for (int stream = 0; stream < streams; ++stream)
+      threads.emplace_back(stream_loop, stream);
+    for (auto& thread : threads)
+      thread.join();
+  }
+  result.wall_seconds = seconds_between(measure_start, now_ns());
+  return result;
+}
+
+}  // namespace ntp::runtime

@@ -1,0 +1,54 @@
+// Measuring a compiled graph: warm-up, cold first inference, timed iterations (latency mode) or concurrent
+// streams (throughput mode), with or without per-step timing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ntp/executable.h"
+
+namespace ntp::runtime {
+
+struct RunOptions {
+  int warmup = 2;
+  int iterations = 10;      // measured iterations (per stream in throughput mode)
+  double time_seconds = 0;  // > 0: run iterations until this much time has passed (at least 3)
+  bool throughput = false;  // latency mode otherwise
+  int streams = 1;          // concurrent streams in throughput mode
+  int threads = 0;          // threads in all; split between streams
+  bool layer_timing = true;
+  bool progress = false;     // a progress line on stderr for long runs
+  int trace_iterations = 1;  // iterations kept as a timeline for the Chrome trace
+};
+
+struct TraceEvent {
+  int step = 0;
+  int iteration = 0;
+  int stream = 0;
+  double begin_us = 0;  // since the start of the measured run
+  double end_us = 0;
+};
+
+struct Measurements {
+  std::vector<Step> steps;
+  double cold_seconds = 0;                        // the first inference, before warm-up
+  std::vector<double> latency_seconds;            // end to end, every measured iteration of every stream
+  std::vector<std::vector<double>> step_seconds;  // [step][iteration], stream 0; empty without layer timing
+  // Per segment (begin step, end step): from the end of its start marker to the beginning of its end
+  // marker, per iteration; empty without layer timing.
+  std::vector<std::vector<double>> segment_seconds;
+  std::vector<std::pair<int, int>> segment_steps;
+  double timer_overhead_ns = 0;  // one begin/end pair, calibrated
+  double wall_seconds = 0;       // measured phase, all streams together
+  std::size_t inferences = 0;    // measured inferences, all streams
+  std::vector<TraceEvent> timeline;
+};
+
+// Runs `executables` (one per stream; a single one in latency mode) on `inputs`.
+Measurements measure(std::vector<Executable*> executables, const Backend& backend,
+                     const std::map<std::string, Tensor>& inputs, const RunOptions& options);
+
+}  // namespace ntp::runtime
