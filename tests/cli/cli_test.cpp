@@ -1,0 +1,117 @@
+// The `ntp` command as a user meets it: exit codes, messages, output files and formats.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "io/npy.h"
+#include "process.h"
+
+namespace {
+
+using ntp::test::example;
+using ntp::test::run_ntp;
+
+const std::vector<std::string> kSmallDeepSpeech = {"--set", "hidden=64", "--set", "frames=16"};
+
+std::vector<std::string> with(std::vector<std::string> arguments, const std::vector<std::string>& more) {
+  arguments.insert(arguments.end(), more.begin(), more.end());
+  return arguments;
+}
+
+std::filesystem::path temporary(const std::string& name) {
+  return std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-" + name);
+}
+
+TEST(Inspect, DeepSpeechTableShowsEveryLayerAndTheTotals) {
+  const auto result = run_ntp({"inspect", example("deepspeech-v0.1.xml")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  for (const char* layer : {"fc1", "fc2", "fc3", "bilstm", "fc5", "fc6", "probs"})
+    EXPECT_NE(result.out.find(layer), std::string::npos) << layer;
+  EXPECT_NE(result.out.find("122.73M"), std::string::npos);  // parameters; exact count in the JSON test
+  EXPECT_NE(result.out.find("multiply-add as 2"), std::string::npos);
+  EXPECT_NE(result.out.find("peak memory estimate"), std::string::npos);
+}
+
+TEST(Inspect, JsonAndCsvCarryTheSameFigures) {
+  const auto json = run_ntp({"inspect", example("deepspeech-v0.1.xml"), "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto document = nlohmann::json::parse(json.out);
+  EXPECT_EQ(document["schema"], "ntp.inspect/1");
+  EXPECT_EQ(document["totals"]["params"].get<std::int64_t>(), 122'732'573);
+  ASSERT_EQ(document["layers"].size(), 7U);
+  EXPECT_EQ(document["layers"][3]["descriptor"], "lstm:146x1x4096,direction=bidirectional,hidden=2048,fp32");
+  ASSERT_EQ(document["segments"].size(), 3U);
+
+  const auto csv = run_ntp({"inspect", example("deepspeech-v0.1.xml"), "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 8);  // header + 7 layers
+  EXPECT_NE(csv.out.find("bilstm,lstm,"), std::string::npos);
+}
+
+TEST(Inspect, BatchAndSetChangeTheShapes) {
+  const auto result = run_ntp({"inspect", example("deepspeech-v0.1.xml"), "--set", "hidden=1024", "--batch",
+                               "16", "--format", "json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto document = nlohmann::json::parse(result.out);
+  EXPECT_EQ(document["layers"][0]["output_shapes"][0], (std::vector<int>{146, 16, 1024}));
+}
+
+TEST(Errors, BadTopologyExitsWithTwoAndWritesNoOutputFile) {
+  const auto broken = temporary("broken.xml");
+  std::ofstream(broken) << "<topology name=\"t\">\n  <input name=\"x\" shape=\"2,3\"/>\n"
+                           "  <layer name=\"a\" type=\"lstn\" hidden=\"4\"/>\n</topology>\n";
+  const auto output = temporary("never-written.json");
+  const auto result = run_ntp({"inspect", broken.string(), "--format", "json", "-o", output.string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find(broken.string() + ":3:"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("unknown op 'lstn'"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("did you mean 'lstm'?"), std::string::npos) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(output));
+  std::filesystem::remove(broken);
+}
+
+TEST(Errors, MalformedCommandLineValuesExitWithTwo) {
+  EXPECT_EQ(run_ntp({"inspect", example("deepspeech-v0.1.xml"), "--set", "hidden"}).exit_code, 2);
+  EXPECT_EQ(run_ntp({"inspect", example("deepspeech-v0.1.xml"), "--set", "hiden=3"}).exit_code, 2);
+  EXPECT_EQ(run_ntp({"inspect", example("deepspeech-v0.1.xml"), "--precision", "fp42"}).exit_code, 2);
+  EXPECT_EQ(run_ntp({"inspect", "/no/such/file.xml"}).exit_code, 2);
+  EXPECT_EQ(run_ntp({"frobnicate"}).exit_code, 2);
+  const auto backend =
+      run_ntp(with({"run", example("deepspeech-v0.1.xml"), "--backend", "tpu"}, kSmallDeepSpeech));
+  EXPECT_EQ(backend.exit_code, 2);
+  EXPECT_NE(backend.err.find("no back end 'tpu'"), std::string::npos);
+}
+
+TEST(Errors, ModelTooBigForMemoryIsWarnedByInspectAndRefusedByRun) {
+  const std::vector<std::string> huge = {"--set", "hidden=200000"};  // ~1.3 TB of LSTM weights
+  const auto inspect = run_ntp(with({"inspect", example("deepspeech-v0.1.xml")}, huge));
+  EXPECT_EQ(inspect.exit_code, 0);
+  EXPECT_NE(inspect.out.find("will refuse it"), std::string::npos) << inspect.out;
+  const auto run = run_ntp(with({"run", example("deepspeech-v0.1.xml"), "--backend", "reference"}, huge));
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("memory is available"), std::string::npos) << run.err;
+}
+
+TEST(Ops, MarkdownReferenceInDocsIsUpToDate) {
+  const auto result = run_ntp({"ops", "--format", "markdown"});
+  ASSERT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, ntp::test::slurp(std::string(NTP_SOURCE_DIR) + "/docs/ops.md"))
+      << "regenerate it: build/src/ntp ops --format markdown -o docs/ops.md";
+}
+
+TEST(Backends, ListsReferenceWithItsOps) {
+  const auto result = run_ntp({"backends", "--format", "json"});
+  ASSERT_EQ(result.exit_code, 0);
+  const auto list = nlohmann::json::parse(result.out);
+  bool found = false;
+  for (const auto& backend : list) {
+    if (backend["name"] != "reference") continue;
+    found = true;
+    const auto ops = backend["ops"].get<std::vector<std::string>>();
+    EXPECT_NE(std::find(ops.begin(), ops.end(), "lstm"), ops.end());
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace

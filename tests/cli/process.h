@@ -1,0 +1,64 @@
+// Runs the `ntp` binary with an argument vector (no shell) and captures its output and exit code.
+#pragma once
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace ntp::test {
+
+struct ProcessResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string slurp(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+inline ProcessResult run_ntp(const std::vector<std::string>& arguments) {
+  const auto folder = std::filesystem::temp_directory_path() / ("ntp-cli-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(folder);
+  const auto out_path = folder / "out.txt";
+  const auto err_path = folder / "err.txt";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv_strings = {NTP_BINARY};
+  argv_strings.insert(argv_strings.end(), arguments.begin(), arguments.end());
+  std::vector<char*> argv;
+  for (auto& argument : argv_strings)
+    argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ProcessResult result;
+  if (posix_spawn(&pid, NTP_BINARY, &actions, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  result.out = slurp(out_path);
+  result.err = slurp(err_path);
+  std::filesystem::remove_all(folder);
+  return result;
+}
+
+inline std::string example(const std::string& name) {
+  return std::string(NTP_SOURCE_DIR) + "/examples/" + name;
+}
+
+}  // namespace ntp::test

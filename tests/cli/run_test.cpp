@@ -1,0 +1,149 @@
+// `ntp run` and `ntp check` end to end on the small DeepSpeech variant: structure of every output format
+// (timings masked), outputs saved, real inputs read.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "io/npy.h"
+#include "process.h"
+
+namespace {
+
+using ntp::test::example;
+using ntp::test::run_ntp;
+
+std::vector<std::string> small_run(const std::string& backend, std::vector<std::string> more) {
+  std::vector<std::string> arguments = {"run",          example("deepspeech-v0.1.xml"),
+                                        "--backend",    backend,
+                                        "--set",        "hidden=64",
+                                        "--set",        "frames=16",
+                                        "--warmup",     "1",
+                                        "--iterations", "3"};
+  arguments.insert(arguments.end(), more.begin(), more.end());
+  return arguments;
+}
+
+std::filesystem::path temporary(const std::string& name) {
+  return std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-" + name);
+}
+
+TEST(Run, JsonRecordHasEveryLayerSegmentAndStatistic) {
+  const auto result = run_ntp(small_run("reference", {"--format", "json"}));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(result.out);
+  EXPECT_EQ(record["schema"], "ntp.run/1");
+  for (const char* key : {"host", "cpu_model", "isa", "cores", "git_commit", "command_line", "libraries"})
+    EXPECT_TRUE(record["context"].contains(key)) << key;
+  EXPECT_EQ(record["options"]["backend"], "reference");
+  EXPECT_EQ(record["options"]["seed"], 1);
+  // Golden structure, timings masked: the layers in order with their op, kind and back end.
+  std::vector<std::string> layers;
+  for (const auto& node : record["nodes"]) {
+    layers.push_back(node["name"].get<std::string>() + ":" + node["op"].get<std::string>() + ":" +
+                     node["kind"].get<std::string>() + ":" + node["backend"].get<std::string>());
+    EXPECT_EQ(node["time_ms"]["count"], 3);
+    EXPECT_GT(node["time_ms"]["median"].get<double>(), 0.0);
+    EXPECT_LE(node["time_ms"]["min"].get<double>(), node["time_ms"]["median"].get<double>());
+    EXPECT_LE(node["time_ms"]["median"].get<double>(), node["time_ms"]["max"].get<double>());
+  }
+  EXPECT_EQ(layers, (std::vector<std::string>{"fc1:fc:layer:reference", "fc2:fc:layer:reference",
+                                              "fc3:fc:layer:reference", "bilstm:lstm:layer:reference",
+                                              "fc5:fc:layer:reference", "fc6:fc:layer:reference",
+                                              "probs:softmax:layer:reference"}));
+  std::vector<std::string> segments;
+  for (const auto& segment : record["segments"])
+    segments.push_back(segment["name"]);
+  EXPECT_EQ(segments, (std::vector<std::string>{"front", "recurrent", "back"}));
+  // Layers and residual add up to the end-to-end median within measurement noise.
+  double shares = 0;
+  for (const auto& node : record["nodes"])
+    shares += node["share"].get<double>();
+  EXPECT_GT(shares, 0.5);
+  EXPECT_LT(shares, 1.5);
+  EXPECT_EQ(record["latency"]["count"], 3);
+  EXPECT_GT(record["latency"]["cold"].get<double>(), 0.0);
+  EXPECT_GT(record["throughput"]["inferences_per_second"].get<double>(), 0.0);
+  EXPECT_GT(record["instrumentation"]["timer_overhead_ns_per_step"].get<double>(), 0.0);
+}
+
+TEST(Run, TableCsvAndTraceAreWrittenFromTheRecord) {
+  const auto table = run_ntp(small_run("reference", {}));
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  for (const char* text : {"bilstm", "share", "GFLOP/s", "latency (ms", "cold", "throughput", "residual"})
+    EXPECT_NE(table.out.find(text), std::string::npos) << text;
+
+  const auto csv = run_ntp(small_run("reference", {"--format", "csv"}));
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(
+      csv.out.substr(0, csv.out.find('\n')),
+      "name,op,kind,backend,implementation,fallback,descriptor,median_ms,mean_ms,min_ms,max_ms,p90_ms,p99_ms,"
+      "stddev_ms,share,flops,bytes,gflops_per_second,gbytes_per_second");
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 8);
+
+  const auto trace_file = temporary("trace.json");
+  const auto trace = run_ntp(small_run("reference", {"--format", "trace", "-o", trace_file.string()}));
+  ASSERT_EQ(trace.exit_code, 0) << trace.err;
+  const auto document = nlohmann::json::parse(ntp::test::slurp(trace_file));
+  int layers = 0;
+  int segments = 0;
+  for (const auto& event : document["traceEvents"]) {
+    if (event["ph"] != "X") continue;
+    EXPECT_GE(event["dur"].get<double>(), 0.0);
+    layers += event["cat"] == "layer" ? 1 : 0;
+    segments += event["cat"] == "segment" ? 1 : 0;
+  }
+  EXPECT_EQ(layers, 7);  // one iteration traced
+  EXPECT_EQ(segments, 3);
+  std::filesystem::remove(trace_file);
+}
+
+TEST(Run, NoLayerTimingGivesEndToEndOnly) {
+  const auto result = run_ntp(small_run("reference", {"--no-layer-timing", "--format", "json"}));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(result.out);
+  EXPECT_FALSE(record["instrumentation"]["layer_timing"].get<bool>());
+  EXPECT_FALSE(record["nodes"][0].contains("time_ms"));
+  EXPECT_EQ(record["latency"]["count"], 3);
+}
+
+TEST(Run, ThroughputModeRunsConcurrentStreams) {
+  const auto result =
+      run_ntp(small_run("reference", {"--mode", "throughput", "--streams", "2", "--format", "json"}));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(result.out);
+  EXPECT_EQ(record["throughput"]["streams"], 2);
+  EXPECT_EQ(record["throughput"]["inferences"], 6);
+  EXPECT_EQ(record["latency"]["count"], 6);
+}
+
+TEST(Run, SavesOutputsAndReadsThemBackAsInputs) {
+  const auto folder = temporary("outputs");
+  const auto result = run_ntp(small_run("reference", {"--save-outputs", folder.string(), "--save-all"}));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const ntp::Tensor probs = ntp::io::read_npy((folder / "probs.npy").string());
+  EXPECT_EQ(probs.shape(), (ntp::Shape{16, 1, 29}));
+  double row = 0;
+  for (int c = 0; c < 29; ++c)
+    row += probs.as<float>()[c];
+  EXPECT_NEAR(row, 1.0, 1e-5);  // a softmax row
+  EXPECT_TRUE(std::filesystem::exists(folder / "bilstm.npy"));
+
+  // fc3's output has the shape of the LSTM's input; a wrong-shaped input file is refused.
+  const auto wrong =
+      run_ntp(small_run("reference", {"--input", "features=" + (folder / "fc3.npy").string()}));
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find("the topology expects [16, 1, 494]"), std::string::npos) << wrong.err;
+  std::filesystem::remove_all(folder);
+}
+
+TEST(Check, ReferenceAgreesWithItself) {
+  const auto result = run_ntp({"check", example("deepspeech-v0.1.xml"), "--backend", "reference", "--set",
+                               "hidden=32", "--set", "frames=8", "--format", "json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto document = nlohmann::json::parse(result.out);
+  EXPECT_TRUE(document["pass"].get<bool>());
+  for (const auto& layer : document["layers"])
+    EXPECT_EQ(layer["max_abs_error"].get<double>(), 0.0);
+}
+
+}  // namespace
