@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build -DNTP_BUILD_TESTS=OFF -DNTP_BUILD_BENCH=OFF
-build/src/ntp inspect examples/deepspeech-v0.1.xml "$@"
+build/src/ntp run examples/deepspeech-v0.1.xml "$@"

@@ -1,8 +1,100 @@
+// Convolutions: conv1d [N, C, L] and conv2d [N, C, H, W], with stride, padding, dilation, groups and a fused
+// activation.
 #include "families.h"
 #include "op_helpers.h"
 
 namespace ntp::ops {
 
-std::vector<OpSchema> conv_ops() { return {}; }
+std::vector<std::int64_t> spatial(const Attributes& attrs, const std::string& name, std::size_t dims) {
+  std::vector<std::int64_t> values = attrs.integers(name);
+  if (values.size() == 1) values.assign(dims, values.front());
+  if (values.size() != dims)
+    throw ShapeError(fmt::format("{} has {} values for {} spatial dimensions", name, values.size(), dims),
+                     fmt::format("give one value, or {}", dims));
+  return values;
+}
+
+std::int64_t window_output(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
+                           std::int64_t dilation, const std::string& what) {
+  if (kernel <= 0 || stride <= 0 || pad < 0 || dilation <= 0)
+    throw ShapeError(
+        fmt::format("{}: kernel {}, stride {}, dilation {} must be positive and padding {} not negative",
+                    what, kernel, stride, dilation, pad));
+  const std::int64_t span = dilation * (kernel - 1) + 1;
+  if (in + 2 * pad < span)
+    throw ShapeError(
+        fmt::format("{}: a window of {} does not fit in {} (+{} padding on each side)", what, span, in, pad),
+        "use a smaller kernel or more padding");
+  return (in + 2 * pad - span) / stride + 1;
+}
+
+namespace {
+
+OpSchema convolution(const std::string& name, std::size_t dims) {
+  OpSchema op;
+  op.name = name;
+  op.family = "conv";
+  op.layout = dims == 1 ? "[N, C, L]" : "[N, C, H, W]";
+  op.summary = fmt::format(
+      "{}-D convolution (cross-correlation) with stride, symmetric zero padding, dilation and groups; weight "
+      "[filters, C/groups, {}], bias [filters]; output size floor((in + 2*padding - dilation*(kernel-1) - "
+      "1)/stride) "
+      "+ 1. FLOPs: 2 * N * filters * output positions * C/groups * kernel volume, plus bias and activation.",
+      dims, dims == 1 ? "kernel" : "kh, kw");
+  op.attrs = {
+      required_integer("filters", "output channels"),
+      required_integers("kernel", dims == 1 ? "kernel width" : "kernel size \"kh,kw\" (one value for both)"),
+      integers_attr("stride", {1}, "stride per spatial dimension (one value for all)"),
+      integers_attr("padding", {0}, "zero padding on each side, per spatial dimension"),
+      integers_attr("dilation", {1}, "dilation per spatial dimension"),
+      integer_attr("groups", 1, "channel groups (C for a depthwise convolution)"),
+      integer_attr("bias", 1, "1 to add a learned bias, 0 for none")};
+  for (auto& attr : fused_activation_attrs())
+    op.attrs.push_back(std::move(attr));
+  op.infer = [dims, name](const OpContext& ctx) {
+    const Shape& input = ctx.in(0);
+    expect_rank(input, dims + 2, dims + 2, fmt::format("{} input", name));
+    const std::int64_t filters = ctx.attrs.integer("filters");
+    const std::int64_t groups = ctx.attrs.integer("groups");
+    const std::int64_t channels = input[1];
+    if (filters <= 0 || groups <= 0 || channels % groups != 0 || filters % groups != 0)
+      throw ShapeError(fmt::format("{} input channels and {} filters must both divide into {} groups",
+                                   channels, filters, groups));
+    const auto kernel = spatial(ctx.attrs, "kernel", dims);
+    const auto stride = spatial(ctx.attrs, "stride", dims);
+    const auto padding = spatial(ctx.attrs, "padding", dims);
+    const auto dilation = spatial(ctx.attrs, "dilation", dims);
+    Shape out = {input[0], filters};
+    Shape weight = {filters, channels / groups};
+    std::int64_t volume = channels / groups;
+    for (std::size_t d = 0; d < dims; ++d) {
+      out.push_back(window_output(input[2 + d], kernel[d], stride[d], padding[d], dilation[d],
+                                  "spatial dimension " + std::to_string(d)));
+      weight.push_back(kernel[d]);
+      volume *= kernel[d];
+    }
+    InferResult result;
+    result.outputs.push_back({out, ctx.inputs[0]->dtype});
+    result.weights.push_back({"weight", weight, fan_in_uniform(volume)});
+    if (ctx.attrs.integer("bias") != 0) result.weights.push_back({"bias", {filters}, fan_in_uniform(volume)});
+    return result;
+  };
+  op.cost = [](const OpContext& ctx) {
+    const Shape& weight = ctx.node.weights.at(0).shape;
+    const double per_output = elements(Shape(weight.begin() + 1, weight.end()));  // C/groups * kernel volume
+    const double outputs = elements(ctx.outputs.at(0)->shape);
+    double flops = 2.0 * outputs * per_output;
+    if (ctx.attrs.integer("bias") != 0) flops += outputs;
+    if (ctx.attrs.text("activation") != "none") flops += outputs;
+    return default_cost(ctx, flops);
+  };
+  return op;
+}
+
+}  // namespace
+
+std::vector<OpSchema> conv_ops() {
+  return {convolution("conv1d", 1), convolution("conv2d", 2)};
+}
 
 }  // namespace ntp::ops

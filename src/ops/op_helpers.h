@@ -22,7 +22,8 @@ inline AttrSpec real_attr(std::string name, double default_value, std::string do
 }
 inline AttrSpec text_attr(std::string name, std::string default_value, std::string doc,
                           std::vector<std::string> choices = {}) {
-  return {std::move(name), AttrType::text, AttrValue{std::move(default_value)}, std::move(doc), std::move(choices)};
+  return {std::move(name), AttrType::text, AttrValue{std::move(default_value)}, std::move(doc),
+          std::move(choices)};
 }
 inline AttrSpec integers_attr(std::string name, std::vector<std::int64_t> default_value, std::string doc) {
   return {std::move(name), AttrType::integers, AttrValue{std::move(default_value)}, std::move(doc), {}};
@@ -32,7 +33,8 @@ inline AttrSpec required_integers(std::string name, std::string doc) {
 }
 
 // Throws ShapeError unless min_rank <= rank(shape) <= max_rank.
-inline void expect_rank(const Shape& shape, std::size_t min_rank, std::size_t max_rank, const std::string& what) {
+inline void expect_rank(const Shape& shape, std::size_t min_rank, std::size_t max_rank,
+                        const std::string& what) {
   if (shape.size() >= min_rank && shape.size() <= max_rank) return;
   const std::string expected =
       min_rank == max_rank ? std::to_string(min_rank) : fmt::format("{} to {}", min_rank, max_rank);
@@ -46,9 +48,17 @@ inline Distribution fan_in_uniform(std::int64_t fan_in) {
   return {Distribution::Kind::uniform, -bound, bound};
 }
 
-inline double elements(const Shape& shape) { return static_cast<double>(element_count(shape)); }
+inline double elements(const Shape& shape) {
+  return static_cast<double>(element_count(shape));
+}
 
 // Activation attributes fused into dense and conv layers.
 std::vector<AttrSpec> fused_activation_attrs();
+
+// A per-spatial-dimension attribute ("3" or "3,3") expanded to `dims` values; throws ShapeError otherwise.
+std::vector<std::int64_t> spatial(const Attributes& attrs, const std::string& name, std::size_t dims);
+// floor((in + 2*pad - dilation*(kernel-1) - 1) / stride) + 1, with a ShapeError when it is not positive.
+std::int64_t window_output(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
+                           std::int64_t dilation, const std::string& what);
 
 }  // namespace ntp::ops

@@ -9,7 +9,8 @@ std::vector<OpSchema> build_table() {
   std::vector<OpSchema> table;
   for (auto family : {ops::dense_ops, ops::conv_ops, ops::pool_ops, ops::norm_ops, ops::activation_ops,
                       ops::rnn_ops, ops::attention_ops, ops::tensor_ops, ops::inlay_ops}) {
-    for (auto& schema : family()) table.push_back(std::move(schema));
+    for (auto& schema : family())
+      table.push_back(std::move(schema));
   }
   return table;
 }
@@ -22,18 +23,21 @@ const std::vector<OpSchema>& all_ops() {
 
 const OpSchema* find_op(const std::string& name) {
   const auto& table = all_ops();
-  const auto found = std::find_if(table.begin(), table.end(), [&](const OpSchema& op) { return op.name == name; });
+  const auto found =
+      std::find_if(table.begin(), table.end(), [&](const OpSchema& op) { return op.name == name; });
   return found == table.end() ? nullptr : &*found;
 }
 
 std::vector<std::string> op_names() {
   std::vector<std::string> names;
-  for (const auto& op : all_ops()) names.push_back(op.name);
+  for (const auto& op : all_ops())
+    names.push_back(op.name);
   return names;
 }
 
 const AttrSpec* OpSchema::find_attr(const std::string& attr_name) const {
-  const auto found = std::find_if(attrs.begin(), attrs.end(), [&](const AttrSpec& a) { return a.name == attr_name; });
+  const auto found =
+      std::find_if(attrs.begin(), attrs.end(), [&](const AttrSpec& a) { return a.name == attr_name; });
   return found == attrs.end() ? nullptr : &*found;
 }
 
@@ -49,16 +53,19 @@ double tensor_bytes(const Value& value) {
 double weight_bytes(const OpContext& ctx) {
   double bytes = 0;
   for (const auto& weight : ctx.node.weights)
-    bytes += static_cast<double>(element_count(weight.shape)) * static_cast<double>(dtype_size(ctx.weight_dtype));
+    bytes +=
+        static_cast<double>(element_count(weight.shape)) * static_cast<double>(dtype_size(ctx.weight_dtype));
   return bytes;
 }
 
 Cost default_cost(const OpContext& ctx, double flops) {
   Cost cost;
   cost.flops = flops;
-  for (const Value* input : ctx.inputs) cost.bytes_read += tensor_bytes(*input);
+  for (const Value* input : ctx.inputs)
+    cost.bytes_read += tensor_bytes(*input);
   cost.bytes_read += weight_bytes(ctx);
-  for (const Value* output : ctx.outputs) cost.bytes_written += tensor_bytes(*output);
+  for (const Value* output : ctx.outputs)
+    cost.bytes_written += tensor_bytes(*output);
   return cost;
 }
 

@@ -1,8 +1,264 @@
+// Tensor plumbing: add, mul (numpy broadcasting), concat, split, reshape, transpose, flatten, dropout.
+#include <numeric>
+
 #include "families.h"
 #include "op_helpers.h"
 
 namespace ntp::ops {
 
-std::vector<OpSchema> tensor_ops() { return {}; }
+namespace {
+
+InferResult same_as_input(const OpContext& ctx) {
+  InferResult result;
+  result.outputs.push_back({ctx.in(0), ctx.inputs[0]->dtype});
+  return result;
+}
+
+std::size_t normalise_axis(std::int64_t axis, std::size_t rank) {
+  const auto signed_rank = static_cast<std::int64_t>(rank);
+  if (axis < -signed_rank || axis >= signed_rank)
+    throw ShapeError(fmt::format("axis {} is out of range for rank {}", axis, rank),
+                     "use -1 for the last axis");
+  return static_cast<std::size_t>(axis < 0 ? axis + signed_rank : axis);
+}
+
+Shape broadcast(const Shape& a, const Shape& b) {
+  Shape out(std::max(a.size(), b.size()), 1);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const std::int64_t da = i < out.size() - a.size() ? 1 : a[i - (out.size() - a.size())];
+    const std::int64_t db = i < out.size() - b.size() ? 1 : b[i - (out.size() - b.size())];
+    if (da != db && da != 1 && db != 1)
+      throw ShapeError(
+          fmt::format("shapes {} and {} do not broadcast", shape_to_string(a), shape_to_string(b)),
+          "dimensions must match or be 1, aligned from the last axis");
+    out[i] = std::max(da, db);
+  }
+  return out;
+}
+
+OpSchema binary(const std::string& name, const std::string& summary) {
+  OpSchema op;
+  op.name = name;
+  op.family = "tensor";
+  op.summary = summary;
+  op.layout = "any (numpy broadcasting)";
+  op.min_inputs = 2;
+  op.max_inputs = -1;
+  op.infer = [](const OpContext& ctx) {
+    Shape out = ctx.in(0);
+    for (std::size_t i = 1; i < ctx.inputs.size(); ++i)
+      out = broadcast(out, ctx.in(i));
+    InferResult result;
+    result.outputs.push_back({out, ctx.inputs[0]->dtype});
+    return result;
+  };
+  op.cost = [](const OpContext& ctx) {
+    return default_cost(ctx, static_cast<double>(ctx.inputs.size() - 1) * elements(ctx.outputs.at(0)->shape));
+  };
+  return op;
+}
+
+OpSchema concat() {
+  OpSchema op;
+  op.name = "concat";
+  op.family = "tensor";
+  op.summary =
+      "Joins its inputs along an axis; all other dimensions must be equal. No FLOPs; bytes are a copy.";
+  op.layout = "any";
+  op.max_inputs = -1;
+  op.attrs = {integer_attr("axis", -1, "axis to join along; negative counts from the end")};
+  op.infer = [](const OpContext& ctx) {
+    const std::size_t axis = normalise_axis(ctx.attrs.integer("axis"), ctx.in(0).size());
+    Shape out = ctx.in(0);
+    for (std::size_t i = 1; i < ctx.inputs.size(); ++i) {
+      const Shape& shape = ctx.in(i);
+      bool compatible = shape.size() == out.size();
+      for (std::size_t d = 0; compatible && d < shape.size(); ++d)
+        compatible = d == axis || shape[d] == out[d];
+      if (!compatible)
+        throw ShapeError(fmt::format("cannot concatenate {} and {} along axis {}", shape_to_string(ctx.in(0)),
+                                     shape_to_string(shape), axis),
+                         "all dimensions but the concatenation axis must be equal");
+      out[axis] += shape[axis];
+    }
+    InferResult result;
+    result.outputs.push_back({out, ctx.inputs[0]->dtype});
+    return result;
+  };
+  op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
+  return op;
+}
+
+OpSchema split() {
+  OpSchema op;
+  op.name = "split";
+  op.family = "tensor";
+  op.summary =
+      "Splits its input along an axis into equal parts, or into the given sizes; one output per part "
+      "(name:k for the k-th). No FLOPs.";
+  op.layout = "any";
+  op.attrs = {integer_attr("axis", -1, "axis to split"), integer_attr("parts", 2, "number of equal parts"),
+              integers_attr("sizes", {}, "explicit part sizes (override parts; must sum to the axis)")};
+  op.infer = [](const OpContext& ctx) {
+    const std::size_t axis = normalise_axis(ctx.attrs.integer("axis"), ctx.in(0).size());
+    const std::int64_t length = ctx.in(0)[axis];
+    std::vector<std::int64_t> sizes = ctx.attrs.integers("sizes");
+    if (sizes.empty()) {
+      const std::int64_t parts = ctx.attrs.integer("parts");
+      if (parts <= 0 || length % parts != 0)
+        throw ShapeError(fmt::format("axis {} of {} ({}) does not split into {} equal parts", axis,
+                                     shape_to_string(ctx.in(0)), length, parts),
+                         "give sizes=\"a,b,...\" instead");
+      sizes.assign(static_cast<std::size_t>(parts), length / parts);
+    }
+    std::int64_t total = 0;
+    for (const std::int64_t size : sizes) {
+      if (size <= 0) throw ShapeError(fmt::format("split sizes must be positive, got {}", size));
+      total += size;
+    }
+    if (total != length)
+      throw ShapeError(fmt::format("split sizes sum to {}, but axis {} of {} is {}", total, axis,
+                                   shape_to_string(ctx.in(0)), length));
+    InferResult result;
+    for (const std::int64_t size : sizes) {
+      Shape out = ctx.in(0);
+      out[axis] = size;
+      result.outputs.push_back({out, ctx.inputs[0]->dtype});
+    }
+    return result;
+  };
+  op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
+  return op;
+}
+
+OpSchema reshape() {
+  OpSchema op;
+  op.name = "reshape";
+  op.family = "tensor";
+  op.summary =
+      "Gives the data a new shape with the same element count (ONNX semantics: 0 copies the input's "
+      "dimension at that position, one -1 is inferred). No FLOPs.";
+  op.layout = "any";
+  op.attrs = {required_integers("shape", "the new shape, e.g. \"0,0,-1\"")};
+  op.infer = [](const OpContext& ctx) {
+    const Shape& input = ctx.in(0);
+    Shape out = ctx.attrs.integers("shape");
+    int inferred = -1;
+    std::int64_t known = 1;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (out[i] == 0) {
+        if (i >= input.size())
+          throw ShapeError(
+              fmt::format("0 at position {} copies a dimension {} does not have", i, shape_to_string(input)));
+        out[i] = input[i];
+      }
+      if (out[i] == -1) {
+        if (inferred >= 0) throw ShapeError("reshape allows only one -1", "give every other dimension");
+        inferred = static_cast<int>(i);
+        continue;
+      }
+      if (out[i] <= 0) throw ShapeError(fmt::format("reshape dimension {} is not valid", out[i]));
+      known *= out[i];
+    }
+    const std::int64_t count = element_count(input);
+    if (inferred >= 0) {
+      if (known == 0 || count % known != 0)
+        throw ShapeError(fmt::format("cannot reshape {} ({} elements) to {}", shape_to_string(input), count,
+                                     shape_to_string(ctx.attrs.integers("shape"))));
+      out[static_cast<std::size_t>(inferred)] = count / known;
+    }
+    if (element_count(out) != count)
+      throw ShapeError(fmt::format("cannot reshape {} ({} elements) to {} ({} elements)",
+                                   shape_to_string(input), count, shape_to_string(out), element_count(out)));
+    InferResult result;
+    result.outputs.push_back({out, ctx.inputs[0]->dtype});
+    return result;
+  };
+  op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
+  return op;
+}
+
+OpSchema transpose() {
+  OpSchema op;
+  op.name = "transpose";
+  op.family = "tensor";
+  op.summary =
+      "Permutes the axes: output dimension i is input dimension perm[i]. No FLOPs; bytes are a copy.";
+  op.layout = "any";
+  op.attrs = {required_integers("perm", "a permutation of 0..rank-1")};
+  op.infer = [](const OpContext& ctx) {
+    const Shape& input = ctx.in(0);
+    const std::vector<std::int64_t>& perm = ctx.attrs.integers("perm");
+    std::vector<std::int64_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<std::int64_t> identity(input.size());
+    std::iota(identity.begin(), identity.end(), 0);
+    if (sorted != identity)
+      throw ShapeError(fmt::format("perm {} is not a permutation of the {} axes of {}", shape_to_string(perm),
+                                   input.size(), shape_to_string(input)));
+    Shape out;
+    for (const std::int64_t axis : perm)
+      out.push_back(input[static_cast<std::size_t>(axis)]);
+    InferResult result;
+    result.outputs.push_back({out, ctx.inputs[0]->dtype});
+    return result;
+  };
+  op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
+  return op;
+}
+
+OpSchema flatten() {
+  OpSchema op;
+  op.name = "flatten";
+  op.family = "tensor";
+  op.summary = "Flattens to 2-D as ONNX does: [prod(d[:axis]), prod(d[axis:])]. No FLOPs.";
+  op.layout = "any";
+  op.attrs = {integer_attr("axis", 1, "first axis of the second dimension")};
+  op.infer = [](const OpContext& ctx) {
+    const Shape& input = ctx.in(0);
+    const std::int64_t axis = ctx.attrs.integer("axis");
+    if (axis < 0 || axis > static_cast<std::int64_t>(input.size()))
+      throw ShapeError(fmt::format("flatten axis {} is out of range for {}", axis, shape_to_string(input)));
+    const auto split_at = input.begin() + axis;
+    const std::int64_t rows = element_count(Shape(input.begin(), split_at));
+    const std::int64_t columns = element_count(Shape(split_at, input.end()));
+    InferResult result;
+    result.outputs.push_back({{rows, columns}, ctx.inputs[0]->dtype});
+    return result;
+  };
+  op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
+  return op;
+}
+
+OpSchema dropout() {
+  OpSchema op;
+  op.name = "dropout";
+  op.family = "tensor";
+  op.summary =
+      "Identity at inference (kept so training topologies load unchanged). No FLOPs; bytes counted as "
+      "the copy most frameworks make.";
+  op.layout = "any";
+  op.attrs = {real_attr("ratio", 0.5, "drop probability in training; unused at inference")};
+  op.infer = same_as_input;
+  op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
+  return op;
+}
+
+}  // namespace
+
+std::vector<OpSchema> tensor_ops() {
+  return {binary("add",
+                 "Elementwise sum of two or more inputs with numpy broadcasting (residual connections). 1 "
+                 "FLOP per output element per extra input."),
+          binary("mul",
+                 "Elementwise product of two or more inputs with numpy broadcasting. 1 FLOP per output "
+                 "element per extra input."),
+          concat(),
+          split(),
+          reshape(),
+          transpose(),
+          flatten(),
+          dropout()};
+}
 
 }  // namespace ntp::ops
