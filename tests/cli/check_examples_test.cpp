@@ -1,0 +1,49 @@
+// `ntp check` on every example, small variants, on every back end this build has: each back end's per-layer
+// outputs agree with the reference back end's within the fp32 tolerance.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "process.h"
+
+namespace {
+
+struct Example {
+  std::string file;
+  std::vector<std::string> small;  // --set arguments
+};
+
+const std::vector<Example> kExamples = {
+    {"deepspeech-v0.1.xml", {"--set", "hidden=64", "--set", "frames=16", "--batch", "2"}},
+    {"deepspeech2.xml", {"--set", "frames=24", "--set", "hidden=16", "--set", "channels=4"}},
+    {"small-cnn.xml", {"--set", "size=16", "--set", "width=4", "--batch", "2"}},
+    {"transformer-encoder.xml", {"--set", "tokens=8", "--set", "model=32", "--set", "heads=4"}},
+};
+
+std::vector<std::string> backends() {
+  const auto result = ntp::test::run_ntp({"backends", "--format", "json"});
+  std::vector<std::string> names;
+  if (result.exit_code != 0) return names;
+  for (const auto& backend : nlohmann::json::parse(result.out))
+    names.push_back(backend["name"]);
+  return names;
+}
+
+TEST(CheckExamples, EveryBackEndAgreesWithReferenceOnEveryExample) {
+  const auto names = backends();
+  ASSERT_FALSE(names.empty());
+  for (const std::string& backend : names) {
+    for (const Example& example : kExamples) {
+      std::vector<std::string> arguments = {
+          "check", ntp::test::example(example.file), "--backend", backend, "--format", "json"};
+      arguments.insert(arguments.end(), example.small.begin(), example.small.end());
+      const auto result = ntp::test::run_ntp(arguments);
+      ASSERT_EQ(result.exit_code, 0) << backend << " " << example.file << "\n" << result.out << result.err;
+      const auto document = nlohmann::json::parse(result.out);
+      EXPECT_TRUE(document["pass"].get<bool>()) << backend << " " << example.file;
+      EXPECT_FALSE(document["layers"].empty());
+    }
+  }
+}
+
+}  // namespace
