@@ -9,3 +9,6 @@ endif()
 if(NTP_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# Back-end libraries: each back end is built only when its library is installed.
+find_package(dnnl CONFIG QUIET)  # Debian's libdnnl-dev (its config also needs ocl-icd-opencl-dev)

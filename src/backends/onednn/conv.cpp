@@ -1,0 +1,99 @@
+// conv1d / conv2d (direct convolution, activation fused) and pooling, on plain NCW / NCHW tensors.
+#include "common.h"
+
+namespace ntp::onednn {
+
+namespace {
+memory::dims spatial(const Attributes& attrs, const std::string& name, std::size_t dims,
+                     memory::dim fallback = 0) {
+  std::vector<std::int64_t> values = attrs.integers(name);
+  if (values.empty()) values.assign(dims, fallback);
+  if (values.size() == 1) values.assign(dims, values.front());
+  return memory::dims(values.begin(), values.end());
+}
+}  // namespace
+
+std::unique_ptr<Kernel> make_conv(const Graph& graph, int node_index, const CompileOptions& options) {
+  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
+  const Shape& in = input_value(graph, node_index, 0).shape;
+  const Shape& out = output_value(graph, node_index, 0).shape;
+  const std::size_t dims = in.size() - 2;
+  const memory::dim groups = node.attrs.integer("groups");
+  const memory::dim filters = node.attrs.integer("filters");
+  const DType io = io_type(options.precision);
+  const auto type = data_type(io);
+  const memory::desc src = plain(in, type);
+  const memory::desc dst = plain(out, type);
+  const memory::dims kernel_size = spatial(node.attrs, "kernel", dims);
+  // oneDNN groups weights as [G, O/G, I/G, k...]; the schema's [O, I/G, k...] is the same memory.
+  Shape weight_shape = {groups, filters / groups, in[1] / groups};
+  weight_shape.insert(weight_shape.end(), kernel_size.begin(), kernel_size.end());
+  memory::dims any_weights = dims_of(weight_shape);
+  if (groups == 1) any_weights.erase(any_weights.begin());
+  const bool has_bias = node.attrs.integer("bias") != 0;
+  memory::dims dilation = spatial(node.attrs, "dilation", dims, 1);
+  for (auto& d : dilation)
+    d -= 1;  // oneDNN counts the gaps between taps
+  const memory::dims padding = spatial(node.attrs, "padding", dims);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(activation_post_ops(node.attrs));
+  const dnnl::convolution_forward::primitive_desc pd(
+      {dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+       memory::desc(any_weights, type, memory::format_tag::any),
+       has_bias ? memory::desc({filters}, memory::data_type::f32, memory::format_tag::x) : memory::desc(),
+       dst, spatial(node.attrs, "stride", dims, 1), dilation, padding, padding},
+      attr, context().engine);
+  auto kernel = std::make_unique<PrimitiveKernel>(io, 1, 1);
+  kernel->bind_input(0, src);
+  kernel->bind_output(0, dst);
+  Shape plain_weights(any_weights.begin(), any_weights.end());
+  const memory weights =
+      reordered(weight_memory(graph, node_index, options, "weight", type, plain_weights), pd.weights_desc());
+  std::unordered_map<int, memory> arguments = {
+      {DNNL_ARG_SRC, kernel->input(0)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, kernel->output(0)}};
+  if (has_bias)
+    arguments[DNNL_ARG_BIAS] = weight_memory(graph, node_index, options, "bias", memory::data_type::f32);
+  kernel->add(dnnl::convolution_forward(pd), std::move(arguments), pd.impl_info_str());
+  return kernel;
+}
+
+std::unique_ptr<Kernel> make_pool(const Graph& graph, int node_index, const CompileOptions& options) {
+  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
+  const Shape& in = input_value(graph, node_index, 0).shape;
+  const Shape& out = output_value(graph, node_index, 0).shape;
+  const std::size_t dims = in.size() - 2;
+  const DType io = io_type(options.precision);
+  const auto type = data_type(io);
+  const bool global = node.op.rfind("global_", 0) == 0;
+  memory::dims kernel_size, strides, padding(dims, 0);
+  if (global) {
+    kernel_size.assign(in.begin() + 2, in.end());
+    strides.assign(dims, 1);
+  } else {
+    kernel_size = spatial(node.attrs, "kernel", dims);
+    strides = node.attrs.integers("stride").empty() ? kernel_size : spatial(node.attrs, "stride", dims);
+    padding = spatial(node.attrs, "padding", dims);
+  }
+  dnnl::algorithm algorithm = dnnl::algorithm::pooling_max;
+  if (node.op == "avgpool" || node.op == "global_avgpool")
+    algorithm = !global && node.attrs.integer("count_include_pad") != 0
+                    ? dnnl::algorithm::pooling_avg_include_padding
+                    : dnnl::algorithm::pooling_avg_exclude_padding;
+  const memory::desc src = plain(in, type);
+  const memory::desc dst = plain(out, type);
+  const dnnl::pooling_v2_forward::primitive_desc pd(
+      {dnnl::prop_kind::forward_inference, algorithm, src, dst, strides, kernel_size, memory::dims(dims, 0),
+       padding, padding},
+      context().engine);
+  auto kernel = std::make_unique<PrimitiveKernel>(io, 1, 1);
+  kernel->bind_input(0, src);
+  kernel->bind_output(0, dst);
+  std::unordered_map<int, memory> arguments = {{DNNL_ARG_SRC, kernel->input(0)},
+                                               {DNNL_ARG_DST, kernel->output(0)}};
+  if (pd.workspace_desc().get_size() != 0)
+    arguments[DNNL_ARG_WORKSPACE] = memory(pd.workspace_desc(), context().engine);
+  kernel->add(dnnl::pooling_v2_forward(pd), std::move(arguments), pd.impl_info_str());
+  return kernel;
+}
+
+}  // namespace ntp::onednn

@@ -1,0 +1,144 @@
+// Activations (eltwise), softmax / log_softmax, add / mul (binary with broadcasting), concat, transpose (a
+// reorder through permuted strides).
+#include "common.h"
+
+namespace ntp::onednn {
+
+namespace {
+std::unique_ptr<PrimitiveKernel> unary_kernel(const Graph& graph, int node_index, DType io) {
+  const memory::desc data = plain(input_value(graph, node_index, 0).shape, data_type(io));
+  auto kernel = std::make_unique<PrimitiveKernel>(io, 1, 1);
+  kernel->bind_input(0, data);
+  kernel->bind_output(0, plain(output_value(graph, node_index, 0).shape, data_type(io)));
+  return kernel;
+}
+}  // namespace
+
+std::unique_ptr<Kernel> make_eltwise(const Graph& graph, int node_index, const CompileOptions& options) {
+  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
+  dnnl::algorithm algorithm = dnnl::algorithm::eltwise_relu;
+  float alpha = 0;
+  float beta = 0;
+  if (node.op == "relu" && node.attrs.real("clip") > 0) {
+    algorithm = dnnl::algorithm::eltwise_clip;
+    beta = static_cast<float>(node.attrs.real("clip"));
+  } else if (node.op == "leaky_relu") {
+    alpha = static_cast<float>(node.attrs.real("alpha"));
+  } else if (node.op == "tanh") {
+    algorithm = dnnl::algorithm::eltwise_tanh;
+  } else if (node.op == "sigmoid") {
+    algorithm = dnnl::algorithm::eltwise_logistic;
+  } else if (node.op == "gelu") {
+    algorithm = node.attrs.text("approximate") == "tanh" ? dnnl::algorithm::eltwise_gelu_tanh
+                                                         : dnnl::algorithm::eltwise_gelu_erf;
+  } else if (node.op == "hardtanh") {
+    algorithm = dnnl::algorithm::eltwise_clip;
+    alpha = static_cast<float>(node.attrs.real("min_val"));
+    beta = static_cast<float>(node.attrs.real("max_val"));
+  }
+  const DType io = io_type(options.precision);
+  auto kernel = unary_kernel(graph, node_index, io);
+  const dnnl::eltwise_forward::primitive_desc pd(
+      {dnnl::prop_kind::forward_inference, algorithm, kernel->input(0).get_desc(), alpha, beta},
+      context().engine);
+  kernel->add(dnnl::eltwise_forward(pd),
+              {{DNNL_ARG_SRC, kernel->input(0)}, {DNNL_ARG_DST, kernel->output(0)}}, pd.impl_info_str());
+  return kernel;
+}
+
+std::unique_ptr<Kernel> make_softmax(const Graph& graph, int node_index, const CompileOptions& options) {
+  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
+  const auto rank = static_cast<std::int64_t>(input_value(graph, node_index, 0).shape.size());
+  std::int64_t axis = node.attrs.integer("axis");
+  if (axis < 0) axis += rank;
+  const DType io = io_type(options.precision);
+  auto kernel = unary_kernel(graph, node_index, io);
+  const memory::desc data = kernel->input(0).get_desc();
+  const auto prop = dnnl::prop_kind::forward_inference;
+  const std::unordered_map<int, memory> arguments = {{DNNL_ARG_SRC, kernel->input(0)},
+                                                     {DNNL_ARG_DST, kernel->output(0)}};
+  if (node.op == "log_softmax") {
+    const dnnl::logsoftmax_forward::primitive_desc pd({prop, data, static_cast<int>(axis)}, context().engine);
+    kernel->add(dnnl::logsoftmax_forward(pd), arguments, pd.impl_info_str());
+  } else {
+    const dnnl::softmax_forward::primitive_desc pd({prop, data, static_cast<int>(axis)}, context().engine);
+    kernel->add(dnnl::softmax_forward(pd), arguments, pd.impl_info_str());
+  }
+  return kernel;
+}
+
+std::unique_ptr<Kernel> make_binary(const Graph& graph, int node_index, const CompileOptions& options) {
+  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
+  const Shape& out = output_value(graph, node_index, 0).shape;
+  Shape second = input_value(graph, node_index, 1).shape;
+  while (second.size() < out.size())
+    second.insert(second.begin(), 1);  // numpy aligns from the last axis
+  const DType io = io_type(options.precision);
+  const auto type = data_type(io);
+  const memory::desc src0 =
+      plain(out, type);  // supports() admits only inputs whose first operand is full size
+  const memory::desc src1 = plain(second, type);
+  const dnnl::binary::primitive_desc pd(
+      {node.op == "mul" ? dnnl::algorithm::binary_mul : dnnl::algorithm::binary_add, src0, src1, src0},
+      context().engine);
+  auto kernel = std::make_unique<PrimitiveKernel>(io, 2, 1);
+  kernel->bind_input(0, src0);
+  kernel->bind_input(1, src1);
+  kernel->bind_output(0, src0);
+  kernel->add(dnnl::binary(pd),
+              {{DNNL_ARG_SRC_0, kernel->input(0)},
+               {DNNL_ARG_SRC_1, kernel->input(1)},
+               {DNNL_ARG_DST, kernel->output(0)}},
+              pd.impl_info_str());
+  return kernel;
+}
+
+std::unique_ptr<Kernel> make_concat(const Graph& graph, int node_index, const CompileOptions& options) {
+  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
+  const Shape& out = output_value(graph, node_index, 0).shape;
+  std::int64_t axis = node.attrs.integer("axis");
+  if (axis < 0) axis += static_cast<std::int64_t>(out.size());
+  const DType io = io_type(options.precision);
+  const auto type = data_type(io);
+  auto kernel = std::make_unique<PrimitiveKernel>(io, node.inputs.size(), 1);
+  std::vector<memory::desc> sources;
+  std::unordered_map<int, memory> arguments;
+  for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+    sources.push_back(plain(input_value(graph, node_index, i).shape, type));
+    kernel->bind_input(i, sources.back());
+    arguments[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)] = kernel->input(i);
+  }
+  const memory::desc dst = plain(out, type);
+  kernel->bind_output(0, dst);
+  arguments[DNNL_ARG_DST] = kernel->output(0);
+  const dnnl::concat::primitive_desc pd(dst, static_cast<int>(axis), sources, context().engine);
+  kernel->add(dnnl::concat(pd), std::move(arguments), pd.impl_info_str());
+  return kernel;
+}
+
+std::unique_ptr<Kernel> make_transpose(const Graph& graph, int node_index, const CompileOptions& options) {
+  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
+  const Shape& in = input_value(graph, node_index, 0).shape;
+  const Shape& out = output_value(graph, node_index, 0).shape;
+  const std::vector<std::int64_t>& perm = node.attrs.integers("perm");
+  memory::dims input_strides(in.size(), 1);
+  for (std::size_t i = in.size(); i-- > 1;)
+    input_strides[i - 1] = input_strides[i] * in[i];
+  // The input seen in output order: output axis i walks the input's axis perm[i].
+  memory::dims strides;
+  for (const std::int64_t axis : perm)
+    strides.push_back(input_strides[static_cast<std::size_t>(axis)]);
+  const DType io = io_type(options.precision);
+  const auto type = data_type(io);
+  const memory::desc src(dims_of(out), type, strides);
+  const memory::desc dst = plain(out, type);
+  auto kernel = std::make_unique<PrimitiveKernel>(io, 1, 1);
+  kernel->bind_input(0, src);
+  kernel->bind_output(0, dst);
+  const dnnl::reorder::primitive_desc pd(context().engine, src, context().engine, dst);
+  kernel->add(dnnl::reorder(pd), {{DNNL_ARG_FROM, kernel->input(0)}, {DNNL_ARG_TO, kernel->output(0)}},
+              pd.impl_info_str());
+  return kernel;
+}
+
+}  // namespace ntp::onednn

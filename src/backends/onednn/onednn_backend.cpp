@@ -1,0 +1,123 @@
+#include "onednn_backend.h"
+
+#include <omp.h>
+
+#include <map>
+
+#include "common.h"
+
+namespace ntp {
+
+namespace {
+
+using onednn::Factory;
+
+const std::map<std::string, Factory>& factories() {
+  static const std::map<std::string, Factory> table = {
+      {"fc", onednn::make_fc},
+      {"matmul", onednn::make_matmul},
+      {"lstm", onednn::make_rnn},
+      {"gru", onednn::make_rnn},
+      {"rnn", onednn::make_rnn},
+      {"conv1d", onednn::make_conv},
+      {"conv2d", onednn::make_conv},
+      {"maxpool", onednn::make_pool},
+      {"avgpool", onednn::make_pool},
+      {"global_avgpool", onednn::make_pool},
+      {"global_maxpool", onednn::make_pool},
+      {"batchnorm", onednn::make_batchnorm},
+      {"layernorm", onednn::make_layernorm},
+      {"relu", onednn::make_eltwise},
+      {"leaky_relu", onednn::make_eltwise},
+      {"tanh", onednn::make_eltwise},
+      {"sigmoid", onednn::make_eltwise},
+      {"gelu", onednn::make_eltwise},
+      {"hardtanh", onednn::make_eltwise},
+      {"softmax", onednn::make_softmax},
+      {"log_softmax", onednn::make_softmax},
+      {"add", onednn::make_binary},
+      {"mul", onednn::make_binary},
+      {"concat", onednn::make_concat},
+      {"transpose", onednn::make_transpose},
+  };
+  return table;
+}
+
+// bf16 runs only where oneDNN has a native bf16 inner product on this CPU (AVX-512 BF16 or AMX), not its
+// emulated reference path.
+bool cpu_runs_bf16() {
+  try {
+    using dnnl::memory;
+    const auto bf16 = memory::data_type::bf16;
+    const dnnl::inner_product_forward::primitive_desc pd(
+        {dnnl::prop_kind::forward_inference, memory::desc({16, 64}, bf16, memory::format_tag::nc),
+         memory::desc({64, 64}, bf16, memory::format_tag::any),
+         memory::desc({16, 64}, bf16, memory::format_tag::nc)},
+        onednn::context().engine);
+    return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+class OnednnBackend final : public Backend {
+ public:
+  std::string name() const override { return "onednn"; }
+
+  std::string version() const override {
+    const dnnl_version_t* v = dnnl_version();
+    return fmt::format("{}.{}.{}", v->major, v->minor, v->patch);
+  }
+
+  std::vector<DType> precisions() const override {
+    static const bool bf16 = cpu_runs_bf16();
+    return bf16 ? std::vector<DType>{DType::f32, DType::bf16} : std::vector<DType>{DType::f32};
+  }
+
+  std::vector<std::string> ops() const override {
+    std::vector<std::string> names;
+    for (const auto& [op, factory] : factories())
+      names.push_back(op);
+    return names;
+  }
+
+  void set_threads(int threads) const override {
+    if (threads > 0) omp_set_num_threads(threads);  // Debian's oneDNN runs on GNU OpenMP
+  }
+
+  bool supports(const Graph& graph, int node_index, const CompileOptions& options) const override {
+    const Node& node = graph.nodes.at(static_cast<std::size_t>(node_index));
+    if (factories().count(node.op) == 0) return false;
+    if (options.precision != DType::f32 && options.precision != DType::bf16) return false;
+    for (const int input : node.inputs)
+      if (graph.values[static_cast<std::size_t>(input)].dtype != DType::f32) return false;
+    if (node.op == "add" || node.op == "mul") {
+      // oneDNN's binary broadcasts its second operand only.
+      const Shape& out = graph.values[static_cast<std::size_t>(node.outputs[0])].shape;
+      return node.inputs.size() == 2 && graph.values[static_cast<std::size_t>(node.inputs[0])].shape == out;
+    }
+    return true;
+  }
+
+  std::unique_ptr<Kernel> compile_node(const Graph& graph, int node_index,
+                                       const CompileOptions& options) const override {
+    const Node& node = graph.nodes.at(static_cast<std::size_t>(node_index));
+    try {
+      return factories().at(node.op)(graph, node_index, options);
+    } catch (const dnnl::error& error) {
+      throw UserError(node.where,
+                      fmt::format("oneDNN cannot build layer '{}' ({}) in {}: {}", node.name, node.op,
+                                  dtype_name(options.precision), error.what()),
+                      "try --precision fp32, or run it with --backend reference");
+    }
+  }
+};
+
+}  // namespace
+
+const Backend& onednn_backend() {
+  static const OnednnBackend backend;
+  return backend;
+}
+
+}  // namespace ntp
