@@ -1,0 +1,125 @@
+// Shared pieces of the reference back end: what a kernel factory sees of its node, the explicit kernel
+// table (one function per op family, concatenated in reference_backend.cpp), and small math helpers.
+//
+// Every kernel is plain C++ on row-major f32 buffers. Clarity comes first: these kernels are the oracle
+// the other back ends are checked against. Loops are ordered so that memory is streamed, nothing more.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ntp/backend.h"
+#include "ntp/graph.h"
+#include "ntp/tensor.h"
+#include "ntp/weights.h"
+
+namespace ntp::reference {
+
+// What a compiled node does when it runs: reads the inputs, writes the (pre-allocated, f32) outputs.
+using RunFunction =
+    std::function<void(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs)>;
+
+// The node being compiled: its attributes, the shapes of its values, and its weights.
+class NodeView {
+ public:
+  NodeView(const Graph& graph, int node_index, const WeightStore* weights);
+
+  const Node& node() const { return node_; }
+  const std::string& name() const { return node_.name; }
+  const Attributes& attrs() const { return node_.attrs; }
+
+  std::size_t input_count() const { return node_.inputs.size(); }
+  std::size_t output_count() const { return node_.outputs.size(); }
+  const Value& input(std::size_t index) const;
+  const Value& output(std::size_t index) const;
+  const Shape& input_shape(std::size_t index) const { return input(index).shape; }
+  const Shape& output_shape(std::size_t index) const { return output(index).shape; }
+
+  // The node's f32 weight (sharing the store's buffer). Throws UserError naming the node when the schema
+  // declares no such weight, the store lacks it, or its shape differs from the declared one.
+  Tensor weight(const std::string& weight_name) const;
+  bool declares_weight(const std::string& weight_name) const;
+
+  // Throws UserError at the node's location, naming the node and its op.
+  [[noreturn]] void fail(const std::string& message) const;
+  // Fails unless the graph's output `index` has the shape the kernel computed.
+  void expect_output_shape(std::size_t index, const Shape& expected) const;
+  // Fails unless the node has between min and max inputs (max < 0: any number) and `outputs` outputs.
+  void expect_arity(std::size_t min_inputs, int max_inputs, std::size_t outputs) const;
+
+ private:
+  const Graph& graph_;
+  const Node& node_;
+  const WeightStore* weights_;
+};
+
+// Checks the node and returns its RunFunction. The NodeView lives only during compilation: the function
+// must capture copies (shapes, attributes, weight tensors, which share the store's buffers), never the view.
+using KernelFactory = RunFunction (*)(const NodeView& node);
+
+struct KernelEntry {
+  std::string_view op;
+  KernelFactory make;
+};
+
+// One list per op family; reference_backend.cpp concatenates them into the one table.
+std::vector<KernelEntry> dense_kernels();  // fc, matmul, embedding
+std::vector<KernelEntry> conv_kernels();   // conv1d, conv2d
+std::vector<KernelEntry> pool_kernels();   // maxpool, avgpool, global_avgpool, global_maxpool
+std::vector<KernelEntry> norm_kernels();   // batchnorm, layernorm
+std::vector<KernelEntry>
+activation_kernels();                    // relu, leaky_relu, tanh, sigmoid, gelu, hardtanh, softmax, ...
+std::vector<KernelEntry> rnn_kernels();  // lstm, gru, rnn
+std::vector<KernelEntry> attention_kernels();  // attention
+std::vector<KernelEntry> tensor_kernels();   // add, mul, concat, split, reshape, transpose, flatten, dropout
+std::vector<KernelEntry> convert_kernels();  // memcpy, convert
+
+// The whole table, in family order.
+const std::vector<KernelEntry>& kernel_table();
+const KernelEntry* find_kernel(std::string_view op);
+
+// ---- Math shared by several families -------------------------------------------------------------------
+
+float sigmoid(float x);
+float gelu_erf(float x);   // x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
+float gelu_tanh(float x);  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+
+// The activation fused into fc and conv layers (attributes activation, clip, alpha).
+struct FusedActivation {
+  enum class Kind { none, relu, tanh, sigmoid, gelu, leaky_relu };
+  Kind kind = Kind::none;
+  float clip = 0;       // relu upper bound; 0 = none
+  float alpha = 0.01F;  // leaky_relu slope
+
+  static FusedActivation from(const NodeView& node);
+  float operator()(float x) const;
+  void apply(float* data, std::int64_t count) const;
+};
+
+// c[M, N] += a[M, K] * b[K, N]; all row-major and contiguous. Each c element accumulates over k in order.
+void matmul_accumulate(std::int64_t m, std::int64_t k, std::int64_t n, const float* a, const float* b,
+                       float* c);
+
+// The transpose of a row-major [rows, cols] matrix, as a row-major [cols, rows] one.
+std::vector<float> transposed(const float* data, std::int64_t rows, std::int64_t cols);
+
+// Row-major strides (in elements) of a shape.
+std::vector<std::int64_t> strides_of(const Shape& shape);
+
+// An axis attribute (negative counts from the end) as an index in 0..rank-1; fails on the node otherwise.
+std::size_t normalise_axis(const NodeView& node, std::int64_t axis, std::size_t rank);
+
+// Integer-list attributes that may be written as one value for every dimension ("3") or one per dimension
+// ("3,5"): the value for each of `count` dimensions. An absent attribute or an empty list gives `fallback`.
+std::vector<std::int64_t> per_dimension(const NodeView& node, const std::string& attr_name, std::size_t count,
+                                        const std::vector<std::int64_t>& fallback = {});
+
+inline std::size_t to_size(std::int64_t value) {
+  return static_cast<std::size_t>(value);
+}
+
+}  // namespace ntp::reference
