@@ -25,8 +25,8 @@ struct Lstm {
   std::string implementation;
 };
 
-Lstm build(dnnl::engine& engine, dnnl::stream& stream, memory::dim steps, memory::dim batch, memory::dim hidden,
-           memory::data_type type, bool any_weights) {
+Lstm build(dnnl::engine& engine, dnnl::stream& stream, memory::dim steps, memory::dim batch,
+           memory::dim hidden, memory::data_type type, bool any_weights) {
   const memory::dim inputs = 2 * hidden;
   const memory::desc src({steps, batch, inputs}, type, tag::tnc);
   const memory::desc dst({steps, batch, 2 * hidden}, type, tag::tnc);
@@ -74,10 +74,14 @@ int main(int argc, char** argv) {
   bool bf16 = false;
   for (int i = 1; i < argc; ++i) {
     const std::string key = argv[i];
-    if (key == "--bf16") bf16 = true;
-    else if (i + 1 < argc && key == "--rounds") rounds = std::stoi(argv[++i]);
-    else if (i + 1 < argc && key == "--threads") threads = std::stoi(argv[++i]);
-    else if (i + 1 < argc && key == "--hidden") hidden = std::stoi(argv[++i]);
+    if (key == "--bf16")
+      bf16 = true;
+    else if (i + 1 < argc && key == "--rounds")
+      rounds = std::stoi(argv[++i]);
+    else if (i + 1 < argc && key == "--threads")
+      threads = std::stoi(argv[++i]);
+    else if (i + 1 < argc && key == "--hidden")
+      hidden = std::stoi(argv[++i]);
     else if (i + 1 < argc && key == "--batches") {
       batches.clear();
       const std::string list = argv[++i];
@@ -92,10 +96,10 @@ int main(int argc, char** argv) {
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
   const auto type = bf16 ? memory::data_type::bf16 : memory::data_type::f32;
-  fmt::print("BiLSTM T=146 I={} H={} {}, median of {} interleaved rounds\n\n", 2 * hidden, hidden, bf16 ? "bf16" : "fp32",
-             rounds);
-  fmt::print("{:>5}  {:>10}  {:>24}  {:>10}  {:>24}  {:>8}\n", "batch", "ldigo ms", "implementation", "any ms",
-             "implementation", "any/ldigo");
+  fmt::print("BiLSTM T=146 I={} H={} {}, median of {} interleaved rounds\n\n", 2 * hidden, hidden,
+             bf16 ? "bf16" : "fp32", rounds);
+  fmt::print("{:>5}  {:>10}  {:>24}  {:>10}  {:>24}  {:>8}\n", "batch", "ldigo ms", "implementation",
+             "any ms", "implementation", "any/ldigo");
   for (const memory::dim batch : batches) {
     Lstm plain = build(engine, stream, 146, batch, hidden, type, false);
     Lstm chosen = build(engine, stream, 146, batch, hidden, type, true);
@@ -108,8 +112,8 @@ int main(int argc, char** argv) {
     }
     const double plain_ms = ntp::profile::summarize(plain_times).median * 1e3;
     const double chosen_ms = ntp::profile::summarize(chosen_times).median * 1e3;
-    fmt::print("{:>5}  {:>10.1f}  {:>24}  {:>10.1f}  {:>24}  {:>8.2f}\n", batch, plain_ms, plain.implementation, chosen_ms,
-               chosen.implementation, chosen_ms / plain_ms);
+    fmt::print("{:>5}  {:>10.1f}  {:>24}  {:>10.1f}  {:>24}  {:>8.2f}\n", batch, plain_ms,
+               plain.implementation, chosen_ms, chosen.implementation, chosen_ms / plain_ms);
   }
   return 0;
 }

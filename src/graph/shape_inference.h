@@ -12,7 +12,8 @@
 namespace ntp::graph {
 
 // The input value names of the k-th op node (in graph order), with where they are written.
-using InputResolver = std::function<std::vector<std::pair<std::string, SourceLocation>>(std::size_t op_position)>;
+using InputResolver =
+    std::function<std::vector<std::pair<std::string, SourceLocation>>(std::size_t op_position)>;
 
 // Throws UserError located at the offending node.
 void infer_shapes(Graph& graph, const InputResolver& resolve_inputs, DType weight_precision);

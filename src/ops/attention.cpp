@@ -16,7 +16,7 @@ std::vector<OpSchema> attention_ops() {
       "is self-attention (q = k = v); three are q, k, v. Weights w_q, w_k, w_v, w_o [E, E] and b_q, b_k, "
       "b_v, "
       "b_o [E]. FLOPs: 2*N*E*E*(2T + 2S) for the projections, 4*N*T*S*E for the scores and the weighted sum, "
-      "5*N*heads*T*S for the softmax.";
+      "5*N*heads*T*S for the softmax; bytes: the inputs, the eight weights and the output.";
   op.layout = "[N, T, E] (batch-major); k and v [N, S, E]";
   op.max_inputs = 3;
   op.attrs = {required_integer("heads", "attention heads; E must divide by it"),
@@ -31,14 +31,17 @@ std::vector<OpSchema> attention_ops() {
     const Shape& v = ctx.in(ctx.inputs.size() == 3 ? 2 : 0);
     const std::int64_t embed = q[2];
     const std::int64_t heads = ctx.attrs.integer("heads");
-    if (heads <= 0 || embed % heads != 0)
-      throw ShapeError(fmt::format("embedding size {} does not divide into {} heads", embed, heads));
+    expect_positive(heads, "heads");
+    if (embed % heads != 0)
+      throw ShapeError(fmt::format("embedding size {} does not divide into {} heads", embed, heads),
+                       "heads must divide E, the last axis of the input");
     if (k[0] != q[0] || v[0] != q[0] || k[2] != embed || v[2] != embed || k[1] != v[1])
       throw ShapeError(fmt::format("q {}, k {} and v {} disagree", shape_to_string(q), shape_to_string(k),
                                    shape_to_string(v)),
                        "k and v must be [N, S, E] with q's N and E");
     if (ctx.attrs.integer("causal") != 0 && k[1] != q[1])
-      throw ShapeError(fmt::format("a causal mask needs as many keys as queries, got {} and {}", k[1], q[1]));
+      throw ShapeError(fmt::format("a causal mask needs as many keys as queries, got {} and {}", k[1], q[1]),
+                       "use causal=0 for cross-attention");
     InferResult result;
     result.outputs.push_back({q, ctx.inputs[0]->dtype});
     const Distribution init = fan_in_uniform(embed);

@@ -20,12 +20,14 @@ std::int64_t window_output(std::int64_t in, std::int64_t kernel, std::int64_t st
     throw ShapeError(
         fmt::format("{}: kernel {}, stride {}, dilation {} must be positive and padding {} not negative",
                     what, kernel, stride, dilation, pad));
-  const std::int64_t span = dilation * (kernel - 1) + 1;
-  if (in + 2 * pad < span)
+  const std::int64_t span =
+      checked_add(checked_mul(dilation, kernel - 1, what + " window"), 1, what + " window");
+  const std::int64_t padded = checked_add(in, checked_mul(2, pad, what + " padding"), what + " padding");
+  if (padded < span)
     throw ShapeError(
         fmt::format("{}: a window of {} does not fit in {} (+{} padding on each side)", what, span, in, pad),
         "use a smaller kernel or more padding");
-  return (in + 2 * pad - span) / stride + 1;
+  return (padded - span) / stride + 1;
 }
 
 namespace {
@@ -39,7 +41,9 @@ OpSchema convolution(const std::string& name, std::size_t dims) {
       "{}-D convolution (cross-correlation) with stride, symmetric zero padding, dilation and groups; weight "
       "[filters, C/groups, {}], bias [filters]; output size floor((in + 2*padding - dilation*(kernel-1) - "
       "1)/stride) "
-      "+ 1. FLOPs: 2 * N * filters * output positions * C/groups * kernel volume, plus bias and activation.",
+      "+ 1. A single value of kernel, stride, padding or dilation applies to every spatial dimension. FLOPs: "
+      "2 * N * filters * output positions * C/groups * kernel volume, plus one per output for the bias and "
+      "one for the activation; bytes: input, weights and output.",
       dims, dims == 1 ? "kernel" : "kh, kw");
   op.attrs = {
       required_integer("filters", "output channels"),
@@ -57,9 +61,13 @@ OpSchema convolution(const std::string& name, std::size_t dims) {
     const std::int64_t filters = ctx.attrs.integer("filters");
     const std::int64_t groups = ctx.attrs.integer("groups");
     const std::int64_t channels = input[1];
-    if (filters <= 0 || groups <= 0 || channels % groups != 0 || filters % groups != 0)
+    expect_positive(filters, "filters");
+    expect_positive(groups, "groups");
+    if (channels % groups != 0 || filters % groups != 0)
       throw ShapeError(fmt::format("{} input channels and {} filters must both divide into {} groups",
-                                   channels, filters, groups));
+                                   channels, filters, groups),
+                       "groups must divide both C (axis 1 of the input) and filters");
+    check_fused_activation(ctx.attrs);
     const auto kernel = spatial(ctx.attrs, "kernel", dims);
     const auto stride = spatial(ctx.attrs, "stride", dims);
     const auto padding = spatial(ctx.attrs, "padding", dims);
@@ -71,7 +79,7 @@ OpSchema convolution(const std::string& name, std::size_t dims) {
       out.push_back(window_output(input[2 + d], kernel[d], stride[d], padding[d], dilation[d],
                                   "spatial dimension " + std::to_string(d)));
       weight.push_back(kernel[d]);
-      volume *= kernel[d];
+      volume = checked_mul(volume, kernel[d], "kernel volume");
     }
     InferResult result;
     result.outputs.push_back({out, ctx.inputs[0]->dtype});
@@ -85,7 +93,7 @@ OpSchema convolution(const std::string& name, std::size_t dims) {
     const double outputs = elements(ctx.outputs.at(0)->shape);
     double flops = 2.0 * outputs * per_output;
     if (ctx.attrs.integer("bias") != 0) flops += outputs;
-    if (ctx.attrs.text("activation") != "none") flops += outputs;
+    flops += fused_activation_flops(ctx.attrs, outputs);
     return default_cost(ctx, flops);
   };
   return op;

@@ -11,6 +11,15 @@ std::vector<AttrSpec> fused_activation_attrs() {
           real_attr("alpha", 0.01, "negative slope of leaky_relu")};
 }
 
+void check_fused_activation(const Attributes& attrs) {
+  const double clip = attrs.real("clip");
+  if (clip < 0) throw ShapeError(fmt::format("clip {} must not be negative", clip), "0 means no clip");
+}
+
+double fused_activation_flops(const Attributes& attrs, double outputs) {
+  return attrs.text("activation") != "none" ? outputs : 0.0;
+}
+
 namespace {
 
 OpSchema fc() {
@@ -18,9 +27,10 @@ OpSchema fc() {
   op.name = "fc";
   op.family = "dense";
   op.summary =
-      "Fully connected (dense) layer on the last axis: y = act(x W^T + b). Any leading axes are batch axes, "
-      "so "
-      "a time-major [T, N, C] input gives [T, N, units].";
+      "Fully connected (dense) layer on the last axis: y = act(x W^T + b), weight [units, C], bias [units]. "
+      "Any leading axes are batch axes, so a time-major [T, N, C] input gives [T, N, units]. FLOPs: "
+      "2 * rows * C * units, plus one per output for the bias and one for the activation; bytes: input, "
+      "weights and output.";
   op.layout = "[..., C]";
   op.attrs = {required_integer("units", "number of output features"),
               integer_attr("bias", 1, "1 to add a learned bias, 0 for none")};
@@ -29,7 +39,8 @@ OpSchema fc() {
   op.infer = [](const OpContext& ctx) {
     expect_rank(ctx.in(0), 1, 8, "fc input");
     const std::int64_t units = ctx.attrs.integer("units");
-    if (units <= 0) throw ShapeError(fmt::format("units must be positive, got {}", units));
+    expect_positive(units, "units");
+    check_fused_activation(ctx.attrs);
     const std::int64_t in_features = ctx.in(0).back();
     InferResult result;
     Shape out = ctx.in(0);
@@ -46,7 +57,7 @@ OpSchema fc() {
     const double units = static_cast<double>(ctx.attrs.integer("units"));
     double flops = 2.0 * rows * in_features * units;
     if (ctx.attrs.integer("bias") != 0) flops += rows * units;
-    if (ctx.attrs.text("activation") != "none") flops += rows * units;
+    flops += fused_activation_flops(ctx.attrs, rows * units);
     return default_cost(ctx, flops);
   };
   return op;
@@ -58,7 +69,8 @@ OpSchema matmul() {
   op.family = "dense";
   op.summary =
       "Matrix product of two inputs, A [..., M, K] x B [..., K, N] -> [..., M, N], batch dimensions "
-      "broadcast as numpy does; transpose_b=1 takes B as [..., N, K]. No weights. FLOPs 2*batch*M*K*N.";
+      "broadcast as numpy does; transpose_b=1 takes B as [..., N, K]. No weights. FLOPs 2*batch*M*K*N; "
+      "bytes: both inputs and the output.";
   op.layout = "[..., M, K] x [..., K, N]";
   op.min_inputs = 2;
   op.max_inputs = 2;
@@ -77,19 +89,8 @@ OpSchema matmul() {
                                    shape_to_string(a), k_a, shape_to_string(b), k_b),
                        transposed ? "with transpose_b=1, B is [..., N, K]"
                                   : "B must be [..., K, N]; or set transpose_b=1");
-    const Shape batch_a(a.begin(), a.end() - 2);
-    const Shape batch_b(b.begin(), b.end() - 2);
-    Shape out(std::max(batch_a.size(), batch_b.size()), 1);
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      const std::int64_t da =
-          i < out.size() - batch_a.size() ? 1 : batch_a[i - (out.size() - batch_a.size())];
-      const std::int64_t db =
-          i < out.size() - batch_b.size() ? 1 : batch_b[i - (out.size() - batch_b.size())];
-      if (da != db && da != 1 && db != 1)
-        throw ShapeError(fmt::format("batch dimensions of {} and {} do not broadcast", shape_to_string(a),
-                                     shape_to_string(b)));
-      out[i] = std::max(da, db);
-    }
+    Shape out =
+        broadcast_shapes(Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2), "batch dimensions");
     out.push_back(a[a.size() - 2]);
     out.push_back(n);
     InferResult result;
@@ -108,15 +109,16 @@ OpSchema embedding() {
   op.name = "embedding";
   op.family = "dense";
   op.summary =
-      "Looks up rows of a [vocab, dim] table for integer ids of any shape: [...] -> [..., dim] fp32. No "
-      "FLOPs; bytes read are the ids and the rows gathered, not the whole table.";
+      "Looks up rows of a [vocab, dim] table (weight, normal(0, 1)) for integer ids of any shape: "
+      "[...] -> [..., dim] fp32. No FLOPs; bytes read are the ids and the rows gathered, not the whole "
+      "table.";
   op.layout = "ids [...]";
   op.attrs = {required_integer("vocab", "rows in the table"), required_integer("dim", "width of each row")};
   op.infer = [](const OpContext& ctx) {
     const std::int64_t vocab = ctx.attrs.integer("vocab");
     const std::int64_t dim = ctx.attrs.integer("dim");
-    if (vocab <= 0 || dim <= 0)
-      throw ShapeError(fmt::format("vocab {} and dim {} must be positive", vocab, dim));
+    expect_positive(vocab, "vocab");
+    expect_positive(dim, "dim");
     Shape out = ctx.in(0);
     out.push_back(dim);
     InferResult result;

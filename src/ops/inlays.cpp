@@ -1,6 +1,7 @@
 // Inlays: the non-network stages of a pipeline (features before the network, decoders after it, copies
 // and conversions between), profiled like layers. Their kernels live in src/inlays/ and the reference back
 // end.
+#include <algorithm>
 #include <cmath>
 
 #include "families.h"
@@ -16,11 +17,18 @@ std::int64_t frame_count(std::int64_t samples, std::int64_t frame_length, std::i
     throw ShapeError(
         fmt::format("window {} and step {} (samples) must be positive", frame_length, frame_step));
   if (samples <= frame_length) return 1;
-  return 1 + (samples - frame_length + frame_step - 1) / frame_step;
+  return 1 + ceil_div(samples - frame_length, frame_step);
 }
 
-std::int64_t samples_of(double seconds, double rate) {
-  return static_cast<std::int64_t>(std::llround(seconds * rate));
+// Seconds at a sample rate, rounded to whole samples; ShapeError when the rate is not positive or the count
+// does not fit.
+std::int64_t samples_of(double seconds, double rate, const std::string& what) {
+  if (!(rate > 0)) throw ShapeError(fmt::format("samplerate {} must be positive", rate));
+  const double samples = seconds * rate;
+  if (!(samples >= 0 && samples < 1e15))
+    throw ShapeError(
+        fmt::format("{} of {} s at {} Hz is not a usable number of samples", what, seconds, rate));
+  return static_cast<std::int64_t>(std::llround(samples));
 }
 
 OpSchema inlay(const std::string& name, const std::string& family, const std::string& summary,
@@ -56,11 +64,19 @@ Framing filterbank_framing(const OpContext& ctx) {
   expect_rank(ctx.in(0), 2, 2, fmt::format("{} input [N, samples]", ctx.node.op));
   const double rate = ctx.attrs.real("samplerate");
   const std::int64_t nfft = ctx.attrs.integer("nfft");
-  const std::int64_t length = samples_of(ctx.attrs.real("winlen"), rate);
+  const std::int64_t length = samples_of(ctx.attrs.real("winlen"), rate, "winlen");
+  expect_positive(ctx.attrs.integer("nfilt"), "nfilt");
+  const double low = ctx.attrs.real("lowfreq");
+  const double high = ctx.attrs.real("highfreq") > 0 ? ctx.attrs.real("highfreq") : rate / 2;
+  if (low < 0 || high > rate / 2 || low >= high)
+    throw ShapeError(fmt::format("the filters' band {} to {} Hz is not within 0 to samplerate/2 = {} Hz", low,
+                                 high, rate / 2),
+                     "use 0 <= lowfreq < highfreq <= samplerate/2 (highfreq 0 means samplerate/2)");
   if (nfft < length)
     throw ShapeError(fmt::format("nfft {} is shorter than the window of {} samples", nfft, length),
                      "raise nfft to at least the window length");
-  const std::int64_t frames = frame_count(ctx.in(0)[1], length, samples_of(ctx.attrs.real("winstep"), rate));
+  const std::int64_t frames =
+      frame_count(ctx.in(0)[1], length, samples_of(ctx.attrs.real("winstep"), rate, "winstep"));
   const double n = static_cast<double>(nfft);
   const double bins = n / 2 + 1;
   return {frames, 3.0 * static_cast<double>(length) + 2.5 * n * std::log2(n) + 3 * bins +
@@ -73,7 +89,10 @@ OpSchema mfcc() {
             "Mel-frequency cepstral coefficients, compatible with python_speech_features.mfcc (same "
             "attributes and defaults): pre-emphasis, framing, power spectrum by FFT (FFTW), mel "
             "filterbank, log, DCT-II, cepstral lifter, and the log frame energy as the first coefficient. "
-            "Input: samples in the int16 range. Output [N, frames, numcep].",
+            "Input: samples in the int16 range. Output [N, frames, numcep], frames = 1 + ceil((S - winlen) / "
+            "winstep) in samples (1 when S <= winlen). FLOPs per frame: 3 per window sample, 2.5 nfft "
+            "log2(nfft) for the FFT, 3 per bin, 2 * bins * nfilt for the filters, 2 * numcep * nfilt for the "
+            "DCT; bytes: input and output.",
             "[N, samples]");
   op.attrs = filterbank_attrs();
   op.attrs.push_back(integer_attr("numcep", 13, "cepstral coefficients kept (DeepSpeech uses 26)"));
@@ -99,10 +118,12 @@ OpSchema mfcc() {
 }
 
 OpSchema fbank() {
-  OpSchema op = inlay("fbank", "audio",
-                      "Mel filterbank energies (python_speech_features.fbank, optionally logged): the mfcc "
-                      "pipeline without the DCT. Output [N, frames, nfilt].",
-                      "[N, samples]");
+  OpSchema op =
+      inlay("fbank", "audio",
+            "Mel filterbank energies (python_speech_features.fbank, optionally logged): the mfcc "
+            "pipeline without the DCT. Output [N, frames, nfilt], frames as mfcc. FLOPs as mfcc without the "
+            "DCT; bytes: input and output.",
+            "[N, samples]");
   op.attrs = filterbank_attrs();
   op.attrs.push_back(integer_attr("log", 1, "1: natural log of the energies"));
   op.infer = [](const OpContext& ctx) {
@@ -123,7 +144,8 @@ OpSchema spectrogram() {
       inlay("spectrogram", "audio",
             "DeepSpeech 2 style spectrogram: windows of window_ms every step_ms, magnitude of the FFT "
             "over the window (nfft = window length, 161 bins at 20 ms and 16 kHz), optionally log(1 + x). "
-            "Output [N, frames, bins].",
+            "Output [N, frames, bins], frames as mfcc. FLOPs per frame: n for the window, 2.5 n log2(n) for "
+            "the FFT, 3 per bin; bytes: input and output.",
             "[N, samples]");
   op.attrs = {real_attr("samplerate", 16000, "samples per second"),
               real_attr("window_ms", 20, "window in milliseconds"),
@@ -133,9 +155,9 @@ OpSchema spectrogram() {
   auto shape = [](const OpContext& ctx) {
     expect_rank(ctx.in(0), 2, 2, "spectrogram input [N, samples]");
     const double rate = ctx.attrs.real("samplerate");
-    const std::int64_t length = samples_of(ctx.attrs.real("window_ms") / 1000, rate);
+    const std::int64_t length = samples_of(ctx.attrs.real("window_ms") / 1000, rate, "window_ms");
     const std::int64_t frames =
-        frame_count(ctx.in(0)[1], length, samples_of(ctx.attrs.real("step_ms") / 1000, rate));
+        frame_count(ctx.in(0)[1], length, samples_of(ctx.attrs.real("step_ms") / 1000, rate, "step_ms"));
     return std::make_pair(frames, length);
   };
   op.infer = [shape](const OpContext& ctx) {
@@ -158,7 +180,8 @@ OpSchema context_window() {
       inlay("context_window", "audio",
             "DeepSpeech v0.1's input assembly: keep every stride-th frame, stack each with `context` "
             "frames on either side (zeros past the edges), optionally whiten the whole matrix per batch "
-            "item. [N, T, F] -> time-major [ceil(T/stride), N, (2*context+1)*F].",
+            "item. [N, T, F] -> time-major [ceil(T/stride), N, (2*context+1)*F]. FLOPs: 4 per output element "
+            "when whitening, else none; bytes: input and output.",
             "[N, T, F]");
   op.attrs = {integer_attr("stride", 2, "keep every stride-th frame, starting at 0"),
               integer_attr("context", 9, "frames of context on each side"),
@@ -171,9 +194,11 @@ OpSchema context_window() {
       throw ShapeError(
           fmt::format("stride {} must be positive and context {} not negative", stride, context));
     const Shape& input = ctx.in(0);
+    const std::int64_t window = checked_add(checked_mul(2, context, "2 * context"), 1, "the context window");
     InferResult result;
     result.outputs.push_back(
-        {{(input[1] + stride - 1) / stride, input[0], (2 * context + 1) * input[2]}, DType::f32});
+        {{ceil_div(input[1], stride), input[0], checked_mul(window, input[2], "the context window width")},
+         DType::f32});
     return result;
   };
   op.cost = [](const OpContext& ctx) {
@@ -181,6 +206,20 @@ OpSchema context_window() {
     return default_cost(ctx, ctx.attrs.integer("whiten") != 0 ? 4 * outputs : 0);
   };
   return op;
+}
+
+// blank is -1 (the last class) or a class index of the [T, N, V] input.
+void check_blank(const OpContext& ctx) {
+  const std::int64_t blank = ctx.attrs.integer("blank");
+  if (blank < -1 || blank >= ctx.in(0)[2])
+    throw ShapeError(fmt::format("blank {} is not one of the {} classes", blank, ctx.in(0)[2]),
+                     "use -1 for the last class, or 0 to V-1");
+}
+
+// Characters (code points) of UTF-8 text: the bytes that do not continue a sequence.
+std::int64_t utf8_length(const std::string& text) {
+  return std::count_if(text.begin(), text.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U; });
 }
 
 OpSchema ctc_greedy() {
@@ -193,9 +232,7 @@ OpSchema ctc_greedy() {
               integer_attr("merge_repeated", 1, "1: merge repeated labels")};
   op.infer = [](const OpContext& ctx) {
     expect_rank(ctx.in(0), 3, 3, "ctc_greedy input [T, N, V]");
-    const std::int64_t blank = ctx.attrs.integer("blank");
-    if (blank < -1 || blank >= ctx.in(0)[2])
-      throw ShapeError(fmt::format("blank {} is not one of the {} classes", blank, ctx.in(0)[2]));
+    check_blank(ctx);
     InferResult result;
     result.outputs.push_back({{ctx.in(0)[1], ctx.in(0)[0]}, DType::s32});
     return result;
@@ -226,9 +263,12 @@ OpSchema ctc_beam() {
     if (beam <= 0 || top <= 0 || top > beam)
       throw ShapeError(
           fmt::format("beam_width {} and top_paths {} must be positive, top_paths <= beam_width", beam, top));
-    const std::int64_t blank = ctx.attrs.integer("blank");
-    if (blank < -1 || blank >= ctx.in(0)[2])
-      throw ShapeError(fmt::format("blank {} is not one of the {} classes", blank, ctx.in(0)[2]));
+    check_blank(ctx);
+    const std::string& alphabet = ctx.attrs.text("alphabet");
+    const std::int64_t characters = utf8_length(alphabet);
+    if (!alphabet.empty() && characters != ctx.in(0)[2] - 1)
+      throw ShapeError(fmt::format("the alphabet has {} characters for {} classes", characters, ctx.in(0)[2]),
+                       "give one character per class, the blank excluded (V - 1 characters)");
     InferResult result;
     result.outputs.push_back({{ctx.in(0)[1], top, ctx.in(0)[0]}, DType::s32});
     result.outputs.push_back({{ctx.in(0)[1], top}, DType::f32});
@@ -244,8 +284,11 @@ OpSchema ctc_beam() {
 const std::vector<std::string> kLayouts = {"none", "nchw->nhwc", "nhwc->nchw", "tnc->ntc", "ntc->tnc"};
 
 OpSchema memcpy_op() {
-  OpSchema op = inlay("memcpy", "conversion",
-                      "An explicit copy of its input, to model and time a transfer. No FLOPs.", "any");
+  OpSchema op = inlay(
+      "memcpy", "conversion",
+      "An explicit copy of its input, to model and time a transfer. No FLOPs; bytes: the input read and "
+      "the output written.",
+      "any");
   op.infer = [](const OpContext& ctx) {
     InferResult result;
     result.outputs.push_back({ctx.in(0), ctx.inputs[0]->dtype});
@@ -260,7 +303,8 @@ OpSchema convert() {
       inlay("convert", "conversion",
             "A layout change (NCHW/NHWC, time-major/batch-major) and/or a precision conversion (to fp32, "
             "bf16, fp16, or int8/uint8 with scale and zero point), to model and time what a pipeline "
-            "pays between stages. One FLOP per element when the type changes.",
+            "pays between stages. One FLOP per element when the type changes; bytes: input and output, each "
+            "at its own element size.",
             "any");
   op.attrs = {text_attr("to", "", "target element type (empty: unchanged)"),
               text_attr("layout", "none", "axis permutation", kLayouts),
@@ -276,6 +320,8 @@ OpSchema convert() {
                          fmt::format("types are: {}", dtype_names()));
       type = *parsed;
     }
+    if ((type == DType::s8 || type == DType::u8) && !(ctx.attrs.real("scale") > 0))
+      throw ShapeError(fmt::format("quantisation scale {} must be positive", ctx.attrs.real("scale")));
     const std::string& layout = ctx.attrs.text("layout");
     Shape out = ctx.in(0);
     if (layout == "nchw->nhwc" || layout == "nhwc->nchw") {

@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,53 @@ inline void expect_rank(const Shape& shape, std::size_t min_rank, std::size_t ma
                                shape_to_string(shape)));
 }
 
+// Shape arithmetic that cannot overflow silently: a ShapeError naming `what` instead.
+inline std::int64_t checked_mul(std::int64_t a, std::int64_t b, const std::string& what) {
+  std::int64_t product = 0;
+  if (__builtin_mul_overflow(a, b, &product))
+    throw ShapeError(fmt::format("{} overflows a 64-bit size ({} * {})", what, a, b), "use smaller sizes");
+  return product;
+}
+inline std::int64_t checked_add(std::int64_t a, std::int64_t b, const std::string& what) {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum))
+    throw ShapeError(fmt::format("{} overflows a 64-bit size ({} + {})", what, a, b), "use smaller sizes");
+  return sum;
+}
+// ceil(a / b) for a >= 0, b > 0, without the overflow of (a + b - 1) / b.
+inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+  return a / b + (a % b != 0 ? 1 : 0);
+}
+
+inline void expect_positive(std::int64_t value, const std::string& what) {
+  if (value <= 0) throw ShapeError(fmt::format("{} must be positive, got {}", what, value));
+}
+
+// An axis in [-rank, rank) as an index; negative counts from the end. ShapeError when out of range.
+inline std::size_t normalise_axis(std::int64_t axis, std::size_t rank) {
+  const auto signed_rank = static_cast<std::int64_t>(rank);
+  if (axis < -signed_rank || axis >= signed_rank)
+    throw ShapeError(fmt::format("axis {} is out of range for rank {}", axis, rank),
+                     fmt::format("use 0 to {} or -1 for the last axis", signed_rank - 1));
+  return static_cast<std::size_t>(axis < 0 ? axis + signed_rank : axis);
+}
+
+// numpy broadcasting of two shapes, aligned from the last axis; `what` names them in the error
+// ("shapes", "batch dimensions").
+inline Shape broadcast_shapes(const Shape& a, const Shape& b, const std::string& what = "shapes") {
+  Shape out(std::max(a.size(), b.size()), 1);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const std::int64_t da = i < out.size() - a.size() ? 1 : a[i - (out.size() - a.size())];
+    const std::int64_t db = i < out.size() - b.size() ? 1 : b[i - (out.size() - b.size())];
+    if (da != db && da != 1 && db != 1)
+      throw ShapeError(
+          fmt::format("{} {} and {} do not broadcast", what, shape_to_string(a), shape_to_string(b)),
+          "dimensions must match or be 1, aligned from the last axis");
+    out[i] = std::max(da, db);
+  }
+  return out;
+}
+
 // PyTorch's default for dense and recurrent layers: uniform in +-1/sqrt(fan_in).
 inline Distribution fan_in_uniform(std::int64_t fan_in) {
   const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in > 0 ? fan_in : 1));
@@ -54,6 +103,10 @@ inline double elements(const Shape& shape) {
 
 // Activation attributes fused into dense and conv layers.
 std::vector<AttrSpec> fused_activation_attrs();
+// ShapeError for a negative clip of the fused activation.
+void check_fused_activation(const Attributes& attrs);
+// FLOPs of the fused activation: one per output element unless it is "none".
+double fused_activation_flops(const Attributes& attrs, double outputs);
 
 // A per-spatial-dimension attribute ("3" or "3,3") expanded to `dims` values; throws ShapeError otherwise.
 std::vector<std::int64_t> spatial(const Attributes& attrs, const std::string& name, std::size_t dims);

@@ -26,8 +26,9 @@ OpSchema window_pool(const std::string& name, const std::string& summary) {
     const auto padding = spatial(ctx.attrs, "padding", dims);
     Shape out = {input[0], input[1]};
     for (std::size_t d = 0; d < dims; ++d) {
-      if (padding[d] * 2 > kernel[d])
-        throw ShapeError(fmt::format("padding {} is more than half the window {}", padding[d], kernel[d]));
+      if (padding[d] > kernel[d] / 2)
+        throw ShapeError(fmt::format("padding {} is more than half the window {}", padding[d], kernel[d]),
+                         "a window must not lie wholly in the padding; use padding <= kernel/2");
       out.push_back(window_output(input[2 + d], kernel[d], stride[d], padding[d], 1,
                                   "spatial dimension " + std::to_string(d)));
     }
@@ -69,17 +70,22 @@ OpSchema global_pool(const std::string& name, const std::string& summary) {
 std::vector<OpSchema> pool_ops() {
   return {
       window_pool("maxpool",
-                  "Maximum over sliding windows; output size floor((in + 2*padding - kernel)/stride) + 1. "
-                  "FLOPs: one per element of every window."),
+                  "Maximum over sliding windows of [N, C, L] or [N, C, H, W]; output size floor((in + "
+                  "2*padding - kernel)/stride) + 1, stride defaulting to the kernel, one value applying to "
+                  "every spatial dimension. FLOPs: one per element of every window; bytes: input and "
+                  "output."),
       window_pool("avgpool",
-                  "Average over sliding windows (over the valid elements only, unless "
-                  "count_include_pad). FLOPs: one per element of every window."),
+                  "Average over sliding windows of [N, C, L] or [N, C, H, W] (over the valid elements only, "
+                  "unless count_include_pad); sizes, stride and padding as maxpool. FLOPs: one per element "
+                  "of every window; bytes: input and output."),
       global_pool(
           "global_avgpool",
-          "Average over all spatial positions: [N, C, ...] -> [N, C, 1, ...]. One FLOP per input element."),
+          "Average over all spatial positions: [N, C, ...] -> [N, C, 1, ...] (rank kept). One FLOP per "
+          "input element; bytes: input and output."),
       global_pool(
           "global_maxpool",
-          "Maximum over all spatial positions: [N, C, ...] -> [N, C, 1, ...]. One FLOP per input element.")};
+          "Maximum over all spatial positions: [N, C, ...] -> [N, C, 1, ...] (rank kept). One FLOP per "
+          "input element; bytes: input and output.")};
 }
 
 }  // namespace ntp::ops

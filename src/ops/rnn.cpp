@@ -19,7 +19,8 @@ std::int64_t directions(const Attributes& attrs) {
 
 std::int64_t output_width(const Attributes& attrs) {
   const std::int64_t hidden = attrs.integer("hidden");
-  return directions(attrs) == 2 && attrs.text("merge") == "concat" ? 2 * hidden : hidden;
+  return directions(attrs) == 2 && attrs.text("merge") == "concat" ? checked_mul(2, hidden, "2 * hidden")
+                                                                   : hidden;
 }
 
 std::vector<std::string> direction_suffixes(const Attributes& attrs) {
@@ -50,12 +51,12 @@ OpSchema recurrent(const RnnKind& kind, const std::string& summary) {
     expect_rank(ctx.in(0), 3, 3, fmt::format("{} input [T, N, C]", kind.name));
     const std::int64_t hidden = ctx.attrs.integer("hidden");
     const std::int64_t layers = ctx.attrs.integer("layers");
-    if (hidden <= 0) throw ShapeError(fmt::format("hidden must be positive, got {}", hidden));
-    if (layers <= 0) throw ShapeError(fmt::format("layers must be positive, got {}", layers));
+    expect_positive(hidden, "hidden");
+    expect_positive(layers, "layers");
     InferResult result;
     const Shape& input = ctx.in(0);
     result.outputs.push_back({{input[0], input[1], output_width(ctx.attrs)}, ctx.inputs[0]->dtype});
-    const std::int64_t gate_rows = kind.gates * hidden;
+    const std::int64_t gate_rows = checked_mul(kind.gates, hidden, "gates * hidden");
     for (std::int64_t layer = 0; layer < layers; ++layer) {
       const std::int64_t in = layer == 0 ? input[2] : output_width(ctx.attrs);
       for (const std::string& suffix : direction_suffixes(ctx.attrs)) {
@@ -110,7 +111,7 @@ std::vector<OpSchema> rnn_ops() {
           "BasicLSTMCell), gate order i, f, g, o. Output [T, N, 2H] for a bidirectional layer with merge "
           "concat (forward first), else [T, N, H]. FLOPs per step and direction: 2*N*4H*(I+H) for the "
           "matrix products, 4*N*H bias, 9*N*H for activations and the cell update. Bytes count the "
-          "recurrent weights once per time step."),
+          "recurrent weights w_hh once per time step (the default bytes plus (T-1) re-reads)."),
       recurrent(
           {"gru", 3, 10, true},
           "Gated recurrent unit in the linear-before-reset form of cuDNN and PyTorch: r = sigmoid(W_ir x + "

@@ -1,4 +1,5 @@
 // Tensor plumbing: add, mul (numpy broadcasting), concat, split, reshape, transpose, flatten, dropout.
+#include <algorithm>
 #include <numeric>
 
 #include "families.h"
@@ -14,28 +15,6 @@ InferResult same_as_input(const OpContext& ctx) {
   return result;
 }
 
-std::size_t normalise_axis(std::int64_t axis, std::size_t rank) {
-  const auto signed_rank = static_cast<std::int64_t>(rank);
-  if (axis < -signed_rank || axis >= signed_rank)
-    throw ShapeError(fmt::format("axis {} is out of range for rank {}", axis, rank),
-                     "use -1 for the last axis");
-  return static_cast<std::size_t>(axis < 0 ? axis + signed_rank : axis);
-}
-
-Shape broadcast(const Shape& a, const Shape& b) {
-  Shape out(std::max(a.size(), b.size()), 1);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const std::int64_t da = i < out.size() - a.size() ? 1 : a[i - (out.size() - a.size())];
-    const std::int64_t db = i < out.size() - b.size() ? 1 : b[i - (out.size() - b.size())];
-    if (da != db && da != 1 && db != 1)
-      throw ShapeError(
-          fmt::format("shapes {} and {} do not broadcast", shape_to_string(a), shape_to_string(b)),
-          "dimensions must match or be 1, aligned from the last axis");
-    out[i] = std::max(da, db);
-  }
-  return out;
-}
-
 OpSchema binary(const std::string& name, const std::string& summary) {
   OpSchema op;
   op.name = name;
@@ -47,7 +26,7 @@ OpSchema binary(const std::string& name, const std::string& summary) {
   op.infer = [](const OpContext& ctx) {
     Shape out = ctx.in(0);
     for (std::size_t i = 1; i < ctx.inputs.size(); ++i)
-      out = broadcast(out, ctx.in(i));
+      out = broadcast_shapes(out, ctx.in(i));
     InferResult result;
     result.outputs.push_back({out, ctx.inputs[0]->dtype});
     return result;
@@ -79,7 +58,7 @@ OpSchema concat() {
         throw ShapeError(fmt::format("cannot concatenate {} and {} along axis {}", shape_to_string(ctx.in(0)),
                                      shape_to_string(shape), axis),
                          "all dimensions but the concatenation axis must be equal");
-      out[axis] += shape[axis];
+      out[axis] = checked_add(out[axis], shape[axis], "the concatenated axis");
     }
     InferResult result;
     result.outputs.push_back({out, ctx.inputs[0]->dtype});
@@ -95,7 +74,7 @@ OpSchema split() {
   op.family = "tensor";
   op.summary =
       "Splits its input along an axis into equal parts, or into the given sizes; one output per part "
-      "(name:k for the k-th). No FLOPs.";
+      "(name:k for the k-th). No FLOPs; bytes are a copy.";
   op.layout = "any";
   op.attrs = {integer_attr("axis", -1, "axis to split"), integer_attr("parts", 2, "number of equal parts"),
               integers_attr("sizes", {}, "explicit part sizes (override parts; must sum to the axis)")};
@@ -114,7 +93,7 @@ OpSchema split() {
     std::int64_t total = 0;
     for (const std::int64_t size : sizes) {
       if (size <= 0) throw ShapeError(fmt::format("split sizes must be positive, got {}", size));
-      total += size;
+      total = checked_add(total, size, "the sum of split sizes");
     }
     if (total != length)
       throw ShapeError(fmt::format("split sizes sum to {}, but axis {} of {} is {}", total, axis,
@@ -137,7 +116,7 @@ OpSchema reshape() {
   op.family = "tensor";
   op.summary =
       "Gives the data a new shape with the same element count (ONNX semantics: 0 copies the input's "
-      "dimension at that position, one -1 is inferred). No FLOPs.";
+      "dimension at that position, one -1 is inferred). No FLOPs; bytes are a copy.";
   op.layout = "any";
   op.attrs = {required_integers("shape", "the new shape, e.g. \"0,0,-1\"")};
   op.infer = [](const OpContext& ctx) {
@@ -157,19 +136,23 @@ OpSchema reshape() {
         inferred = static_cast<int>(i);
         continue;
       }
-      if (out[i] <= 0) throw ShapeError(fmt::format("reshape dimension {} is not valid", out[i]));
-      known *= out[i];
+      if (out[i] <= 0)
+        throw ShapeError(fmt::format("reshape dimension {} at position {} is not valid", out[i], i),
+                         "dimensions are positive, 0 (copy the input's) or one -1 (inferred)");
+      known = checked_mul(known, out[i], "the reshape target");
     }
     const std::int64_t count = element_count(input);
     if (inferred >= 0) {
-      if (known == 0 || count % known != 0)
+      if (count % known != 0)
         throw ShapeError(fmt::format("cannot reshape {} ({} elements) to {}", shape_to_string(input), count,
-                                     shape_to_string(ctx.attrs.integers("shape"))));
+                                     shape_to_string(ctx.attrs.integers("shape"))),
+                         "the known dimensions must divide the element count");
       out[static_cast<std::size_t>(inferred)] = count / known;
     }
     if (element_count(out) != count)
       throw ShapeError(fmt::format("cannot reshape {} ({} elements) to {} ({} elements)",
-                                   shape_to_string(input), count, shape_to_string(out), element_count(out)));
+                                   shape_to_string(input), count, shape_to_string(out), element_count(out)),
+                       "the element count must stay the same; use -1 for one dimension to infer it");
     InferResult result;
     result.outputs.push_back({out, ctx.inputs[0]->dtype});
     return result;
@@ -195,7 +178,8 @@ OpSchema transpose() {
     std::iota(identity.begin(), identity.end(), 0);
     if (sorted != identity)
       throw ShapeError(fmt::format("perm {} is not a permutation of the {} axes of {}", shape_to_string(perm),
-                                   input.size(), shape_to_string(input)));
+                                   input.size(), shape_to_string(input)),
+                       "give each of 0..rank-1 exactly once");
     Shape out;
     for (const std::int64_t axis : perm)
       out.push_back(input[static_cast<std::size_t>(axis)]);
@@ -211,14 +195,19 @@ OpSchema flatten() {
   OpSchema op;
   op.name = "flatten";
   op.family = "tensor";
-  op.summary = "Flattens to 2-D as ONNX does: [prod(d[:axis]), prod(d[axis:])]. No FLOPs.";
+  op.summary =
+      "Flattens to 2-D as ONNX does: [prod(d[:axis]), prod(d[axis:])]; a negative axis counts from the "
+      "end. No FLOPs; bytes are a copy.";
   op.layout = "any";
-  op.attrs = {integer_attr("axis", 1, "first axis of the second dimension")};
+  op.attrs = {integer_attr("axis", 1, "first axis of the second dimension (negative counts from the end)")};
   op.infer = [](const OpContext& ctx) {
     const Shape& input = ctx.in(0);
-    const std::int64_t axis = ctx.attrs.integer("axis");
-    if (axis < 0 || axis > static_cast<std::int64_t>(input.size()))
-      throw ShapeError(fmt::format("flatten axis {} is out of range for {}", axis, shape_to_string(input)));
+    const auto rank = static_cast<std::int64_t>(input.size());
+    std::int64_t axis = ctx.attrs.integer("axis");
+    if (axis < -rank || axis > rank)
+      throw ShapeError(fmt::format("flatten axis {} is out of range for {}", axis, shape_to_string(input)),
+                       fmt::format("use {} to {}", -rank, rank));
+    if (axis < 0) axis += rank;
     const auto split_at = input.begin() + axis;
     const std::int64_t rows = element_count(Shape(input.begin(), split_at));
     const std::int64_t columns = element_count(Shape(split_at, input.end()));
