@@ -7,7 +7,7 @@ using ntp::test::build;
 using ntp::test::input;
 using ntp::test::refusal;
 
-TEST(Binary, BroadcastingAndCost) {
+TEST(LoadedBinary, BroadcastingAndCost) {
   const auto r = build(input("a", "4,1,3") + input("b", "5,1") + input("c", "3"),
                        R"(<layer name="s" type="add" inputs="a,b,c"/>)");
   EXPECT_EQ(r.shape("s"), (Shape{4, 5, 3}));
@@ -22,7 +22,7 @@ TEST(Binary, BroadcastingAndCost) {
       std::string::npos);
 }
 
-TEST(Concat, JoinsAlongAnAxis) {
+TEST(LoadedConcat, JoinsAlongAnAxis) {
   const auto r = build(input("a", "2,3,4") + input("b", "2,5,4"),
                        R"(<layer name="c" type="concat" axis="1" inputs="a,b"/>)");
   EXPECT_EQ(r.shape("c"), (Shape{2, 8, 4}));
@@ -33,7 +33,7 @@ TEST(Concat, JoinsAlongAnAxis) {
       std::string::npos);
 }
 
-TEST(Split, EqualPartsAndSizesMakeSeveralOutputs) {
+TEST(LoadedSplit, EqualPartsAndSizesMakeSeveralOutputs) {
   const auto r =
       build(input("x", "2,6"),
             R"(<layer name="s" type="split" parts="3"/><layer name="f" type="fc" units="2" inputs="s:2"/>)");
@@ -48,7 +48,7 @@ TEST(Split, EqualPartsAndSizesMakeSeveralOutputs) {
             std::string::npos);
 }
 
-TEST(Reshape, ZeroCopiesAndMinusOneInfers) {
+TEST(LoadedReshape, ZeroCopiesAndMinusOneInfers) {
   const auto r = build(input("x", "6,1,4,5"), R"(<layer name="r" type="reshape" shape="0,0,-1"/>)");
   EXPECT_EQ(r.shape("r"), (Shape{6, 1, 20}));
   EXPECT_NE(
@@ -59,7 +59,7 @@ TEST(Reshape, ZeroCopiesAndMinusOneInfers) {
       std::string::npos);
 }
 
-TEST(Transpose, PermutesAxes) {
+TEST(LoadedTranspose, PermutesAxes) {
   const auto r = build(input("x", "1,32,41,150"), R"(<layer name="t" type="transpose" perm="3,0,1,2"/>)");
   EXPECT_EQ(r.shape("t"), (Shape{150, 1, 32, 41}));
   EXPECT_NE(refusal(input("x", "2,3"), R"(<layer name="t" type="transpose" perm="0,0"/>)")
@@ -67,7 +67,7 @@ TEST(Transpose, PermutesAxes) {
             std::string::npos);
 }
 
-TEST(Flatten, AndDropout) {
+TEST(LoadedFlatten, AndDropout) {
   const auto f = build(input("x", "2,3,4,5"), R"(<layer name="f" type="flatten" axis="2"/>)");
   EXPECT_EQ(f.shape("f"), (Shape{6, 20}));
   const auto d = build(input("x", "2,3"), R"(<layer name="d" type="dropout" ratio="0.2"/>)");

@@ -8,7 +8,7 @@ using ntp::test::build;
 using ntp::test::input;
 using ntp::test::refusal;
 
-TEST(Fc, LastAxisWeightsAndCost) {
+TEST(LoadedFc, LastAxisWeightsAndCost) {
   const auto r = build(input("x", "5,2,8"), R"(<layer name="l" type="fc" units="3" activation="relu"/>)");
   EXPECT_EQ(r.shape("l"), (Shape{5, 2, 3}));
   EXPECT_EQ(r.last().params, 8 * 3 + 3);
@@ -25,7 +25,7 @@ TEST(Fc, LastAxisWeightsAndCost) {
       std::string::npos);
 }
 
-TEST(Matmul, BroadcastsBatchAndChecksInnerDimensions) {
+TEST(LoadedMatmul, BroadcastsBatchAndChecksInnerDimensions) {
   const auto r =
       build(input("a", "2,1,4,5") + input("b", "3,5,6"), R"(<layer name="m" type="matmul" inputs="a,b"/>)");
   EXPECT_EQ(r.shape("m"), (Shape{2, 3, 4, 6}));
@@ -38,7 +38,7 @@ TEST(Matmul, BroadcastsBatchAndChecksInnerDimensions) {
             std::string::npos);
 }
 
-TEST(Embedding, GathersRowsOnly) {
+TEST(LoadedEmbedding, GathersRowsOnly) {
   const auto r =
       build(input("ids", "2,7", "int64"), R"(<layer name="e" type="embedding" vocab="1000" dim="16"/>)");
   EXPECT_EQ(r.shape("e"), (Shape{2, 7, 16}));
@@ -49,7 +49,7 @@ TEST(Embedding, GathersRowsOnly) {
   EXPECT_DOUBLE_EQ(r.last().cost.bytes_read, 14 * 8 + 14 * 16 * 4);
 }
 
-TEST(Conv, OutputSizesWeightsAndFlops) {
+TEST(LoadedConv, OutputSizesWeightsAndFlops) {
   // conv2d 41x11, stride 2x2, padding 20x5 on 161x300: (161+40-41)/2+1 = 81, (300+10-11)/2+1 = 150.
   const auto r =
       build(input("x", "1,1,161,300"),
@@ -83,7 +83,7 @@ TEST(Conv, OutputSizesWeightsAndFlops) {
             std::string::npos);
 }
 
-TEST(Pool, WindowsAndGlobalPools) {
+TEST(LoadedPool, WindowsAndGlobalPools) {
   const auto r = build(input("x", "1,3,32,32"), R"(<layer name="p" type="maxpool" kernel="2"/>)");
   EXPECT_EQ(r.shape("p"), (Shape{1, 3, 16, 16}));
   EXPECT_DOUBLE_EQ(r.last().cost.flops, 3.0 * 16 * 16 * 4);  // 4 elements per window
@@ -100,7 +100,7 @@ TEST(Pool, WindowsAndGlobalPools) {
             std::string::npos);
 }
 
-TEST(Norm, BatchnormAndLayernorm) {
+TEST(LoadedNorm, BatchnormAndLayernorm) {
   const auto b = build(input("x", "2,4,3,3"), R"(<layer name="n" type="batchnorm"/>)");
   EXPECT_EQ(b.shape("n"), (Shape{2, 4, 3, 3}));
   EXPECT_EQ(b.last().params, 16);  // scale, shift, mean, variance per channel
@@ -113,7 +113,7 @@ TEST(Norm, BatchnormAndLayernorm) {
   EXPECT_DOUBLE_EQ(l.last().cost.flops, 8.0 * 60);
 }
 
-TEST(Activation, ElementwiseAndSoftmax) {
+TEST(LoadedActivation, ElementwiseAndSoftmax) {
   for (const char* op : {"relu", "leaky_relu", "tanh", "sigmoid", "gelu", "hardtanh"}) {
     const auto r = build(input("x", "3,4"), std::string("<layer name=\"a\" type=\"") + op + "\"/>");
     EXPECT_EQ(r.shape("a"), (Shape{3, 4})) << op;
@@ -129,7 +129,7 @@ TEST(Activation, ElementwiseAndSoftmax) {
             std::string::npos);
 }
 
-TEST(Recurrent, LstmWeightsShapesAndCost) {
+TEST(LoadedRecurrent, LstmWeightsShapesAndCost) {
   // T=5, N=2, I=3, H=4, bidirectional concat.
   const auto r =
       build(input("x", "5,2,3"), R"(<layer name="l" type="lstm" hidden="4" direction="bidirectional"/>)");
@@ -158,7 +158,7 @@ TEST(Recurrent, LstmWeightsShapesAndCost) {
             std::string::npos);
 }
 
-TEST(Recurrent, GruAndRnnWeights) {
+TEST(LoadedRecurrent, GruAndRnnWeights) {
   const auto g = build(input("x", "5,2,3"), R"(<layer name="g" type="gru" hidden="4" direction="reverse"/>)");
   EXPECT_EQ(g.shape("g"), (Shape{5, 2, 4}));
   EXPECT_EQ(g.last().params, 12 * 3 + 12 * 4 + 12 + 12);
@@ -169,7 +169,7 @@ TEST(Recurrent, GruAndRnnWeights) {
   EXPECT_DOUBLE_EQ(v.last().cost.flops, 640);
 }
 
-TEST(Attention, SelfAndCrossAttention) {
+TEST(LoadedAttention, SelfAndCrossAttention) {
   // N=2, T=6, E=8, 2 heads: projections 2*2*64*(12+12) = 6144, scores and sum 4*2*6*6*8 = 2304,
   // softmax 5*2*2*36 = 720.
   const auto r = build(input("x", "2,6,8"), R"(<layer name="a" type="attention" heads="2" causal="1"/>)");

@@ -7,7 +7,7 @@ using ntp::test::build;
 using ntp::test::input;
 using ntp::test::refusal;
 
-TEST(Inlays, MfccFramesMatchPythonSpeechFeatures) {
+TEST(LoadedInlays, MfccFramesMatchPythonSpeechFeatures) {
   // LDC93S1.wav: 46797 samples at 16 kHz; 400-sample windows every 160: 1 + ceil((46797-400)/160) = 291
   // frames, as in shared/testdata/LDC93S1.mfcc26.txt.
   const auto r = build(input("audio", "1,46797"), R"(<layer name="m" type="mfcc" numcep="26"/>)");
@@ -20,19 +20,19 @@ TEST(Inlays, MfccFramesMatchPythonSpeechFeatures) {
             std::string::npos);
 }
 
-TEST(Inlays, SpectrogramHas161BinsAt20Milliseconds) {
+TEST(LoadedInlays, SpectrogramHas161BinsAt20Milliseconds) {
   // 320-sample windows every 160 samples over 16000: 1 + ceil(15680/160) = 99 frames.
   const auto r = build(input("audio", "1,16000"), R"(<layer name="s" type="spectrogram"/>)");
   EXPECT_EQ(r.shape("s"), (Shape{1, 99, 161}));
 }
 
-TEST(Inlays, ContextWindowBuildsDeepSpeechInput) {
+TEST(LoadedInlays, ContextWindowBuildsDeepSpeechInput) {
   // 291 MFCC frames, every second kept: 146 steps of 19 x 26 = 494 values, time-major.
   const auto r = build(input("mfcc", "1,291,26"), R"(<layer name="c" type="context_window" whiten="1"/>)");
   EXPECT_EQ(r.shape("c"), (Shape{146, 1, 494}));
 }
 
-TEST(Inlays, CtcDecodersOutputLabelsAndScores) {
+TEST(LoadedInlays, CtcDecodersOutputLabelsAndScores) {
   const auto g = build(input("p", "50,2,29"), R"(<layer name="g" type="ctc_greedy"/>)");
   EXPECT_EQ(g.shape("g"), (Shape{2, 50}));
   EXPECT_EQ(g.dtype("g"), ntp::DType::s32);
@@ -50,7 +50,7 @@ TEST(Inlays, CtcDecodersOutputLabelsAndScores) {
             std::string::npos);
 }
 
-TEST(Inlays, MemcpyAndConvert) {
+TEST(LoadedInlays, MemcpyAndConvert) {
   const auto m = build(input("x", "2,3"), R"(<layer name="m" type="memcpy"/>)");
   EXPECT_DOUBLE_EQ(m.last().cost.bytes_moved(), 2 * 6 * 4);
   const auto c =
