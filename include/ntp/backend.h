@@ -21,6 +21,14 @@ struct CompileOptions {
   DType precision = DType::f32;
   int threads = 0;  // 0: the library's default
   const WeightStore* weights = nullptr;
+  // int8 runs: the largest |value| of every graph value (by value index), from a calibration run in fp32.
+  const std::vector<float>* value_ranges = nullptr;
+};
+
+// How an fp32 tensor is quantised for a kernel that takes int8 or uint8: q = round(x * scale + zero_point).
+struct Quantization {
+  float scale = 1;
+  float zero_point = 0;
 };
 
 class Kernel {
@@ -31,6 +39,8 @@ class Kernel {
   virtual void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) = 0;
   virtual DType input_dtype(std::size_t /*index*/) const { return DType::f32; }
   virtual DType output_dtype(std::size_t /*index*/) const { return DType::f32; }
+  // For an int8 / uint8 input: how the executable's explicit quantise step maps fp32 to it.
+  virtual Quantization input_quantization(std::size_t /*index*/) const { return {}; }
   // What the library chose, e.g. oneDNN's "brgemm:avx512_core"; "reference" for plain C++.
   virtual std::string implementation() const = 0;
 };

@@ -13,6 +13,7 @@
 #include "ntp/registry.h"
 #include "output.h"
 #include "report/text_table.h"
+#include "runtime/calibration.h"
 
 namespace ntp::cli {
 
@@ -73,7 +74,10 @@ int check_command(const CheckArgs& args) {
   const WeightStore weights = generate_weights(graph, args.seed);
   const std::map<std::string, Tensor> inputs = generate_inputs(graph, args.seed);
   Executable reference(graph, reference_backend(), {DType::f32, args.threads, &weights});
-  Executable candidate(graph, *backend, {precision, args.threads, &weights});
+  const std::vector<float> ranges =
+      precision == DType::s8 ? runtime::calibrate_ranges(graph, *backend, weights, inputs, args.threads)
+                             : std::vector<float>{};
+  Executable candidate(graph, *backend, {precision, args.threads, &weights, &ranges});
   reference.run(inputs, nullptr);
   candidate.run(inputs, nullptr);
 

@@ -11,6 +11,7 @@
 #include "output.h"
 #include "profile/step_timer.h"
 #include "report/run_record.h"
+#include "runtime/calibration.h"
 
 namespace ntp::cli {
 
@@ -109,7 +110,11 @@ int run_command(const RunArgs& args) {
 
   const std::map<std::string, Tensor> inputs = make_inputs(graph, args);
   const WeightStore weights = generate_weights(graph, args.seed);
-  CompileOptions compile_options{precision, args.threads, &weights};
+  // int8 kernels take their quantisation scales from one calibrating fp32 run on the same inputs.
+  const std::vector<float> ranges =
+      precision == DType::s8 ? runtime::calibrate_ranges(graph, backend, weights, inputs, args.threads)
+                             : std::vector<float>{};
+  CompileOptions compile_options{precision, args.threads, &weights, &ranges};
   const std::int64_t compile_start = profile::now_ns();
   std::vector<std::unique_ptr<Executable>> executables;
   for (int stream = 0; stream < streams; ++stream)

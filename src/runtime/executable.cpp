@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "backends/reference/reference_backend.h"
@@ -9,9 +11,22 @@
 namespace ntp {
 
 namespace {
-void convert_tensor(const Tensor& from, Tensor& to) {
+template <class Integer>
+void quantize(const Tensor& from, Tensor& to, Quantization quantization, float low, float high) {
+  const float* source = from.as<float>();
+  auto* target = to.as<Integer>();
+  for (std::int64_t i = 0; i < from.elements(); ++i)
+    target[i] = static_cast<Integer>(
+        std::clamp(std::nearbyint(source[i] * quantization.scale + quantization.zero_point), low, high));
+}
+
+void convert_tensor(const Tensor& from, Tensor& to, Quantization quantization = {}) {
   const std::int64_t count = from.elements();
-  if (from.dtype() == DType::f32 && to.dtype() == DType::bf16) {
+  if (from.dtype() == DType::f32 && to.dtype() == DType::s8) {
+    quantize<std::int8_t>(from, to, quantization, -128.0F, 127.0F);
+  } else if (from.dtype() == DType::f32 && to.dtype() == DType::u8) {
+    quantize<std::uint8_t>(from, to, quantization, 0.0F, 255.0F);
+  } else if (from.dtype() == DType::f32 && to.dtype() == DType::bf16) {
     const float* source = from.as<float>();
     auto* target = to.as<std::uint16_t>();
     for (std::int64_t i = 0; i < count; ++i)
@@ -35,6 +50,7 @@ struct Executable::State {
     std::vector<Tensor*> outputs;          // node steps
     const Tensor* convert_from = nullptr;  // convert steps
     Tensor* convert_to = nullptr;          // convert steps
+    Quantization quantization;             // convert steps to int8 / uint8
   };
   const Graph* graph = nullptr;
   std::vector<Tensor> tensors;                   // one per value
@@ -95,6 +111,7 @@ Executable::Executable(const Graph& graph, const Backend& backend, const Compile
       State::Planned conversion;
       conversion.convert_from = &source;
       conversion.convert_to = converted.get();
+      conversion.quantization = kernel->input_quantization(k);
       state.plan.push_back(conversion);
       planned.inputs.push_back(converted.get());
       state.scratch.push_back(std::move(converted));
@@ -144,7 +161,7 @@ void Executable::run(const std::map<std::string, Tensor>& inputs, Observer* obse
     if (planned.kernel != nullptr) {
       planned.kernel->run(planned.inputs, planned.outputs);
     } else if (planned.convert_to != nullptr) {
-      convert_tensor(*planned.convert_from, *planned.convert_to);
+      convert_tensor(*planned.convert_from, *planned.convert_to, planned.quantization);
     }
     if (observer != nullptr) observer->end(step);
   }

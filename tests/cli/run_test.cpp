@@ -147,3 +147,35 @@ TEST(Check, ReferenceAgreesWithItself) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Precision, ReferenceRefusesInt8Clearly) {
+  const auto result =
+      ntp::test::run_ntp({"run", ntp::test::example("deepspeech-v0.1.xml"), "--backend", "reference",
+                          "--precision", "int8", "--set", "hidden=32", "--set", "frames=8"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("back end 'reference' cannot run int8"), std::string::npos) << result.err;
+}
+
+TEST(Precision, Int8CheckCalibratesAndStaysWithinTolerance) {
+  const auto backends = ntp::test::run_ntp({"backends", "--format", "json"});
+  bool int8 = false;
+  for (const auto& backend : nlohmann::json::parse(backends.out))
+    for (const auto& precision : backend["precisions"])
+      if (backend["name"] == "onednn" && precision == "int8") int8 = true;
+  if (!int8) GTEST_SKIP() << "no back end with int8 on this machine";
+  const auto result = ntp::test::run_ntp({"check", ntp::test::example("deepspeech-v0.1.xml"), "--backend",
+                                          "onednn", "--precision", "int8", "--set", "hidden=64", "--set",
+                                          "frames=16", "--format", "json"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  const auto document = nlohmann::json::parse(result.out);
+  EXPECT_EQ(document["precision"], "int8");
+  EXPECT_TRUE(document["pass"].get<bool>());
+  double worst = 0;
+  for (const auto& layer : document["layers"])
+    worst = std::max(worst, layer["normalised_error"].get<double>());
+  EXPECT_GT(worst, 0.0);  // quantised: not bit-identical to fp32
+}
+
+}  // namespace

@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "ntp/tensor.h"
@@ -67,7 +68,22 @@ memory weight_memory(const Graph& graph, int node, const CompileOptions& options
 }
 
 PrimitiveKernel::PrimitiveKernel(DType io_type, std::size_t inputs, std::size_t outputs)
-    : io_type_(io_type), inputs_(inputs), outputs_(outputs) {}
+    : io_type_(io_type),
+      input_types_(inputs, io_type),
+      input_quantizations_(inputs),
+      inputs_(inputs),
+      outputs_(outputs) {}
+
+void PrimitiveKernel::quantized_input(std::size_t index, DType type, Quantization quantization) {
+  input_types_.at(index) = type;
+  input_quantizations_.at(index) = quantization;
+}
+
+float input_range(const Graph& graph, int node, std::size_t index, const CompileOptions& options) {
+  const auto value = static_cast<std::size_t>(graph.nodes[static_cast<std::size_t>(node)].inputs.at(index));
+  if (options.value_ranges == nullptr || value >= options.value_ranges->size()) return 1.0F;
+  return std::max((*options.value_ranges)[value], 1e-6F);
+}
 
 void PrimitiveKernel::bind_input(std::size_t index, const memory::desc& desc) {
   inputs_.at(index) = memory(desc, context().engine, DNNL_MEMORY_NONE);

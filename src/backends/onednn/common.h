@@ -45,17 +45,22 @@ class PrimitiveKernel : public Kernel {
   memory& input(std::size_t index) { return inputs_.at(index); }
   memory& output(std::size_t index) { return outputs_.at(index); }
   void bind_input(std::size_t index, const memory::desc& desc);
+  // An input the kernel takes quantised (int8 / uint8): the executable's quantise step produces it.
+  void quantized_input(std::size_t index, DType type, Quantization quantization);
   void bind_output(std::size_t index, const memory::desc& desc);
   void add(dnnl::primitive primitive, std::unordered_map<int, memory> arguments,
            const std::string& implementation);
 
   void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override;
   std::string implementation() const override { return implementation_; }
-  DType input_dtype(std::size_t) const override { return io_type_; }
+  DType input_dtype(std::size_t index) const override { return input_types_.at(index); }
+  Quantization input_quantization(std::size_t index) const override { return input_quantizations_.at(index); }
   DType output_dtype(std::size_t) const override { return io_type_; }
 
  private:
   DType io_type_;
+  std::vector<DType> input_types_;
+  std::vector<Quantization> input_quantizations_;
   std::vector<memory> inputs_;
   std::vector<memory> outputs_;
   std::vector<std::pair<dnnl::primitive, std::unordered_map<int, memory>>> steps_;
@@ -69,6 +74,11 @@ DType io_type(DType precision);
 // node.
 using Factory = std::function<std::unique_ptr<Kernel>(const Graph&, int node, const CompileOptions&)>;
 std::unique_ptr<Kernel> make_fc(const Graph& graph, int node, const CompileOptions& options);
+// int8 (s8 x s8 -> f32, dequantised by per-channel output scales), for --precision int8.
+std::unique_ptr<Kernel> make_fc_int8(const Graph& graph, int node, const CompileOptions& options);
+std::unique_ptr<Kernel> make_lstm_int8(const Graph& graph, int node, const CompileOptions& options);
+// The calibrated max |x| of the node's input `index` (1 when no calibration was given).
+float input_range(const Graph& graph, int node, std::size_t index, const CompileOptions& options);
 std::unique_ptr<Kernel> make_matmul(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_rnn(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_conv(const Graph& graph, int node, const CompileOptions& options);

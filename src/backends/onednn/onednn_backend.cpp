@@ -60,6 +60,22 @@ bool cpu_runs_bf16() {
   }
 }
 
+// int8 where oneDNN has a VNNI (or AMX) int8 inner product, not only its reference one.
+bool cpu_runs_int8() {
+  try {
+    using dnnl::memory;
+    const dnnl::inner_product_forward::primitive_desc pd(
+        {dnnl::prop_kind::forward_inference,
+         memory::desc({16, 64}, memory::data_type::s8, memory::format_tag::nc),
+         memory::desc({64, 64}, memory::data_type::s8, memory::format_tag::any),
+         memory::desc({16, 64}, memory::data_type::f32, memory::format_tag::nc)},
+        onednn::context().engine);
+    return std::string(pd.impl_info_str()).find("ref") == std::string::npos;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
 class OnednnBackend final : public Backend {
  public:
   std::string name() const override { return "onednn"; }
@@ -70,8 +86,13 @@ class OnednnBackend final : public Backend {
   }
 
   std::vector<DType> precisions() const override {
-    static const bool bf16 = cpu_runs_bf16();
-    return bf16 ? std::vector<DType>{DType::f32, DType::bf16} : std::vector<DType>{DType::f32};
+    static const std::vector<DType> supported = [] {
+      std::vector<DType> types = {DType::f32};
+      if (cpu_runs_bf16()) types.push_back(DType::bf16);
+      if (cpu_runs_int8()) types.push_back(DType::s8);
+      return types;
+    }();
+    return supported;
   }
 
   std::vector<std::string> ops() const override {
@@ -88,7 +109,8 @@ class OnednnBackend final : public Backend {
   bool supports(const Graph& graph, int node_index, const CompileOptions& options) const override {
     const Node& node = graph.nodes.at(static_cast<std::size_t>(node_index));
     if (factories().count(node.op) == 0) return false;
-    if (options.precision != DType::f32 && options.precision != DType::bf16) return false;
+    if (options.precision != DType::f32 && options.precision != DType::bf16 && options.precision != DType::s8)
+      return false;
     for (const int input : node.inputs)
       if (graph.values[static_cast<std::size_t>(input)].dtype != DType::f32) return false;
     if (node.op == "add" || node.op == "mul") {
@@ -103,6 +125,15 @@ class OnednnBackend final : public Backend {
                                        const CompileOptions& options) const override {
     const Node& node = graph.nodes.at(static_cast<std::size_t>(node_index));
     try {
+      if (options.precision == DType::s8) {
+        // int8 covers the layers that carry the work (fc, single-layer lstm); the others run in fp32.
+        if (node.op == "fc") return onednn::make_fc_int8(graph, node_index, options);
+        if (node.op == "lstm" && node.attrs.integer("layers") == 1)
+          return onednn::make_lstm_int8(graph, node_index, options);
+        CompileOptions fp32 = options;
+        fp32.precision = DType::f32;
+        return factories().at(node.op)(graph, node_index, fp32);
+      }
       return factories().at(node.op)(graph, node_index, options);
     } catch (const dnnl::error& error) {
       throw UserError(node.where,

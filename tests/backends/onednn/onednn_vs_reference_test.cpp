@@ -9,6 +9,7 @@
 #include "backends/reference/reference_backend.h"
 #include "ntp/executable.h"
 #include "ntp/topology.h"
+#include "runtime/calibration.h"
 
 namespace {
 
@@ -174,5 +175,59 @@ TEST(OnednnBackend, Bf16RunsConvertAtTheBoundariesAsTimedSteps) {
   // One conversion of the fp32 input; the two bf16 layers then feed each other directly.
   EXPECT_EQ(names, (std::vector<std::string>{"a.in0:fp32->bf16", "a", "b"}));
 }
+
+}  // namespace
+
+namespace {
+
+class OnednnInt8 : public testing::TestWithParam<Case> {};
+
+TEST_P(OnednnInt8, QuantisedLayersStayCloseToReference) {
+  const ntp::Backend& onednn = ntp::onednn_backend();
+  const auto precisions = onednn.precisions();
+  if (std::find(precisions.begin(), precisions.end(), ntp::DType::s8) == precisions.end())
+    GTEST_SKIP() << "this CPU has no native int8 in oneDNN";
+  const Case& test_case = GetParam();
+  auto loaded = ntp::parse_topology(
+      "<topology name=\"t\">" + test_case.inputs + test_case.layers + "</topology>", "case.xml");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
+  const ntp::Graph& graph = loaded.value();
+  const auto weights = ntp::generate_weights(graph, 7);
+  const auto inputs = ntp::generate_inputs(graph, 7);
+  const std::vector<float> ranges = ntp::runtime::calibrate_ranges(graph, onednn, weights, inputs, 0);
+  ntp::Executable reference(graph, ntp::reference_backend(), {ntp::DType::f32, 0, &weights, nullptr});
+  ntp::Executable candidate(graph, onednn, {ntp::DType::s8, 0, &weights, &ranges});
+  reference.run(inputs, nullptr);
+  candidate.run(inputs, nullptr);
+  // The fp32 input is quantised by an explicit step, then the int8 layer runs.
+  ASSERT_EQ(candidate.steps().size(), 2U);
+  EXPECT_EQ(candidate.steps()[0].op, "convert");
+  EXPECT_NE(candidate.steps()[0].name.find("int8"), std::string::npos);  // int8 for fc, uint8 for lstm
+  EXPECT_NE(candidate.steps()[0].name.find(":fp32->"), std::string::npos);
+  const int output = graph.outputs[0];
+  const ntp::Tensor expected = reference.value_f32(output);
+  const ntp::Tensor actual = candidate.value_f32(output);
+  double magnitude = 0;
+  double error = 0;
+  for (std::int64_t i = 0; i < expected.elements(); ++i) {
+    magnitude = std::max(magnitude, static_cast<double>(std::fabs(expected.as<float>()[i])));
+    error = std::max(error, static_cast<double>(std::fabs(expected.as<float>()[i] - actual.as<float>()[i])));
+  }
+  // 8-bit weights and inputs: a few percent of the output's magnitude.
+  EXPECT_LE(error, 0.05 * magnitude) << test_case.name << " error " << error << " magnitude " << magnitude;
+  EXPECT_GT(error, 0.0) << "identical to fp32: the layer did not run quantised";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    FcAndLstm, OnednnInt8,
+    testing::Values(Case{"fc", in("x", "6,3,10"), R"(<layer name="l" type="fc" units="7"/>)"},
+                    Case{"fc_relu_clip", in("x", "5,12"),
+                         R"(<layer name="l" type="fc" units="9" activation="relu" clip="0.5"/>)"},
+                    Case{"lstm_forward", in("x", "7,2,5"), R"(<layer name="l" type="lstm" hidden="6"/>)"},
+                    Case{"lstm_reverse", in("x", "7,2,5"),
+                         R"(<layer name="l" type="lstm" hidden="6" direction="reverse"/>)"},
+                    Case{"lstm_bidirectional", in("x", "7,2,5"),
+                         R"(<layer name="l" type="lstm" hidden="6" direction="bidirectional"/>)"}),
+    [](const testing::TestParamInfo<Case>& param) { return param.param.name; });
 
 }  // namespace
