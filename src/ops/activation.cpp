@@ -19,9 +19,7 @@ OpSchema elementwise(const std::string& name, const std::string& summary, std::v
   op.attrs = std::move(attrs);
   op.infer = [check](const OpContext& ctx) {
     if (check) check(ctx.attrs);
-    InferResult result;
-    result.outputs.push_back({ctx.in(0), ctx.inputs[0]->dtype});
-    return result;
+    return single_output(ctx.in(0), ctx.inputs[0]->dtype);
   };
   op.cost = [flops_per_element](const OpContext& ctx) {
     return default_cost(ctx, flops_per_element * elements(ctx.in(0)));
@@ -34,9 +32,7 @@ OpSchema softmax_like(const std::string& name, const std::string& summary) {
       name, summary, {integer_attr("axis", -1, "axis to normalise over; negative counts from the end")}, 5);
   op.infer = [](const OpContext& ctx) {
     normalise_axis(ctx.attrs.integer("axis"), ctx.in(0).size());
-    InferResult result;
-    result.outputs.push_back({ctx.in(0), ctx.inputs[0]->dtype});
-    return result;
+    return single_output(ctx.in(0), ctx.inputs[0]->dtype);
   };
   return op;
 }

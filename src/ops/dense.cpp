@@ -93,9 +93,7 @@ OpSchema matmul() {
         broadcast_shapes(Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2), "batch dimensions");
     out.push_back(a[a.size() - 2]);
     out.push_back(n);
-    InferResult result;
-    result.outputs.push_back({out, ctx.inputs[0]->dtype});
-    return result;
+    return single_output(out, ctx.inputs[0]->dtype);
   };
   op.cost = [](const OpContext& ctx) {
     const Shape& out = ctx.outputs.at(0)->shape;

@@ -104,9 +104,7 @@ OpSchema mfcc() {
     if (numcep <= 0 || numcep > ctx.attrs.integer("nfilt"))
       throw ShapeError(
           fmt::format("numcep {} must be between 1 and nfilt {}", numcep, ctx.attrs.integer("nfilt")));
-    InferResult result;
-    result.outputs.push_back({{ctx.in(0)[0], framing.frames, numcep}, DType::f32});
-    return result;
+    return single_output({ctx.in(0)[0], framing.frames, numcep}, DType::f32);
   };
   op.cost = [](const OpContext& ctx) {
     const Framing framing = filterbank_framing(ctx);
@@ -128,9 +126,7 @@ OpSchema fbank() {
   op.attrs.push_back(integer_attr("log", 1, "1: natural log of the energies"));
   op.infer = [](const OpContext& ctx) {
     const Framing framing = filterbank_framing(ctx);
-    InferResult result;
-    result.outputs.push_back({{ctx.in(0)[0], framing.frames, ctx.attrs.integer("nfilt")}, DType::f32});
-    return result;
+    return single_output({ctx.in(0)[0], framing.frames, ctx.attrs.integer("nfilt")}, DType::f32);
   };
   op.cost = [](const OpContext& ctx) {
     const Framing framing = filterbank_framing(ctx);
@@ -162,9 +158,7 @@ OpSchema spectrogram() {
   };
   op.infer = [shape](const OpContext& ctx) {
     const auto [frames, length] = shape(ctx);
-    InferResult result;
-    result.outputs.push_back({{ctx.in(0)[0], frames, length / 2 + 1}, DType::f32});
-    return result;
+    return single_output({ctx.in(0)[0], frames, length / 2 + 1}, DType::f32);
   };
   op.cost = [shape](const OpContext& ctx) {
     const auto [frames, length] = shape(ctx);
@@ -233,9 +227,7 @@ OpSchema ctc_greedy() {
   op.infer = [](const OpContext& ctx) {
     expect_rank(ctx.in(0), 3, 3, "ctc_greedy input [T, N, V]");
     check_blank(ctx);
-    InferResult result;
-    result.outputs.push_back({{ctx.in(0)[1], ctx.in(0)[0]}, DType::s32});
-    return result;
+    return single_output({ctx.in(0)[1], ctx.in(0)[0]}, DType::s32);
   };
   op.cost = [](const OpContext& ctx) { return default_cost(ctx, elements(ctx.in(0))); };
   return op;
@@ -289,11 +281,7 @@ OpSchema memcpy_op() {
       "An explicit copy of its input, to model and time a transfer. No FLOPs; bytes: the input read and "
       "the output written.",
       "any");
-  op.infer = [](const OpContext& ctx) {
-    InferResult result;
-    result.outputs.push_back({ctx.in(0), ctx.inputs[0]->dtype});
-    return result;
-  };
+  op.infer = [](const OpContext& ctx) { return single_output(ctx.in(0), ctx.inputs[0]->dtype); };
   op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
   return op;
 }
@@ -332,9 +320,7 @@ OpSchema convert() {
       expect_rank(out, 3, 3, "a " + layout + " conversion's input");
       out = {out[1], out[0], out[2]};
     }
-    InferResult result;
-    result.outputs.push_back({out, type});
-    return result;
+    return single_output(out, type);
   };
   op.cost = [](const OpContext& ctx) {
     const bool converts = ctx.outputs.at(0)->dtype != ctx.inputs[0]->dtype;

@@ -101,6 +101,13 @@ inline double elements(const Shape& shape) {
   return static_cast<double>(element_count(shape));
 }
 
+// The result of an op with one output and no weights.
+inline InferResult single_output(Shape shape, DType dtype) {
+  InferResult result;
+  result.outputs.push_back({std::move(shape), dtype});
+  return result;
+}
+
 // Activation attributes fused into dense and conv layers.
 std::vector<AttrSpec> fused_activation_attrs();
 // ShapeError for a negative clip of the fused activation.

@@ -32,9 +32,7 @@ OpSchema window_pool(const std::string& name, const std::string& summary) {
       out.push_back(window_output(input[2 + d], kernel[d], stride[d], padding[d], 1,
                                   "spatial dimension " + std::to_string(d)));
     }
-    InferResult result;
-    result.outputs.push_back({out, ctx.inputs[0]->dtype});
-    return result;
+    return single_output(out, ctx.inputs[0]->dtype);
   };
   op.cost = [](const OpContext& ctx) {
     const std::size_t dims = ctx.in(0).size() - 2;
@@ -57,9 +55,7 @@ OpSchema global_pool(const std::string& name, const std::string& summary) {
     Shape out = ctx.in(0);
     for (std::size_t d = 2; d < out.size(); ++d)
       out[d] = 1;
-    InferResult result;
-    result.outputs.push_back({out, ctx.inputs[0]->dtype});
-    return result;
+    return single_output(out, ctx.inputs[0]->dtype);
   };
   op.cost = [](const OpContext& ctx) { return default_cost(ctx, elements(ctx.in(0))); };
   return op;

@@ -10,9 +10,7 @@ namespace ntp::ops {
 namespace {
 
 InferResult same_as_input(const OpContext& ctx) {
-  InferResult result;
-  result.outputs.push_back({ctx.in(0), ctx.inputs[0]->dtype});
-  return result;
+  return single_output(ctx.in(0), ctx.inputs[0]->dtype);
 }
 
 OpSchema binary(const std::string& name, const std::string& summary) {
@@ -27,9 +25,7 @@ OpSchema binary(const std::string& name, const std::string& summary) {
     Shape out = ctx.in(0);
     for (std::size_t i = 1; i < ctx.inputs.size(); ++i)
       out = broadcast_shapes(out, ctx.in(i));
-    InferResult result;
-    result.outputs.push_back({out, ctx.inputs[0]->dtype});
-    return result;
+    return single_output(out, ctx.inputs[0]->dtype);
   };
   op.cost = [](const OpContext& ctx) {
     return default_cost(ctx, static_cast<double>(ctx.inputs.size() - 1) * elements(ctx.outputs.at(0)->shape));
@@ -60,9 +56,7 @@ OpSchema concat() {
                          "all dimensions but the concatenation axis must be equal");
       out[axis] = checked_add(out[axis], shape[axis], "the concatenated axis");
     }
-    InferResult result;
-    result.outputs.push_back({out, ctx.inputs[0]->dtype});
-    return result;
+    return single_output(out, ctx.inputs[0]->dtype);
   };
   op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
   return op;
@@ -153,9 +147,7 @@ OpSchema reshape() {
       throw ShapeError(fmt::format("cannot reshape {} ({} elements) to {} ({} elements)",
                                    shape_to_string(input), count, shape_to_string(out), element_count(out)),
                        "the element count must stay the same; use -1 for one dimension to infer it");
-    InferResult result;
-    result.outputs.push_back({out, ctx.inputs[0]->dtype});
-    return result;
+    return single_output(out, ctx.inputs[0]->dtype);
   };
   op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
   return op;
@@ -183,9 +175,7 @@ OpSchema transpose() {
     Shape out;
     for (const std::int64_t axis : perm)
       out.push_back(input[static_cast<std::size_t>(axis)]);
-    InferResult result;
-    result.outputs.push_back({out, ctx.inputs[0]->dtype});
-    return result;
+    return single_output(out, ctx.inputs[0]->dtype);
   };
   op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
   return op;
@@ -211,9 +201,7 @@ OpSchema flatten() {
     const auto split_at = input.begin() + axis;
     const std::int64_t rows = element_count(Shape(input.begin(), split_at));
     const std::int64_t columns = element_count(Shape(split_at, input.end()));
-    InferResult result;
-    result.outputs.push_back({{rows, columns}, ctx.inputs[0]->dtype});
-    return result;
+    return single_output({rows, columns}, ctx.inputs[0]->dtype);
   };
   op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
   return op;
