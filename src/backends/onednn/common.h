@@ -91,6 +91,9 @@ std::unique_ptr<Kernel> make_binary(const Graph& graph, int node, const CompileO
 std::unique_ptr<Kernel> make_concat(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_transpose(const Graph& graph, int node, const CompileOptions& options);
 
+// add / mul: the first input shaped as the output (-1 when every input is broadcast).
+int full_size_input(const Graph& graph, int node);
+
 // The fused activation of fc and conv layers as a post-op (empty when none).
 dnnl::post_ops activation_post_ops(const Attributes& attrs);
 

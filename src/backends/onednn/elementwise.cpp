@@ -67,29 +67,45 @@ std::unique_ptr<Kernel> make_softmax(const Graph& graph, int node_index, const C
   return kernel;
 }
 
+int full_size_input(const Graph& graph, int node_index) {
+  const Shape& out = output_value(graph, node_index, 0).shape;
+  const auto inputs = graph.nodes[static_cast<std::size_t>(node_index)].inputs.size();
+  for (std::size_t i = 0; i < inputs; ++i)
+    if (input_value(graph, node_index, i).shape == out) return static_cast<int>(i);
+  return -1;
+}
+
+// add / mul of two or more inputs: a chain of binary primitives, the first on the full-size input and the
+// next one, the others in place on the output (both ops are commutative, so the full-size input goes first).
 std::unique_ptr<Kernel> make_binary(const Graph& graph, int node_index, const CompileOptions& options) {
   const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
   const Shape& out = output_value(graph, node_index, 0).shape;
-  Shape second = input_value(graph, node_index, 1).shape;
-  while (second.size() < out.size())
-    second.insert(second.begin(), 1);  // numpy aligns from the last axis
+  const int full = full_size_input(graph, node_index);
+  if (full < 0) throw std::logic_error("make_binary: no input is shaped as the output");
   const DType io = io_type(options.precision);
   const auto type = data_type(io);
-  const memory::desc src0 =
-      plain(out, type);  // supports() admits only inputs whose first operand is full size
-  const memory::desc src1 = plain(second, type);
-  const dnnl::binary::primitive_desc pd(
-      {node.op == "mul" ? dnnl::algorithm::binary_mul : dnnl::algorithm::binary_add, src0, src1, src0},
-      context().engine);
-  auto kernel = std::make_unique<PrimitiveKernel>(io, 2, 1);
-  kernel->bind_input(0, src0);
-  kernel->bind_input(1, src1);
-  kernel->bind_output(0, src0);
-  kernel->add(dnnl::binary(pd),
-              {{DNNL_ARG_SRC_0, kernel->input(0)},
-               {DNNL_ARG_SRC_1, kernel->input(1)},
-               {DNNL_ARG_DST, kernel->output(0)}},
-              pd.impl_info_str());
+  const memory::desc dst = plain(out, type);
+  auto kernel = std::make_unique<PrimitiveKernel>(io, node.inputs.size(), 1);
+  kernel->bind_output(0, dst);
+  kernel->bind_input(static_cast<std::size_t>(full), dst);
+  memory accumulated = kernel->input(static_cast<std::size_t>(full));
+  for (std::size_t i = 0; i < node.inputs.size(); ++i) {
+    if (static_cast<int>(i) == full) continue;
+    Shape operand = input_value(graph, node_index, i).shape;
+    while (operand.size() < out.size())
+      operand.insert(operand.begin(), 1);  // numpy aligns from the last axis
+    kernel->bind_input(i, plain(operand, type));
+    const dnnl::binary::primitive_desc pd(
+        {node.op == "mul" ? dnnl::algorithm::binary_mul : dnnl::algorithm::binary_add, dst,
+         kernel->input(i).get_desc(), dst},
+        context().engine);
+    kernel->add(dnnl::binary(pd),
+                {{DNNL_ARG_SRC_0, accumulated},
+                 {DNNL_ARG_SRC_1, kernel->input(i)},
+                 {DNNL_ARG_DST, kernel->output(0)}},
+                pd.impl_info_str());
+    accumulated = kernel->output(0);
+  }
   return kernel;
 }
 

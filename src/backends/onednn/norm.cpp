@@ -23,7 +23,12 @@ std::unique_ptr<Kernel> make_batchnorm(const Graph& graph, int node_index, const
   const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
   const Shape& in = input_value(graph, node_index, 0).shape;
   const DType io = io_type(options.precision);
-  const memory::desc data = plain(in, data_type(io));
+  // [N, C] and [N, C, L] described as [N, C, L, 1] (the same memory): oneDNN 2.6 runs its reference batch
+  // norm on 2-D and 3-D tensors, its ncsp kernel on 4-D and 5-D ones.
+  Shape shape = in;
+  while (shape.size() < 4)
+    shape.push_back(1);
+  const memory::desc data = plain(shape, data_type(io));
   const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale_shift;
   const dnnl::batch_normalization_forward::primitive_desc pd(
       {dnnl::prop_kind::forward_inference, data, static_cast<float>(node.attrs.real("epsilon")), flags},

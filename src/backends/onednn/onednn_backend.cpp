@@ -113,11 +113,8 @@ class OnednnBackend final : public Backend {
       return false;
     for (const int input : node.inputs)
       if (graph.values[static_cast<std::size_t>(input)].dtype != DType::f32) return false;
-    if (node.op == "add" || node.op == "mul") {
-      // oneDNN's binary broadcasts its second operand only.
-      const Shape& out = graph.values[static_cast<std::size_t>(node.outputs[0])].shape;
-      return node.inputs.size() == 2 && graph.values[static_cast<std::size_t>(node.inputs[0])].shape == out;
-    }
+    // oneDNN's binary broadcasts its second operand only: add and mul (commutative) need one full-size input.
+    if (node.op == "add" || node.op == "mul") return onednn::full_size_input(graph, node_index) >= 0;
     return true;
   }
 

@@ -62,6 +62,9 @@ const std::vector<Case> kCases = {
      R"(<layer name="l" type="conv2d" filters="5" kernel="3,5" stride="2,1" padding="1,2" activation="relu"/>)"},
     {"conv2d_grouped", in("x", "1,4,9,9"),
      R"(<layer name="l" type="conv2d" filters="6" kernel="3" groups="2" bias="0"/>)"},
+    {"conv2d_dilated_leaky", in("x", "2,5,11,13"),
+     R"(<layer name="l" type="conv2d" filters="7" kernel="3" dilation="2" padding="2" activation="leaky_relu" alpha="0.1"/>)"},
+    {"maxpool_wide_2x2", in("x", "1,20,8,30"), R"(<layer name="l" type="maxpool" kernel="2"/>)"},
     {"maxpool2d", in("x", "2,3,9,9"),
      R"(<layer name="l" type="maxpool" kernel="3" stride="2" padding="1"/>)"},
     {"avgpool1d", in("x", "2,3,11"), R"(<layer name="l" type="avgpool" kernel="3" stride="2" padding="1"/>)"},
@@ -71,6 +74,7 @@ const std::vector<Case> kCases = {
     {"global_maxpool", in("x", "2,5,7"), R"(<layer name="l" type="global_maxpool"/>)"},
     {"batchnorm", in("x", "2,4,5,5"), R"(<layer name="l" type="batchnorm"/>)"},
     {"batchnorm_1d", in("x", "3,6,7"), R"(<layer name="l" type="batchnorm" epsilon="0.001"/>)"},
+    {"batchnorm_2d", in("x", "5,6"), R"(<layer name="l" type="batchnorm"/>)"},
     {"layernorm", in("x", "3,4,16"), R"(<layer name="l" type="layernorm"/>)"},
     {"relu", in("x", "4,9"), R"(<layer name="l" type="relu"/>)"},
     {"relu_clip", in("x", "4,9"), R"(<layer name="l" type="relu" clip="0.7"/>)"},
@@ -86,6 +90,12 @@ const std::vector<Case> kCases = {
     {"add_same", in("a", "3,4") + in("b", "3,4"), R"(<layer name="l" type="add" inputs="a,b"/>)"},
     {"add_broadcast", in("a", "2,3,4") + in("b", "4"), R"(<layer name="l" type="add" inputs="a,b"/>)"},
     {"mul_broadcast", in("a", "2,3,4") + in("b", "3,1"), R"(<layer name="l" type="mul" inputs="a,b"/>)"},
+    {"add_broadcast_first", in("a", "3,1") + in("b", "2,3,4"),
+     R"(<layer name="l" type="add" inputs="a,b"/>)"},
+    {"add_three", in("a", "2,3,4") + in("b", "4") + in("c", "2,3,4"),
+     R"(<layer name="l" type="add" inputs="a,b,c"/>)"},
+    {"mul_three_broadcast_first", in("a", "1,4") + in("b", "2,3,4") + in("c", "3,1"),
+     R"(<layer name="l" type="mul" inputs="a,b,c"/>)"},
     {"concat", in("a", "2,3,4") + in("b", "2,5,4"),
      R"(<layer name="l" type="concat" axis="1" inputs="a,b"/>)"},
     {"transpose", in("x", "2,3,4,5"), R"(<layer name="l" type="transpose" perm="3,0,2,1"/>)"},
@@ -146,6 +156,15 @@ TEST(OnednnBackend, CoversEveryOpItClaims) {
   }
   for (const std::string& op : ntp::onednn_backend().ops())
     EXPECT_EQ(tested.count(op), 1U) << op << " has no case";
+}
+
+TEST(OnednnBackend, LeavesBinaryOpsWithEveryInputBroadcastToReference) {
+  auto loaded =
+      ntp::parse_topology(R"(<topology name="t"><input name="a" shape="3,1"/><input name="b" shape="1,4"/>
+      <layer name="l" type="add" inputs="a,b"/></topology>)",
+                          "t.xml");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
+  EXPECT_FALSE(ntp::onednn_backend().supports(loaded.value(), 0, {ntp::DType::f32, 0, nullptr}));
 }
 
 TEST(OnednnBackend, FallsBackForOpsItLacksAndSaysSo) {
