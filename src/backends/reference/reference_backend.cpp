@@ -93,7 +93,9 @@ class ReferenceBackend final : public Backend {
     const Node& node = graph.nodes.at(static_cast<std::size_t>(node_index));
     const reference::KernelEntry* entry = node.is_op() ? reference::find_kernel(node.op) : nullptr;
     if (entry == nullptr)
-      throw UserError(node.where, fmt::format("the reference back end has no kernel for op '{}'", node.op));
+      throw UserError(node.where, fmt::format("no back end of this build can run op '{}' yet", node.op),
+                      "`ntp backends` lists the ops each back end runs; `ntp inspect` analyses this topology "
+                      "without running it");
     const reference::NodeView view(graph, node_index, options.weights);
     std::vector<Shape> inputs;
     for (std::size_t i = 0; i < view.input_count(); ++i)
