@@ -23,6 +23,9 @@ struct CompileOptions {
   const WeightStore* weights = nullptr;
   // int8 runs: the largest |value| of every graph value (by value index), from a calibration run in fp32.
   const std::vector<float>* value_ranges = nullptr;
+  // Streaming (--mode stream): the graph sees one chunk of a longer input per run, and ops with memory
+  // (recurrent layers, context windows) carry it from one run to the next until Kernel::reset_stream().
+  bool streaming = false;
 };
 
 // How an fp32 tensor is quantised for a kernel that takes int8 or uint8: q = round(x * scale + zero_point).
@@ -43,6 +46,8 @@ class Kernel {
   virtual Quantization input_quantization(std::size_t /*index*/) const { return {}; }
   // What the library chose, e.g. oneDNN's "brgemm:avx512_core"; "reference" for plain C++.
   virtual std::string implementation() const = 0;
+  // Streaming: forget what earlier chunks left (a recurrent layer's state), as at the start of a stream.
+  virtual void reset_stream() {}
 };
 
 class Backend {

@@ -36,6 +36,9 @@ class Executable {
   // graph's input tensors and runs every step; observer may be null.
   void run(const std::map<std::string, Tensor>& inputs, Observer* observer);
 
+  // Streaming: every kernel forgets the state earlier chunks left, as at the start of a new stream.
+  void reset_stream();
+
   const std::vector<Step>& steps() const;
   // A value's tensor after run(), converted to f32 if the kernel produced another type.
   Tensor value_f32(int value_index) const;

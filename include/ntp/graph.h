@@ -60,6 +60,10 @@ struct Value {
   DType dtype = DType::f32;
   int producer = -1;          // index of the node that writes it; -1 for a graph input
   Distribution distribution;  // for graph inputs
+  // Graph inputs: the parameter each dimension was written as on its own ("" otherwise), so that data of
+  // another length (an audio file, an .npy) can set it.
+  std::vector<std::string> dim_params;
+  double samplerate = 0;  // audio inputs [batch, samples]: samples per second; 0 for other values
 };
 
 // A learned parameter of a node, e.g. fc's "weight" [units, in] and "bias" [units].

@@ -37,8 +37,9 @@ struct RunArgs {
   int warmup = 2;
   int iterations = 10;
   double time_seconds = 0;
-  std::string mode = "latency";  // latency | throughput
+  std::string mode = "latency";  // latency | throughput | stream
   int streams = 1;
+  double chunk_ms = 320;            // stream mode: audio per chunk
   std::vector<std::string> inputs;  // "name=file.npy"
   std::string save_outputs;         // folder
   bool save_all = false;

@@ -59,11 +59,17 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->excludes(iterations);
   run_command
-      ->add_option("--mode", run.mode, "latency (one stream) or throughput (--streams concurrent streams)")
-      ->check(CLI::IsMember({"latency", "throughput"}));
+      ->add_option("--mode", run.mode,
+                   "latency (one stream), throughput (--streams concurrent streams) or stream (the audio "
+                   "input fed in --chunk-ms chunks, recurrent state carried)")
+      ->check(CLI::IsMember({"latency", "throughput", "stream"}));
+  run_command->add_option("--chunk-ms", run.chunk_ms, "stream mode: milliseconds of audio per chunk")
+      ->check(CLI::PositiveNumber);
   run_command->add_option("--streams", run.streams, "concurrent streams in throughput mode")
       ->check(CLI::Range(1, 64));
-  run_command->add_option("--input", run.inputs, "real input data: NAME=FILE.npy (repeatable)");
+  run_command->add_option("--input", run.inputs,
+                          "real input data: NAME=FILE.npy, or NAME=FILE.wav (FLAC, ...) for an audio input "
+                          "(repeatable); a dimension written as a parameter follows the file");
   run_command->add_option("--save-outputs", run.save_outputs,
                           "write every graph output as .npy into this folder");
   run_command->add_flag("--save-all", run.save_all,

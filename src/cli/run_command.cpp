@@ -2,16 +2,20 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
+#include "inputs.h"
 #include "io/npy.h"
 #include "load.h"
 #include "ntp/analysis.h"
 #include "ntp/registry.h"
 #include "output.h"
 #include "profile/step_timer.h"
+#include "report/inlay_results.h"
 #include "report/run_record.h"
 #include "runtime/calibration.h"
+#include "runtime/stream.h"
 
 namespace ntp::cli {
 
@@ -41,35 +45,7 @@ void check_precision(const Backend& backend, DType precision) {
       fmt::format("it runs: {}", fmt::join(names, ", ")));
 }
 
-std::map<std::string, Tensor> make_inputs(const Graph& graph, const RunArgs& args) {
-  std::map<std::string, Tensor> inputs = generate_inputs(graph, args.seed);
-  for (const std::string& binding : args.inputs) {
-    const auto equals = binding.find('=');
-    if (equals == std::string::npos)
-      throw UserError(kCommandLine, fmt::format("--input '{}' is not of the form name=file.npy", binding));
-    const std::string name = binding.substr(0, equals);
-    const int index = graph.find_value(name);
-    const bool is_input = index >= 0 && graph.values[static_cast<std::size_t>(index)].producer < 0;
-    if (!is_input) {
-      std::vector<std::string> names;
-      for (const int input : graph.inputs)
-        names.push_back(graph.values[static_cast<std::size_t>(input)].name);
-      throw UserError(kCommandLine, fmt::format("--input {}: the topology has no input '{}'", name, name),
-                      fmt::format("its inputs are: {}", fmt::join(names, ", ")));
-    }
-    Tensor tensor = io::read_npy(binding.substr(equals + 1));
-    const Shape& expected = graph.values[static_cast<std::size_t>(index)].shape;
-    if (tensor.shape() != expected)
-      throw UserError({binding.substr(equals + 1), 0, 0},
-                      fmt::format("input '{}' has shape {} in the file, the topology expects {}", name,
-                                  shape_to_string(tensor.shape()), shape_to_string(expected)),
-                      "set the topology's parameters to match the data, e.g. --set frames=...");
-    inputs[name] = std::move(tensor);
-  }
-  return inputs;
-}
-
-void save_outputs(const Executable& executable, const RunArgs& args) {
+void save_outputs(const Executable& executable, const nlohmann::json& transcripts, const RunArgs& args) {
   std::error_code error;
   std::filesystem::create_directories(args.save_outputs, error);
   if (error)
@@ -89,12 +65,64 @@ void save_outputs(const Executable& executable, const RunArgs& args) {
     io::write_npy((std::filesystem::path(args.save_outputs) / (file + ".npy")).string(),
                   executable.value_f32(value));
   }
+  // Decoders' transcripts as text, one file per decoder node.
+  std::map<std::string, nlohmann::json> by_node;
+  for (const auto& entry : transcripts)
+    by_node[entry["node"].get<std::string>()].push_back(entry);
+  for (const auto& [node, entries] : by_node)
+    write_output((std::filesystem::path(args.save_outputs) / (node + ".txt")).string(),
+                 report::transcript_lines(entries));
+}
+
+// Stream mode: the chunk graph and every chunk's inputs (the audio cut up, other inputs as they are).
+struct Chunked {
+  runtime::StreamPlan plan;
+  Graph graph;
+  std::vector<runtime::InputSet> inputs;
+};
+
+Chunked chunk_stream(const BoundGraph& bound, double chunk_ms) {
+  Chunked chunked{runtime::plan_stream(bound.graph, chunk_ms), {}, {}};
+  TopologyArgs chunk_topology = bound.topology;
+  chunk_topology.sets.push_back(
+      fmt::format("{}={}", chunked.plan.samples_param, chunked.plan.samples_per_run()));
+  chunked.graph = load_graph(chunk_topology);
+  for (Tensor& chunk : runtime::chunk_audio(bound.inputs.at(chunked.plan.input), chunked.plan)) {
+    runtime::InputSet set = bound.inputs;
+    set[chunked.plan.input] = std::move(chunk);
+    chunked.inputs.push_back(std::move(set));
+  }
+  return chunked;
+}
+
+// The stream's transcripts: one untimed pass over every chunk, each chunk's text appended to its entry.
+nlohmann::json stream_transcripts(Executable& executable, const std::vector<runtime::InputSet>& chunks) {
+  executable.reset_stream();
+  nlohmann::json joined;
+  for (const runtime::InputSet& chunk : chunks) {
+    executable.run(chunk, nullptr);
+    const nlohmann::json pieces = report::transcripts(executable);
+    if (joined.is_null()) {
+      joined = pieces;
+      continue;
+    }
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+      joined[i]["text"] = joined[i]["text"].get<std::string>() + pieces[i]["text"].get<std::string>();
+  }
+  return joined.is_null() ? nlohmann::json::array() : joined;
 }
 
 }  // namespace
 
 int run_command(const RunArgs& args) {
-  const Graph graph = load_graph(args.topology);
+  const BoundGraph bound = load_with_inputs(args.topology, args.inputs, args.seed);
+  const bool streaming = args.mode == "stream";
+  const std::optional<Chunked> chunked =
+      streaming ? std::optional<Chunked>(chunk_stream(bound, args.chunk_ms)) : std::nullopt;
+  const Graph& graph = streaming ? chunked->graph : bound.graph;
+  const std::vector<runtime::InputSet> input_sets =
+      streaming ? chunked->inputs : std::vector<runtime::InputSet>{bound.inputs};
+  const runtime::InputSet& inputs = input_sets.front();
   const DType precision = parse_precision(args.topology.precision);
   const Backend& backend = choose_backend(args.backend);
   check_precision(backend, precision);
@@ -108,13 +136,12 @@ int run_command(const RunArgs& args) {
           "use a smaller --batch or smaller parameters (--set), or fewer --streams; `ntp inspect` shows "
           "where the memory goes");
 
-  const std::map<std::string, Tensor> inputs = make_inputs(graph, args);
   const WeightStore weights = generate_weights(graph, args.seed);
   // int8 kernels take their quantisation scales from one calibrating fp32 run on the same inputs.
   const std::vector<float> ranges =
       precision == DType::s8 ? runtime::calibrate_ranges(graph, backend, weights, inputs, args.threads)
                              : std::vector<float>{};
-  CompileOptions compile_options{precision, args.threads, &weights, &ranges};
+  CompileOptions compile_options{precision, args.threads, &weights, &ranges, streaming};
   const std::int64_t compile_start = profile::now_ns();
   std::vector<std::unique_ptr<Executable>> executables;
   for (int stream = 0; stream < streams; ++stream)
@@ -122,8 +149,10 @@ int run_command(const RunArgs& args) {
   const double compile_seconds = static_cast<double>(profile::now_ns() - compile_start) * 1e-9;
 
   runtime::RunOptions options;
-  options.warmup = args.warmup;
-  options.iterations = args.iterations;
+  // Streaming counts warm-up and iterations in passes over the utterance; each chunk is one measurement.
+  const int runs_per_pass = static_cast<int>(input_sets.size());
+  options.warmup = args.warmup * runs_per_pass;
+  options.iterations = args.iterations * runs_per_pass;
   options.time_seconds = args.time_seconds;
   options.throughput = throughput;
   options.streams = streams;
@@ -133,14 +162,37 @@ int run_command(const RunArgs& args) {
   std::vector<Executable*> pointers;
   for (auto& executable : executables)
     pointers.push_back(executable.get());
-  const runtime::Measurements measurements = runtime::measure(pointers, backend, inputs, options);
+  const runtime::Measurements measurements = runtime::measure(pointers, backend, input_sets, options);
 
   report::RunSettings settings{
       args.command_line, backend.name(), backend.version(), std::string(dtype_name(precision)),
       args.threads,      args.seed,      args.mode,         options,
       compile_seconds};
-  const nlohmann::json record = report::make_run_record(graph, analysis, measurements, settings);
-  if (!args.save_outputs.empty()) save_outputs(*executables.front(), args);
+  nlohmann::json record = report::make_run_record(graph, analysis, measurements, settings);
+  if (streaming) {
+    const runtime::StreamPlan& plan = chunked->plan;
+    record["stream"] = {
+        {"chunk_ms", args.chunk_ms},
+        {"chunk_samples", plan.chunk_samples},
+        {"overlap_samples", plan.overlap_samples},
+        {"chunks", plan.chunks},
+        {"passes", args.iterations},
+        {"how",
+         "the audio input is fed in chunks; recurrent layers and context windows carry their state across "
+         "chunks, and each chunk repeats the last feature window's overlap; latency and layer times are per "
+         "chunk; decoders decode each chunk's probabilities on their own and the transcript joins them"}};
+  }
+  report::add_audio(record, bound.graph, bound.sources, streaming ? chunked->plan.chunk_seconds() : 0);
+  const nlohmann::json transcripts = streaming ? stream_transcripts(*executables.front(), input_sets)
+                                               : report::transcripts(*executables.front());
+  if (!transcripts.empty()) {
+    record["transcripts"] = transcripts;
+    record["transcripts_note"] = fmt::format(
+        "the weights are seeded random (seed {}): a transcript shows that decoding ran and what it cost, not "
+        "what was said",
+        args.seed);
+  }
+  if (!args.save_outputs.empty()) save_outputs(*executables.front(), transcripts, args);
   if (args.format == "json")
     write_output(args.output, record.dump(2) + "\n");
   else if (args.format == "csv")

@@ -216,6 +216,15 @@ std::int64_t utf8_length(const std::string& text) {
                        [](char c) { return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U; });
 }
 
+// The alphabet, when given, spells every class but the blank.
+void check_alphabet(const OpContext& ctx) {
+  const std::string& alphabet = ctx.attrs.text("alphabet");
+  const std::int64_t characters = utf8_length(alphabet);
+  if (!alphabet.empty() && characters != ctx.in(0)[2] - 1)
+    throw ShapeError(fmt::format("the alphabet has {} characters for {} classes", characters, ctx.in(0)[2]),
+                     "give one character per class, the blank excluded (V - 1 characters)");
+}
+
 OpSchema ctc_greedy() {
   OpSchema op =
       inlay("ctc_greedy", "decoder",
@@ -223,10 +232,14 @@ OpSchema ctc_greedy() {
             "probabilities [T, N, V]; output labels [N, T] int32, padded with -1. One FLOP per input.",
             "[T, N, V] (time-major)");
   op.attrs = {integer_attr("blank", -1, "index of the blank class (-1: the last, as DeepSpeech)"),
-              integer_attr("merge_repeated", 1, "1: merge repeated labels")};
+              integer_attr("merge_repeated", 1, "1: merge repeated labels"),
+              text_attr("alphabet", "",
+                        "one character per class, blank excluded, for transcripts (empty: "
+                        "class indices)")};
   op.infer = [](const OpContext& ctx) {
     expect_rank(ctx.in(0), 3, 3, "ctc_greedy input [T, N, V]");
     check_blank(ctx);
+    check_alphabet(ctx);
     return single_output({ctx.in(0)[1], ctx.in(0)[0]}, DType::s32);
   };
   op.cost = [](const OpContext& ctx) { return default_cost(ctx, elements(ctx.in(0))); };
@@ -256,11 +269,7 @@ OpSchema ctc_beam() {
       throw ShapeError(
           fmt::format("beam_width {} and top_paths {} must be positive, top_paths <= beam_width", beam, top));
     check_blank(ctx);
-    const std::string& alphabet = ctx.attrs.text("alphabet");
-    const std::int64_t characters = utf8_length(alphabet);
-    if (!alphabet.empty() && characters != ctx.in(0)[2] - 1)
-      throw ShapeError(fmt::format("the alphabet has {} characters for {} classes", characters, ctx.in(0)[2]),
-                       "give one character per class, the blank excluded (V - 1 characters)");
+    check_alphabet(ctx);
     InferResult result;
     result.outputs.push_back({{ctx.in(0)[1], top, ctx.in(0)[0]}, DType::s32});
     result.outputs.push_back({{ctx.in(0)[1], top}, DType::f32});

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "host_context.h"
+#include "ntp/op_schema.h"
 #include "profile/statistics.h"
 
 namespace ntp::report {
@@ -24,6 +25,13 @@ std::vector<double> to_ms(const std::vector<double>& seconds) {
   for (const double value : seconds)
     ms.push_back(value * 1e3);
   return ms;
+}
+
+// "layer", "inlay" (a pipeline stage outside the network) or "convert" (inserted by the executable).
+const char* step_kind(const Graph& graph, const Step& step) {
+  if (step.kind == Step::Kind::convert) return "convert";
+  const Node& node = graph.nodes[static_cast<std::size_t>(step.node)];
+  return node.schema != nullptr && node.schema->category == OpCategory::inlay ? "inlay" : "layer";
 }
 
 }  // namespace
@@ -85,7 +93,7 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
     if (step.kind == Step::Kind::segment_begin || step.kind == Step::Kind::segment_end) continue;
     nlohmann::json node = {{"name", step.name},
                            {"op", step.op},
-                           {"kind", step.kind == Step::Kind::convert ? "convert" : "layer"},
+                           {"kind", step_kind(graph, step)},
                            {"backend", step.backend},
                            {"implementation", step.implementation},
                            {"fallback", step.fallback}};

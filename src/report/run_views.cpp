@@ -4,6 +4,7 @@
 #include <map>
 
 #include "csv.h"
+#include "inlay_results.h"
 #include "run_record.h"
 #include "text_table.h"
 
@@ -81,6 +82,19 @@ std::string run_table(const nlohmann::json& record) {
   text += fmt::format("throughput: {:.2f} inferences/s, {:.2f} items/s ({} stream(s))\n",
                       throughput["inferences_per_second"].get<double>(),
                       throughput["items_per_second"].get<double>(), throughput["streams"].get<int>());
+  if (record.contains("audio")) {
+    for (const auto& input : record["audio"]["inputs"])
+      text += fmt::format("audio '{}': {:.3f} s at {} Hz per item, from {}\n",
+                          input["input"].get<std::string>(), input["seconds"].get<double>(),
+                          input["samplerate"].get<double>(), input["source"].get<std::string>());
+    if (record["audio"].contains("real_time_factor"))
+      text += fmt::format("real-time factor: {:.4f} (median latency / audio seconds per inference)\n",
+                          record["audio"]["real_time_factor"].get<double>());
+  }
+  if (record.contains("transcripts")) {
+    text += transcript_lines(record["transcripts"]);
+    text += fmt::format("note: {}\n", record["transcripts_note"].get<std::string>());
+  }
   const auto& instrumentation = record["instrumentation"];
   if (timed)
     text += fmt::format(

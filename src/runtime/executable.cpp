@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "backends/reference/reference_backend.h"
+#include "ntp/op_schema.h"
 
 namespace ntp {
 
@@ -36,6 +37,11 @@ void convert_tensor(const Tensor& from, Tensor& to, Quantization quantization = 
     float* target = to.as<float>();
     for (std::int64_t i = 0; i < count; ++i)
       target[i] = bf16_to_f32(source[i]);
+  } else if (from.dtype() == DType::s32 && to.dtype() == DType::f32) {
+    const auto* source = from.as<std::int32_t>();
+    float* target = to.as<float>();
+    for (std::int64_t i = 0; i < count; ++i)
+      target[i] = static_cast<float>(source[i]);
   } else {
     throw std::logic_error(
         fmt::format("no conversion from {} to {}", dtype_name(from.dtype()), dtype_name(to.dtype())));
@@ -128,7 +134,8 @@ Executable::Executable(const Graph& graph, const Backend& backend, const Compile
     step.op = node.op;
     step.backend = chosen.name();
     step.implementation = kernel->implementation();
-    step.fallback = !native;
+    // Inlays are plain C++ by design on every back end; only layers a library lacks count as fallbacks.
+    step.fallback = !native && !(node.schema != nullptr && node.schema->category == OpCategory::inlay);
     state.steps.push_back(step);
     state.plan.push_back(std::move(planned));
     state.kernels.push_back(std::move(kernel));
@@ -165,6 +172,11 @@ void Executable::run(const std::map<std::string, Tensor>& inputs, Observer* obse
     }
     if (observer != nullptr) observer->end(step);
   }
+}
+
+void Executable::reset_stream() {
+  for (auto& kernel : state_->kernels)
+    kernel->reset_stream();
 }
 
 const std::vector<Step>& Executable::steps() const {

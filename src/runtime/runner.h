@@ -47,8 +47,12 @@ struct Measurements {
   std::vector<TraceEvent> timeline;
 };
 
-// Runs `executables` (one per stream; a single one in latency mode) on `inputs`.
+using InputSet = std::map<std::string, Tensor>;
+
+// Runs `executables` (one per stream; a single one in latency mode). `inputs` holds one input set, used
+// by every run, or (streaming) the chunks of an utterance, fed in order and again from the first, with
+// the executable's stream state reset before each first chunk; every run is one measured iteration.
 Measurements measure(std::vector<Executable*> executables, const Backend& backend,
-                     const std::map<std::string, Tensor>& inputs, const RunOptions& options);
+                     const std::vector<InputSet>& inputs, const RunOptions& options);
 
 }  // namespace ntp::runtime

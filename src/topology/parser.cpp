@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <pugixml.hpp>
 #include <set>
@@ -22,8 +23,8 @@ using topology::SourceText;
 
 const std::vector<std::string> kElements = {"param", "input", "output", "layer", "start", "end"};
 const std::vector<std::string> kLayerCommonAttrs = {"name", "type", "inputs", "precision", "device"};
-const std::vector<std::string> kInputAttrs = {"name",         "shape", "dtype", "range",
-                                              "distribution", "mean",  "std"};
+const std::vector<std::string> kInputAttrs = {"name", "shape", "dtype",      "range",
+                                              "mean", "std",   "samplerate", "distribution"};
 const std::vector<std::string> kTools = {"perf", "callgrind", "likwid", "papi", "nvtx"};
 const std::vector<std::string> kDevices = {"cpu", "gpu"};
 
@@ -153,7 +154,10 @@ class TopologyParser {
     value.name = required(element, "name");
     claim_name(value.name, where(element, "name"));
     const SourceLocation shape_at = where(element, "shape");
-    for (const std::string& item : split_list(params_.substitute(required(element, "shape"), shape_at))) {
+    for (const std::string& written : split_list(required(element, "shape"))) {
+      // A dimension written as one parameter ("samples" or "${samples}") can be bound from a data file.
+      value.dim_params.push_back(bare_parameter(written));
+      const std::string item = params_.substitute(written, shape_at);
       const std::int64_t dim = params_.integer(item, shape_at, fmt::format("input '{}' shape", value.name));
       if (dim <= 0)
         throw UserError(shape_at, fmt::format("input '{}' has dimension {} in its shape", value.name, dim),
@@ -172,10 +176,29 @@ class TopologyParser {
       throw UserError(where(element, "dtype"), fmt::format("unknown dtype '{}'", dtype),
                       fmt::format("dtypes are: {}", dtype_names()));
     value.dtype = *parsed_dtype;
+    if (element.attribute("samplerate")) {
+      value.samplerate = real(element, "samplerate", element.attribute("samplerate").value());
+      if (!(value.samplerate > 0) || value.shape.size() != 2)
+        throw UserError(
+            where(element, "samplerate"),
+            fmt::format("audio input '{}' needs a positive samplerate and a shape [batch, samples]",
+                        value.name),
+            "write shape=\"batch,samples\" samplerate=\"16000\"");
+    }
     read_distribution(element, value);
     graph_.values.push_back(value);
     graph_.inputs.push_back(static_cast<int>(graph_.values.size() - 1));
     previous_value_ = value.name;
+  }
+
+  // The parameter a shape item names on its own ("samples", "${samples}"); "" for anything else.
+  std::string bare_parameter(std::string item) const {
+    if (item.size() > 3 && item.starts_with("${") && item.ends_with("}"))
+      item = item.substr(2, item.size() - 3);
+    const bool is_name = !item.empty() && std::all_of(item.begin(), item.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+    });
+    return is_name && params_.defined(item) ? item : std::string();
   }
 
   double real(const pugi::xml_node& element, const std::string& attribute, const std::string& text) {

@@ -15,6 +15,9 @@ struct Example {
 
 const std::vector<Example> kExamples = {
     {"deepspeech-v0.1.xml", {"--set", "hidden=64", "--set", "frames=16", "--batch", "2"}},
+    {"deepspeech-v0.1-e2e.xml",
+     {"--set", "hidden=64", "--set", "samples=8000", "--set", "beam=8", "--batch", "2"}},
+    {"deepspeech-stream-e2e.xml", {"--set", "hidden=64", "--set", "samples=8000", "--set", "beam=8"}},
     {"deepspeech2.xml", {"--set", "frames=24", "--set", "hidden=16", "--set", "channels=4"}},
     {"small-cnn.xml", {"--set", "size=16", "--set", "width=4", "--batch", "2"}},
     {"transformer-encoder.xml", {"--set", "tokens=8", "--set", "model=32", "--set", "heads=4"}},

@@ -8,8 +8,8 @@
 
 namespace ntp::reference {
 
-NodeView::NodeView(const Graph& graph, int node_index, const WeightStore* weights)
-    : graph_(graph), node_(graph.nodes.at(to_size(node_index))), weights_(weights) {}
+NodeView::NodeView(const Graph& graph, int node_index, const WeightStore* weights, bool streaming)
+    : graph_(graph), node_(graph.nodes.at(to_size(node_index))), weights_(weights), streaming_(streaming) {}
 
 const Value& NodeView::input(std::size_t index) const {
   return graph_.values.at(to_size(node_.inputs.at(index)));

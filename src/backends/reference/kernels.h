@@ -26,9 +26,10 @@ using RunFunction =
 // The node being compiled: its attributes, the shapes of its values, and its weights.
 class NodeView {
  public:
-  NodeView(const Graph& graph, int node_index, const WeightStore* weights);
+  NodeView(const Graph& graph, int node_index, const WeightStore* weights, bool streaming = false);
 
   const Node& node() const { return node_; }
+  const Graph& graph() const { return graph_; }
   const std::string& name() const { return node_.name; }
   const Attributes& attrs() const { return node_.attrs; }
 
@@ -44,6 +45,11 @@ class NodeView {
   Tensor weight(const std::string& weight_name) const;
   bool declares_weight(const std::string& weight_name) const;
 
+  // Streaming: a kernel with memory keeps it across runs and registers how to forget it.
+  bool streaming() const { return streaming_; }
+  void on_stream_reset(std::function<void()> reset) const { stream_reset_ = std::move(reset); }
+  const std::function<void()>& stream_reset() const { return stream_reset_; }
+
   // Throws UserError at the node's location, naming the node and its op.
   [[noreturn]] void fail(const std::string& message) const;
   // Fails unless the graph's output `index` has the shape the kernel computed.
@@ -55,6 +61,8 @@ class NodeView {
   const Graph& graph_;
   const Node& node_;
   const WeightStore* weights_;
+  bool streaming_;
+  mutable std::function<void()> stream_reset_;  // set by the factory while it compiles the node
 };
 
 // Checks the node and returns its RunFunction. The NodeView lives only during compilation: the function
@@ -64,6 +72,10 @@ using KernelFactory = RunFunction (*)(const NodeView& node);
 struct KernelEntry {
   std::string_view op;
   KernelFactory make;
+  // Outputs keep the graph's element type (a decoder's int32 labels); otherwise every tensor is f32.
+  bool typed_outputs = false;
+  // What runs, as the report's implementation column shows it.
+  std::string_view implementation = "reference";
 };
 
 // One list per op family; reference_backend.cpp concatenates them into the one table.
@@ -77,6 +89,7 @@ std::vector<KernelEntry> rnn_kernels();  // lstm, gru, rnn
 std::vector<KernelEntry> attention_kernels();  // attention
 std::vector<KernelEntry> tensor_kernels();   // add, mul, concat, split, reshape, transpose, flatten, dropout
 std::vector<KernelEntry> convert_kernels();  // memcpy, convert
+std::vector<KernelEntry> inlay_kernels();    // mfcc, fbank, spectrogram, context_window, ctc_greedy, ctc_beam
 
 // The whole table, in family order.
 const std::vector<KernelEntry>& kernel_table();

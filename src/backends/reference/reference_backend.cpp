@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "kernels.h"
+#include "ntp/op_schema.h"  // TensorType
 
 namespace ntp {
 
@@ -15,7 +16,7 @@ const std::vector<KernelEntry>& kernel_table() {
   static const std::vector<KernelEntry> table = [] {
     std::vector<KernelEntry> entries;
     for (auto family : {dense_kernels, conv_kernels, pool_kernels, norm_kernels, activation_kernels,
-                        rnn_kernels, attention_kernels, tensor_kernels, convert_kernels}) {
+                        rnn_kernels, attention_kernels, tensor_kernels, convert_kernels, inlay_kernels}) {
       for (const KernelEntry& entry : family())
         entries.push_back(entry);
     }
@@ -37,40 +38,50 @@ namespace {
 
 class ReferenceKernel final : public Kernel {
  public:
-  ReferenceKernel(reference::RunFunction run, std::string node, std::vector<Shape> inputs,
-                  std::vector<Shape> outputs)
+  ReferenceKernel(reference::RunFunction run, std::function<void()> reset, std::string node,
+                  std::string implementation, std::vector<TensorType> inputs, std::vector<TensorType> outputs)
       : run_(std::move(run)),
+        reset_(std::move(reset)),
         node_(std::move(node)),
+        implementation_(std::move(implementation)),
         inputs_(std::move(inputs)),
         outputs_(std::move(outputs)) {}
 
   void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override {
-    // The executor hands over f32 tensors shaped as the graph says; anything else is an internal error.
+    // The executor hands over tensors typed and shaped as declared; anything else is an internal error.
     check("input", inputs, inputs_);
     check("output", outputs, outputs_);
     run_(inputs, outputs);
   }
-  std::string implementation() const override { return "reference"; }
+  // Layers compute in f32; outputs of other types (a decoder's int32 labels) keep the graph's type.
+  DType output_dtype(std::size_t index) const override { return outputs_.at(index).dtype; }
+  std::string implementation() const override { return implementation_; }
+  void reset_stream() override {
+    if (reset_) reset_();
+  }
 
  private:
   template <class TensorPointer>
   void check(const char* what, std::span<TensorPointer const> tensors,
-             const std::vector<Shape>& shapes) const {
-    if (tensors.size() != shapes.size())
+             const std::vector<TensorType>& types) const {
+    if (tensors.size() != types.size())
       throw std::logic_error(fmt::format("reference kernel '{}': {} {}s given, {} expected", node_,
-                                         tensors.size(), what, shapes.size()));
-    for (std::size_t i = 0; i < shapes.size(); ++i) {
+                                         tensors.size(), what, types.size()));
+    for (std::size_t i = 0; i < types.size(); ++i) {
       const Tensor* tensor = tensors[i];
-      if (tensor == nullptr || tensor->dtype() != DType::f32 || tensor->shape() != shapes[i])
-        throw std::logic_error(fmt::format("reference kernel '{}': {} {} must be an fp32 tensor of shape {}",
-                                           node_, what, i, shape_to_string(shapes[i])));
+      if (tensor == nullptr || tensor->dtype() != types[i].dtype || tensor->shape() != types[i].shape)
+        throw std::logic_error(fmt::format("reference kernel '{}': {} {} must be a {} tensor of shape {}",
+                                           node_, what, i, dtype_name(types[i].dtype),
+                                           shape_to_string(types[i].shape)));
     }
   }
 
   reference::RunFunction run_;
+  std::function<void()> reset_;
   std::string node_;
-  std::vector<Shape> inputs_;
-  std::vector<Shape> outputs_;
+  std::string implementation_;
+  std::vector<TensorType> inputs_;
+  std::vector<TensorType> outputs_;
 };
 
 class ReferenceBackend final : public Backend {
@@ -96,14 +107,16 @@ class ReferenceBackend final : public Backend {
       throw UserError(node.where, fmt::format("no back end of this build can run op '{}' yet", node.op),
                       "`ntp backends` lists the ops each back end runs; `ntp inspect` analyses this topology "
                       "without running it");
-    const reference::NodeView view(graph, node_index, options.weights);
-    std::vector<Shape> inputs;
+    const reference::NodeView view(graph, node_index, options.weights, options.streaming);
+    std::vector<TensorType> inputs;
     for (std::size_t i = 0; i < view.input_count(); ++i)
-      inputs.push_back(view.input_shape(i));
-    std::vector<Shape> outputs;
+      inputs.push_back({view.input_shape(i), DType::f32});
+    std::vector<TensorType> outputs;
     for (std::size_t i = 0; i < view.output_count(); ++i)
-      outputs.push_back(view.output_shape(i));
-    return std::make_unique<ReferenceKernel>(entry->make(view), node.name, std::move(inputs),
+      outputs.push_back({view.output_shape(i), entry->typed_outputs ? view.output(i).dtype : DType::f32});
+    reference::RunFunction run = entry->make(view);
+    return std::make_unique<ReferenceKernel>(std::move(run), view.stream_reset(), node.name,
+                                             std::string(entry->implementation), std::move(inputs),
                                              std::move(outputs));
   }
 };

@@ -1,5 +1,6 @@
 // Recurrent kernels, time-major [T, N, C]: lstm, gru and a vanilla rnn; forward, reverse or bidirectional
-// (directions concatenated, forward first, or summed), stacked layers. Initial states are zero.
+// (directions concatenated, forward first, or summed), stacked layers. Initial states are zero, except
+// when streaming: then a forward layer starts each chunk from the state the previous chunk ended in.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -36,9 +37,16 @@ std::vector<float> copy_of(const Tensor& tensor) {
   return std::vector<float>(tensor.as<float>(), tensor.as<float>() + tensor.elements());
 }
 
-// Runs one direction of one layer over the whole sequence x [T, N, I]; returns h for every step [T, N, H].
+// The hidden (and lstm cell) state of one layer and direction, [N, H] each.
+struct RecurrentState {
+  std::vector<float> h, c;
+};
+
+// Runs one direction of one layer over the whole sequence x [T, N, I] from `state`, which it leaves as
+// the last step did; returns h for every step [T, N, H].
 std::vector<float> run_direction(const RnnConfig& config, const DirectionWeights& w,
-                                 const std::vector<float>& x, std::int64_t input_size) {
+                                 const std::vector<float>& x, std::int64_t input_size,
+                                 RecurrentState& state) {
   const std::int64_t T = config.steps, N = config.batch, H = config.hidden, G = config.gates;
   const std::int64_t GH = G * H;
 
@@ -49,8 +57,8 @@ std::vector<float> run_direction(const RnnConfig& config, const DirectionWeights
   matmul_accumulate(T * N, input_size, GH, x.data(), w.w_ih_t.data(), gi.data());
 
   std::vector<float> output(to_size(T * N * H));
-  std::vector<float> h(to_size(N * H), 0.0F);
-  std::vector<float> c(to_size(N * H), 0.0F);  // lstm cell state
+  std::vector<float>& h = state.h;
+  std::vector<float>& c = state.c;  // lstm cell state
   std::vector<float> gh(to_size(N * GH));
   for (std::int64_t step = 0; step < T; ++step) {
     const std::int64_t t = w.reverse ? T - 1 - step : step;
@@ -142,16 +150,38 @@ RunFunction make_recurrent(const NodeView& node, Cell cell) {
     config->weights.push_back(std::move(directions));
   }
 
-  return [config, merged_width](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+  // Initial states are zero; streaming carries the last step's state into the next chunk instead.
+  auto zero_states = [config] {
+    const auto size = to_size(config->batch * config->hidden);
+    std::vector<std::vector<RecurrentState>> states;
+    for (const auto& layer : config->weights)
+      states.emplace_back(layer.size(), RecurrentState{std::vector<float>(size), std::vector<float>(size)});
+    return states;
+  };
+  auto carried = std::make_shared<std::vector<std::vector<RecurrentState>>>(zero_states());
+  if (node.streaming()) {
+    if (bidirectional || direction == "reverse")
+      node.fail(
+          fmt::format("a {} {} needs the whole sequence, so it cannot stream", direction, node.node().op));
+    node.on_stream_reset([carried, zero_states] { *carried = zero_states(); });
+  }
+  const bool streaming = node.streaming();
+
+  return [config, merged_width, carried, zero_states, streaming](std::span<const Tensor* const> inputs,
+                                                                 std::span<Tensor* const> outputs) {
     const RnnConfig& cfg = *config;
+    std::vector<std::vector<RecurrentState>> fresh;
+    if (!streaming) fresh = zero_states();
+    auto& states = streaming ? *carried : fresh;
     const std::int64_t rows = cfg.steps * cfg.batch;  // (t, n) pairs
     const std::int64_t hidden = cfg.hidden;
     std::vector<float> sequence(inputs[0]->as<float>(), inputs[0]->as<float>() + rows * cfg.input);
     std::int64_t width = cfg.input;
-    for (const auto& layer : cfg.weights) {
+    for (std::size_t l = 0; l < cfg.weights.size(); ++l) {
+      const auto& layer = cfg.weights[l];
       std::vector<float> merged(to_size(rows * merged_width), 0.0F);
       for (std::size_t d = 0; d < layer.size(); ++d) {
-        const std::vector<float> h = run_direction(cfg, layer[d], sequence, width);
+        const std::vector<float> h = run_direction(cfg, layer[d], sequence, width, states[l][d]);
         for (std::int64_t row = 0; row < rows; ++row) {
           for (std::int64_t j = 0; j < hidden; ++j) {
             const float value = h[to_size(row * hidden + j)];

@@ -34,13 +34,34 @@ TEST(ReferenceBackend, SupportsWhatItHasAndRefusesTheRest) {
   options.weights = &weights;
   const int mfcc = graph.find_node("features");
   const int fc = graph.find_node("l");
-  EXPECT_FALSE(backend.supports(graph, mfcc, options));
+  EXPECT_TRUE(backend.supports(graph, mfcc, options));
   EXPECT_TRUE(backend.supports(graph, fc, options));
-  EXPECT_THROW(backend.compile_node(graph, mfcc, options), UserError);
+  EXPECT_EQ(backend.compile_node(graph, mfcc, options)->implementation(), "fftw3 (float64)");
   auto kernel = backend.compile_node(graph, fc, options);
   EXPECT_EQ(kernel->implementation(), "reference");
   EXPECT_EQ(kernel->input_dtype(0), DType::f32);
   EXPECT_EQ(kernel->output_dtype(0), DType::f32);
+  // Markers are not ops: there is nothing to compile.
+  const Graph marked = parse(R"(<topology name="t"><input name="x" shape="2,4"/><start marker="m"/>
+    <layer name="l" type="relu"/><end marker="m"/></topology>)");
+  EXPECT_FALSE(backend.supports(marked, 0, options));
+  EXPECT_THROW(backend.compile_node(marked, 0, options), UserError);
+}
+
+TEST(ReferenceBackend, RunsEveryOpOfTheSchemaTable) {
+  const std::vector<std::string> kernels = reference_backend().ops();
+  for (const std::string& op : op_names())
+    EXPECT_NE(std::find(kernels.begin(), kernels.end(), op), kernels.end())
+        << op << " has no reference kernel";
+}
+
+TEST(ReferenceBackend, DecodersKeepTheirIntegerLabels) {
+  const Graph graph = parse(R"(<topology name="t"><input name="p" shape="5,2,4"/>
+    <layer name="d" type="ctc_beam" beam_width="4" top_paths="2"/></topology>)");
+  CompileOptions options;
+  auto kernel = reference_backend().compile_node(graph, graph.find_node("d"), options);
+  EXPECT_EQ(kernel->output_dtype(0), DType::s32);  // labels
+  EXPECT_EQ(kernel->output_dtype(1), DType::f32);  // scores
 }
 
 TEST(ReferenceBackend, MissingOrMisshapenWeightsAreUserErrorsNamingTheNode) {

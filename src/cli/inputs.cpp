@@ -1,0 +1,152 @@
+#include "inputs.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "inlays/audio.h"
+#include "io/npy.h"
+#include "load.h"
+#include "ntp/weights.h"
+
+namespace ntp::cli {
+
+namespace {
+
+const SourceLocation kCommandLine{"<command line>", 0, 0};
+
+struct Binding {
+  std::string name;
+  std::string path;
+  Tensor data;              // as read: an .npy's shape, or [1, samples] for audio
+  bool audio = false;       // audio data is copied to every batch item
+  std::string description;  // for the record: the file, and a resampling if there was one
+};
+
+const Value& graph_input(const Graph& graph, const std::string& name) {
+  const int index = graph.find_value(name);
+  if (index < 0 || graph.values[static_cast<std::size_t>(index)].producer >= 0) {
+    std::vector<std::string> names;
+    for (const int input : graph.inputs)
+      names.push_back(graph.values[static_cast<std::size_t>(input)].name);
+    throw UserError(kCommandLine, fmt::format("--input {}: the topology has no input '{}'", name, name),
+                    fmt::format("its inputs are: {}", fmt::join(names, ", ")));
+  }
+  return graph.values[static_cast<std::size_t>(index)];
+}
+
+bool is_npy(const std::string& path) {
+  std::string extension = std::filesystem::path(path).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return extension == ".npy";
+}
+
+Binding read_binding(const Graph& graph, const std::string& text) {
+  const auto equals = text.find('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
+    throw UserError(kCommandLine, fmt::format("--input '{}' is not of the form name=file", text),
+                    "write --input features=features.npy or --input audio=speech.wav");
+  Binding binding;
+  binding.name = text.substr(0, equals);
+  binding.path = text.substr(equals + 1);
+  binding.description = binding.path;
+  const Value& value = graph_input(graph, binding.name);
+  if (is_npy(binding.path)) {
+    binding.data = io::read_npy(binding.path);
+    return binding;
+  }
+  if (value.samplerate <= 0)
+    throw UserError(
+        {binding.path, 0, 0},
+        fmt::format("input '{}' is not an audio input, so '{}' must be an .npy file", binding.name,
+                    binding.path),
+        "audio files bind to inputs declared with samplerate=\"...\" and shape=\"batch,samples\"");
+  inlays::Audio audio = inlays::read_audio(binding.path);
+  if (audio.samplerate != value.samplerate) {
+    binding.description +=
+        fmt::format(" (resampled from {} Hz to {} Hz)", audio.samplerate, value.samplerate);
+    audio.samples = inlays::resample(audio.samples, audio.samplerate, value.samplerate);
+  }
+  if (audio.samples.empty()) throw UserError({binding.path, 0, 0}, "the audio file has no samples");
+  binding.data = Tensor({1, static_cast<std::int64_t>(audio.samples.size())}, DType::f32);
+  std::copy(audio.samples.begin(), audio.samples.end(), binding.data.as<float>());
+  binding.audio = true;
+  return binding;
+}
+
+// The dimensions of the data that must equal the topology's (audio: all but the batch).
+std::size_t first_compared_dimension(const Binding& binding) {
+  return binding.audio ? 1 : 0;
+}
+
+bool set_by_user(const TopologyArgs& topology, const std::string& param) {
+  if (param == "batch" && topology.batch) return true;
+  return std::any_of(topology.sets.begin(), topology.sets.end(),
+                     [&](const std::string& set) { return set.starts_with(param + "="); });
+}
+
+[[noreturn]] void shape_mismatch(const Binding& binding, const Shape& expected) {
+  throw UserError(
+      {binding.path, 0, 0},
+      fmt::format("input '{}' has shape {} in the file, the topology expects {}", binding.name,
+                  shape_to_string(binding.data.shape()), shape_to_string(expected)),
+      "set the topology's parameters to match the data (--set), or declare the input's shape with "
+      "parameters the data can set (shape=\"frames,batch,494\")");
+}
+
+// The parameters the data sets: each differing dimension written as a parameter the user did not set.
+std::vector<std::string> parameters_from_data(const Graph& graph, const TopologyArgs& topology,
+                                              const std::vector<Binding>& bindings) {
+  std::vector<std::string> sets;
+  for (const Binding& binding : bindings) {
+    const Value& value = graph_input(graph, binding.name);
+    const Shape& have = binding.data.shape();
+    if (have.size() != value.shape.size()) shape_mismatch(binding, value.shape);
+    for (std::size_t d = first_compared_dimension(binding); d < have.size(); ++d) {
+      if (have[d] == value.shape[d]) continue;
+      const std::string& param = d < value.dim_params.size() ? value.dim_params[d] : std::string();
+      if (param.empty() || set_by_user(topology, param)) shape_mismatch(binding, value.shape);
+      sets.push_back(fmt::format("{}={}", param, have[d]));
+    }
+  }
+  return sets;
+}
+
+// The data as the graph input's tensor: audio repeated for every batch item.
+Tensor input_tensor(const Binding& binding, const Value& value) {
+  if (!binding.audio) {
+    if (binding.data.shape() != value.shape) shape_mismatch(binding, value.shape);
+    return binding.data;
+  }
+  if (binding.data.shape()[1] != value.shape[1]) shape_mismatch(binding, value.shape);
+  Tensor tensor(value.shape, DType::f32);
+  for (std::int64_t n = 0; n < value.shape[0]; ++n)
+    std::memcpy(tensor.as<float>() + n * value.shape[1], binding.data.as<float>(), binding.data.bytes());
+  return tensor;
+}
+
+}  // namespace
+
+BoundGraph load_with_inputs(const TopologyArgs& topology, const std::vector<std::string>& bindings,
+                            std::uint64_t seed) {
+  BoundGraph bound{load_graph(topology), {}, {}, topology};
+  std::vector<Binding> read;
+  for (const std::string& text : bindings)
+    read.push_back(read_binding(bound.graph, text));
+  const std::vector<std::string> sets = parameters_from_data(bound.graph, topology, read);
+  if (!sets.empty()) {
+    bound.topology.sets.insert(bound.topology.sets.end(), sets.begin(), sets.end());
+    bound.graph = load_graph(bound.topology);
+  }
+  bound.inputs = generate_inputs(bound.graph, seed);
+  for (const Binding& binding : read) {
+    bound.inputs[binding.name] = input_tensor(binding, graph_input(bound.graph, binding.name));
+    bound.sources[binding.name] = binding.description;
+  }
+  return bound;
+}
+
+}  // namespace ntp::cli
