@@ -115,15 +115,19 @@ TEST(Pipeline, StreamModeFeedsChunksAndReportsPerChunkLatency) {
   ASSERT_EQ(record["transcripts"].size(), 1U);
 }
 
-TEST(Pipeline, StreamingOnOneDnnRunsRecurrentLayersOnTheStatefulReferenceKernel) {
+TEST(Pipeline, StreamingOnOneDnnCarriesTheLstmStateInOneDnnItself) {
   const auto result = run_ntp(
       small_pipeline("deepspeech-stream-e2e.xml", "onednn", {"--mode", "stream", "--chunk-ms", "160"}));
   if (result.exit_code == 2 && result.err.find("no back end") != std::string::npos) GTEST_SKIP();
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  for (const auto& node : nlohmann::json::parse(result.out)["nodes"])
+  const auto record = nlohmann::json::parse(result.out);
+  EXPECT_EQ(record["stream"]["chunks"], 19);  // 46797 samples in chunks of 2560
+  for (const auto& node : record["nodes"]) {
     if (node["op"] == "lstm") {
-      EXPECT_TRUE(node["fallback"].get<bool>());
+      EXPECT_FALSE(node["fallback"].get<bool>());
+      EXPECT_EQ(node["backend"], "onednn");
     }
+  }
 }
 
 TEST(Pipeline, WhatCannotStreamOrReadIsAClearError) {

@@ -7,6 +7,7 @@
 
 #include "backends/reference/reference_backend.h"
 #include "ntp/executable.h"
+#include "ntp/registry.h"
 #include "ntp/topology.h"
 #include "ntp/weights.h"
 #include "runtime/stream.h"
@@ -48,30 +49,62 @@ const char* kLstm = R"(<topology name="s">
   <layer name="l" type="lstm" hidden="4" direction="forward" layers="2"/>
 </topology>)";
 
-TEST(Stream, ForwardLstmCarriesItsStateAcrossChunks) {
+// Every back end of the build, by name.
+std::vector<std::string> backend_names() {
+  std::vector<std::string> names;
+  for (const Backend* backend : available_backends())
+    names.push_back(backend->name());
+  return names;
+}
+
+// kLstm with another op, or another number of steps.
+std::string variant(std::string markup, const std::string& op, const std::string& steps) {
+  markup.replace(markup.find("type=\"lstm\""), 11, "type=\"" + op + "\"");
+  markup.replace(markup.find("value=\"8\""), 9, "value=\"" + steps + "\"");
+  return markup;
+}
+
+class StreamOnEveryBackEnd : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(StreamOnEveryBackEnd, ForwardRecurrentLayersCarryTheirStateAcrossChunks) {
+  const Backend& backend = *find_backend(GetParam());
+  for (const std::string op : {"lstm", "gru", "rnn"}) {
+    SCOPED_TRACE(op);
+    const Graph whole = parse(variant(kLstm, op, "8"));
+    const Graph chunk = parse(variant(kLstm, op, "4"));
+    const WeightStore weights = generate_weights(whole, 7);
+    const Tensor x = random_tensor({8, 2, 5}, 3);
+
+    Executable once(whole, reference_backend(), {DType::f32, 1, &weights});
+    once.run({{"x", x}}, nullptr);
+    const Tensor expected = once.value_f32(whole.find_value("l"));
+
+    CompileOptions options{DType::f32, 1, &weights};
+    options.streaming = true;
+    Executable streamed(chunk, backend, options);
+    EXPECT_FALSE(streamed.steps().front().fallback) << "the back end should carry the state itself";
+    for (int pass = 0; pass < 2; ++pass) {  // a reset starts the stream over
+      streamed.reset_stream();
+      for (std::int64_t c = 0; c < 2; ++c) {
+        streamed.run({{"x", rows(x, 4 * c, 4)}}, nullptr);
+        const Tensor got = streamed.value_f32(chunk.find_value("l"));
+        expect_near(expected.as<float>() + c * got.elements(), got.as<float>(), got.elements(), 1e-5,
+                    "chunk " + std::to_string(c));
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StreamOnEveryBackEnd, ::testing::ValuesIn(backend_names()));
+
+TEST(Stream, WithoutStreamingEveryChunkStartsFromZeroState) {
   const Graph whole = parse(kLstm);
-  const Graph chunk =
-      parse(std::string(kLstm).replace(std::string(kLstm).find("value=\"8\""), 9, "value=\"4\""));
+  const Graph chunk = parse(variant(kLstm, "lstm", "4"));
   const WeightStore weights = generate_weights(whole, 7);
   const Tensor x = random_tensor({8, 2, 5}, 3);
-
   Executable once(whole, reference_backend(), {DType::f32, 1, &weights});
   once.run({{"x", x}}, nullptr);
   const Tensor expected = once.value_f32(whole.find_value("l"));
-
-  CompileOptions options{DType::f32, 1, &weights};
-  options.streaming = true;
-  Executable streamed(chunk, reference_backend(), options);
-  for (int pass = 0; pass < 2; ++pass) {  // a reset starts the stream over
-    streamed.reset_stream();
-    for (std::int64_t c = 0; c < 2; ++c) {
-      streamed.run({{"x", rows(x, 4 * c, 4)}}, nullptr);
-      const Tensor got = streamed.value_f32(chunk.find_value("l"));
-      expect_near(expected.as<float>() + c * got.elements(), got.as<float>(), got.elements(), 1e-6,
-                  "chunk " + std::to_string(c));
-    }
-  }
-  // Without streaming each chunk starts from zero state, so the second chunk differs.
   Executable stateless(chunk, reference_backend(), {DType::f32, 1, &weights});
   stateless.run({{"x", rows(x, 4, 4)}}, nullptr);
   const Tensor fresh = stateless.value_f32(chunk.find_value("l"));

@@ -109,6 +109,18 @@ void PrimitiveKernel::run(std::span<const Tensor* const> inputs, std::span<Tenso
   for (auto& [primitive, arguments] : steps_)
     primitive.execute(stream, arguments);
   stream.wait();
+  for (auto& [last, initial] : carried_states_)
+    std::memcpy(initial.get_data_handle(), last.get_data_handle(), initial.get_desc().get_size());
+}
+
+void PrimitiveKernel::carry_state(memory last, memory initial) {
+  carried_states_.emplace_back(std::move(last), std::move(initial));
+  reset_stream();
+}
+
+void PrimitiveKernel::reset_stream() {
+  for (auto& [last, initial] : carried_states_)
+    std::memset(initial.get_data_handle(), 0, initial.get_desc().get_size());
 }
 
 dnnl::post_ops activation_post_ops(const Attributes& attrs) {

@@ -50,6 +50,10 @@ class PrimitiveKernel : public Kernel {
   void bind_output(std::size_t index, const memory::desc& desc);
   void add(dnnl::primitive primitive, std::unordered_map<int, memory> arguments,
            const std::string& implementation);
+  // Streaming: after every run `last` (a primitive's final state) is copied into `initial` (the state the
+  // next run starts from, same layout); reset_stream() zeroes every `initial`.
+  void carry_state(memory last, memory initial);
+  void reset_stream() override;
 
   void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) override;
   std::string implementation() const override { return implementation_; }
@@ -64,6 +68,7 @@ class PrimitiveKernel : public Kernel {
   std::vector<memory> inputs_;
   std::vector<memory> outputs_;
   std::vector<std::pair<dnnl::primitive, std::unordered_map<int, memory>>> steps_;
+  std::vector<std::pair<memory, memory>> carried_states_;  // (last, initial)
   std::string implementation_;
 };
 

@@ -158,21 +158,37 @@ std::unique_ptr<Kernel> make_rnn(const Graph& graph, int node_index, const Compi
                                                  {DNNL_ARG_WEIGHTS_ITER, weights_iter_memory},
                                                  {DNNL_ARG_BIAS, bias_memory},
                                                  {DNNL_ARG_DST_LAYER, dst_memory}};
-    const memory::desc none;
+    // Streaming: the layer starts from the state the last run ended in (h, and c for lstm; [1, 1, N, H]).
+    memory::desc state, cell_state;
+    if (options.streaming) {
+      state = memory::desc({1, D, batch, hidden}, type, memory::format_tag::ldnc);
+      auto carried = [&](const memory::desc& desc, int initial_arg, int final_arg) {
+        memory initial(desc, context().engine);
+        memory final_state(desc, context().engine);
+        arguments[initial_arg] = initial;
+        arguments[final_arg] = final_state;
+        kernel->carry_state(final_state, initial);
+      };
+      carried(state, DNNL_ARG_SRC_ITER, DNNL_ARG_DST_ITER);
+      if (node.op == "lstm") {
+        cell_state = memory::desc({1, D, batch, hidden}, memory::data_type::f32, memory::format_tag::ldnc);
+        carried(cell_state, DNNL_ARG_SRC_ITER_C, DNNL_ARG_DST_ITER_C);
+      }
+    }
     if (node.op == "lstm") {
-      const dnnl::lstm_forward::primitive_desc pd(
-          {prop, direction, src, none, none, weights_layer, weights_iter, bias, dst, none, none},
-          context().engine);
+      const dnnl::lstm_forward::primitive_desc pd({prop, direction, src, state, cell_state, weights_layer,
+                                                   weights_iter, bias, dst, state, cell_state},
+                                                  context().engine);
       kernel->add(dnnl::lstm_forward(pd), std::move(arguments), pd.impl_info_str());
     } else if (node.op == "gru") {
       const dnnl::lbr_gru_forward::primitive_desc pd(
-          {prop, direction, src, none, weights_layer, weights_iter, bias, dst, none}, context().engine);
+          {prop, direction, src, state, weights_layer, weights_iter, bias, dst, state}, context().engine);
       kernel->add(dnnl::lbr_gru_forward(pd), std::move(arguments), pd.impl_info_str());
     } else {
       const auto activation = node.attrs.text("activation") == "relu" ? dnnl::algorithm::eltwise_relu
                                                                       : dnnl::algorithm::eltwise_tanh;
       const dnnl::vanilla_rnn_forward::primitive_desc pd(
-          {prop, activation, direction, src, none, weights_layer, weights_iter, bias, dst, none},
+          {prop, activation, direction, src, state, weights_layer, weights_iter, bias, dst, state},
           context().engine);
       kernel->add(dnnl::vanilla_rnn_forward(pd), std::move(arguments), pd.impl_info_str());
     }
