@@ -49,8 +49,8 @@ GraphAnalysis analyze(const Graph& graph, DType precision = DType::f32);
 
 // Memory this process may still allocate (MemAvailable), in bytes; nullopt when unknown.
 std::optional<double> available_memory_bytes();
-// What `ntp run` allocates: the seeded fp32 weights once, and per stream the back end's copy of the weights
-// plus every activation.
+// What `ntp run` allocates: the seeded fp32 weights and the input data once, and per stream the back end's
+// copy of the weights plus every value (inputs included).
 double run_memory_bytes(const GraphAnalysis& analysis, int streams);
 // Nullopt when a run with `streams` streams fits in `available` bytes; otherwise a message saying why not.
 std::optional<std::string> check_fits(const GraphAnalysis& analysis, double available, int streams = 1);

@@ -130,8 +130,7 @@ Tensor input_tensor(const Binding& binding, const Value& value) {
 
 }  // namespace
 
-BoundGraph load_with_inputs(const TopologyArgs& topology, const std::vector<std::string>& bindings,
-                            std::uint64_t seed) {
+BoundGraph load_with_inputs(const TopologyArgs& topology, const std::vector<std::string>& bindings) {
   BoundGraph bound{load_graph(topology), {}, {}, topology};
   std::vector<Binding> read;
   for (const std::string& text : bindings)
@@ -141,12 +140,18 @@ BoundGraph load_with_inputs(const TopologyArgs& topology, const std::vector<std:
     bound.topology.sets.insert(bound.topology.sets.end(), sets.begin(), sets.end());
     bound.graph = load_graph(bound.topology);
   }
-  bound.inputs = generate_inputs(bound.graph, seed);
   for (const Binding& binding : read) {
-    bound.inputs[binding.name] = input_tensor(binding, graph_input(bound.graph, binding.name));
+    bound.data[binding.name] = input_tensor(binding, graph_input(bound.graph, binding.name));
     bound.sources[binding.name] = binding.description;
   }
   return bound;
+}
+
+std::map<std::string, Tensor> complete_inputs(const BoundGraph& bound, std::uint64_t seed) {
+  std::map<std::string, Tensor> inputs = generate_inputs(bound.graph, seed);
+  for (const auto& [name, tensor] : bound.data)
+    inputs[name] = tensor;
+  return inputs;
 }
 
 }  // namespace ntp::cli

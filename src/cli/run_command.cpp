@@ -74,25 +74,23 @@ void save_outputs(const Executable& executable, const nlohmann::json& transcript
                  report::transcript_lines(entries));
 }
 
-// Stream mode: the chunk graph and every chunk's inputs (the audio cut up, other inputs as they are).
-struct Chunked {
-  runtime::StreamPlan plan;
-  Graph graph;
-  std::vector<runtime::InputSet> inputs;
-};
-
-Chunked chunk_stream(const BoundGraph& bound, double chunk_ms) {
-  Chunked chunked{runtime::plan_stream(bound.graph, chunk_ms), {}, {}};
+// Stream mode: the graph of one chunk (its samples parameter set to what a run reads).
+Graph chunk_graph(const BoundGraph& bound, const runtime::StreamPlan& plan) {
   TopologyArgs chunk_topology = bound.topology;
-  chunk_topology.sets.push_back(
-      fmt::format("{}={}", chunked.plan.samples_param, chunked.plan.samples_per_run()));
-  chunked.graph = load_graph(chunk_topology);
-  for (Tensor& chunk : runtime::chunk_audio(bound.inputs.at(chunked.plan.input), chunked.plan)) {
-    runtime::InputSet set = bound.inputs;
-    set[chunked.plan.input] = std::move(chunk);
-    chunked.inputs.push_back(std::move(set));
+  chunk_topology.sets.push_back(fmt::format("{}={}", plan.samples_param, plan.samples_per_run()));
+  return load_graph(chunk_topology);
+}
+
+// Every chunk's inputs: the utterance's audio cut up, the other inputs as they are.
+std::vector<runtime::InputSet> chunk_inputs(const runtime::InputSet& utterance,
+                                            const runtime::StreamPlan& plan) {
+  std::vector<runtime::InputSet> sets;
+  for (Tensor& chunk : runtime::chunk_audio(utterance.at(plan.input), plan)) {
+    runtime::InputSet set = utterance;
+    set[plan.input] = std::move(chunk);
+    sets.push_back(std::move(set));
   }
-  return chunked;
+  return sets;
 }
 
 // The stream's transcripts: one untimed pass over every chunk, each chunk's text appended to its entry.
@@ -115,14 +113,12 @@ nlohmann::json stream_transcripts(Executable& executable, const std::vector<runt
 }  // namespace
 
 int run_command(const RunArgs& args) {
-  const BoundGraph bound = load_with_inputs(args.topology, args.inputs, args.seed);
+  const BoundGraph bound = load_with_inputs(args.topology, args.inputs);
   const bool streaming = args.mode == "stream";
-  const std::optional<Chunked> chunked =
-      streaming ? std::optional<Chunked>(chunk_stream(bound, args.chunk_ms)) : std::nullopt;
-  const Graph& graph = streaming ? chunked->graph : bound.graph;
-  const std::vector<runtime::InputSet> input_sets =
-      streaming ? chunked->inputs : std::vector<runtime::InputSet>{bound.inputs};
-  const runtime::InputSet& inputs = input_sets.front();
+  const std::optional<runtime::StreamPlan> plan =
+      streaming ? std::optional<runtime::StreamPlan>(runtime::plan_stream(bound.graph, args.chunk_ms))
+                : std::nullopt;
+  const Graph graph = streaming ? chunk_graph(bound, *plan) : bound.graph;
   const DType precision = parse_precision(args.topology.precision);
   const Backend& backend = choose_backend(args.backend);
   check_precision(backend, precision);
@@ -136,6 +132,10 @@ int run_command(const RunArgs& args) {
           "use a smaller --batch or smaller parameters (--set), or fewer --streams; `ntp inspect` shows "
           "where the memory goes");
 
+  const runtime::InputSet utterance = complete_inputs(bound, args.seed);
+  const std::vector<runtime::InputSet> input_sets =
+      streaming ? chunk_inputs(utterance, *plan) : std::vector<runtime::InputSet>{utterance};
+  const runtime::InputSet& inputs = input_sets.front();
   const WeightStore weights = generate_weights(graph, args.seed);
   // int8 kernels take their quantisation scales from one calibrating fp32 run on the same inputs.
   const std::vector<float> ranges =
@@ -170,19 +170,20 @@ int run_command(const RunArgs& args) {
       compile_seconds};
   nlohmann::json record = report::make_run_record(graph, analysis, measurements, settings);
   if (streaming) {
-    const runtime::StreamPlan& plan = chunked->plan;
     record["stream"] = {
         {"chunk_ms", args.chunk_ms},
-        {"chunk_samples", plan.chunk_samples},
-        {"overlap_samples", plan.overlap_samples},
-        {"chunks", plan.chunks},
+        {"chunk_samples", plan->chunk_samples},
+        {"overlap_samples", plan->overlap_samples},
+        {"lookback_samples", plan->lookback_samples},
+        {"chunks", plan->chunks},
         {"passes", args.iterations},
         {"how",
-         "the audio input is fed in chunks; recurrent layers and context windows carry their state across "
-         "chunks, and each chunk repeats the last feature window's overlap; latency and layer times are per "
-         "chunk; decoders decode each chunk's probabilities on their own and the transcript joins them"}};
+         "the audio input is fed in chunks, each run starting lookback_samples before its chunk so that "
+         "feature frames continue; recurrent layers and context windows carry their state across chunks; "
+         "latency and layer times are per chunk; decoders decode each chunk's probabilities on their own and "
+         "the transcript joins them"}};
   }
-  report::add_audio(record, bound.graph, bound.sources, streaming ? chunked->plan.chunk_seconds() : 0);
+  report::add_audio(record, bound.graph, bound.sources, streaming ? plan->chunk_seconds() : 0);
   const nlohmann::json transcripts = streaming ? stream_transcripts(*executables.front(), input_sets)
                                                : report::transcripts(*executables.front());
   if (!transcripts.empty()) {

@@ -61,6 +61,8 @@ GraphAnalysis analyze(const Graph& graph, DType precision) {
     last_use[static_cast<std::size_t>(output)] = end;
   for (const int input : graph.inputs)
     analysis.input_bytes += tensor_bytes(graph.values[static_cast<std::size_t>(input)]);
+  for (const Value& value : graph.values)
+    analysis.total_activation_bytes += tensor_bytes(value);
   for (int step = 0; step < end; ++step) {
     double live = 0;
     for (std::size_t v = 0; v < graph.values.size(); ++v) {
@@ -86,7 +88,9 @@ std::optional<double> available_memory_bytes() {
 
 double run_memory_bytes(const GraphAnalysis& analysis, int streams) {
   const double fp32_weights = static_cast<double>(analysis.params) * 4.0;
-  return fp32_weights +
+  // The runner's own copy of the input data, then per stream the weights and every value an executable
+  // keeps (its inputs included).
+  return fp32_weights + analysis.input_bytes +
          static_cast<double>(streams) * (analysis.weight_bytes + analysis.total_activation_bytes);
 }
 

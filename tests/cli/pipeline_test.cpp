@@ -103,6 +103,7 @@ TEST(Pipeline, StreamModeFeedsChunksAndReportsPerChunkLatency) {
   const auto& stream = record["stream"];
   EXPECT_EQ(stream["chunk_samples"], 5120);
   EXPECT_EQ(stream["overlap_samples"], 240);
+  EXPECT_EQ(stream["lookback_samples"], 320);
   EXPECT_EQ(stream["chunks"], 10);  // 46797 samples in chunks of 5120
   EXPECT_EQ(stream["passes"], 2);
   EXPECT_EQ(record["latency"]["count"], 20);  // every chunk of every pass is one measurement
@@ -156,6 +157,12 @@ TEST(Pipeline, WhatCannotStreamOrReadIsAClearError) {
   const auto missing = run_ntp({"run", example("deepspeech-v0.1-e2e.xml"), "--input", "audio=/no/such.wav"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("/no/such.wav"), std::string::npos) << missing.err;
+
+  // An utterance too long for memory is refused before any sample is allocated.
+  const auto huge = run_ntp(
+      {"run", example("deepspeech-v0.1-e2e.xml"), "--set", "samples=100000000000", "--set", "hidden=64"});
+  EXPECT_EQ(huge.exit_code, 2) << huge.err;
+  EXPECT_NE(huge.err.find("GiB of memory is available"), std::string::npos) << huge.err;
 
   // An explicit --set that disagrees with the file is refused rather than silently overridden.
   const auto disagree = run_ntp({"run", example("deepspeech-v0.1-e2e.xml"), "--set", "samples=16000", "--set",

@@ -84,6 +84,9 @@ TEST(Analysis, PeakMemoryCountsLiveActivations) {
   // since x is dead after a.
   EXPECT_DOUBLE_EQ(analysis.weight_bytes, (20'000 + 10'000) * 4.0);
   EXPECT_DOUBLE_EQ(analysis.peak_activation_bytes, std::max(1000 + 2000, 2000 + 500) * 4.0);
+  // A run keeps every value (x, a, b) and the input data once more, besides two copies of the weights.
+  EXPECT_DOUBLE_EQ(analysis.total_activation_bytes, (1000 + 2000 + 500) * 4.0);
+  EXPECT_DOUBLE_EQ(ntp::run_memory_bytes(analysis, 2), (30'000 + 1000 + 2 * (30'000 + 3500)) * 4.0);
   EXPECT_FALSE(ntp::check_fits(analysis, 1e9).has_value());
   const auto message = ntp::check_fits(analysis, 1000);
   ASSERT_TRUE(message.has_value());
