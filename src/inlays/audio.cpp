@@ -42,9 +42,10 @@ Audio read_audio(const std::string& path) {
     refuse(path, fmt::format("cannot read audio: {}", sf_strerror(nullptr)),
            "give a readable audio file libsndfile knows (WAV, FLAC, OGG, AIFF, ...)");
   if (info.channels != 1)
-    refuse(path, fmt::format("has {} channels; NTP takes mono audio", info.channels),
+    refuse(path, fmt::format("the audio file has {} channels; NTP takes mono audio", info.channels),
            fmt::format("mix it down to one channel first, e.g. `sox {} -c 1 mono.wav`", path));
-  if (!(info.samplerate > 0)) refuse(path, fmt::format("has an invalid sample rate {}", info.samplerate));
+  if (!(info.samplerate > 0))
+    refuse(path, fmt::format("the audio file has an invalid sample rate {}", info.samplerate));
   sf_command(file.get(), SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
 
   Audio audio;
@@ -56,7 +57,7 @@ Audio read_audio(const std::string& path) {
     audio.samples.insert(audio.samples.end(), chunk.begin(), chunk.begin() + read);
   }
   if (audio.samples.empty())
-    refuse(path, "has no audio samples", "check that the file is complete and not truncated");
+    refuse(path, "the audio file has no samples", "check that the file is complete and not truncated");
   for (float& sample : audio.samples)
     sample *= kInt16Scale;
   return audio;

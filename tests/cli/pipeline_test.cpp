@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "process.h"
@@ -93,6 +94,23 @@ TEST(Pipeline, SaveOutputsWritesTheTranscriptAsText) {
   EXPECT_TRUE(std::filesystem::exists(folder / "decoder.npy"));    // labels
   EXPECT_TRUE(std::filesystem::exists(folder / "decoder_1.npy"));  // scores
   std::filesystem::remove_all(folder);
+}
+
+TEST(Pipeline, AudioAtAnotherRateIsResampledToTheInputs) {
+  const auto file = temporary("8khz.xml");
+  std::ofstream(file) << R"(<topology name="narrowband"><param name="samples" value="8000"/>
+<input name="audio" shape="batch,samples" samplerate="8000"/>
+<layer name="mfcc" type="mfcc" samplerate="8000" numcep="13" nfft="256"/></topology>)";
+  const auto result = run_ntp(
+      {"run", file.string(), "--input", "audio=" + kUtterance, "--iterations", "1", "--format", "json"});
+  std::filesystem::remove(file);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(result.out);
+  const auto& input = record["audio"]["inputs"][0];
+  EXPECT_EQ(input["source"], kUtterance + " (resampled from 16000 Hz to 8000 Hz)");
+  // Half the samples (libsamplerate's length, within a sample), the same duration.
+  EXPECT_NEAR(input["samples"].get<double>(), 46797.0 / 2, 1.0);
+  EXPECT_NEAR(input["seconds"].get<double>(), kUtteranceSeconds, 1.0 / 8000);
 }
 
 TEST(Pipeline, StreamModeFeedsChunksAndReportsPerChunkLatency) {
