@@ -90,6 +90,8 @@ struct Node {
   SourceLocation where;
 
   bool is_op() const { return kind == NodeKind::op; }
+  // A pipeline stage outside the network (features, decoders, conversions): its schema's category.
+  bool is_inlay() const;
 };
 
 // A named region between a start and an end marker. Segments may nest or overlap.

@@ -69,8 +69,10 @@ Binding read_binding(const Graph& graph, const std::string& text) {
     binding.description +=
         fmt::format(" (resampled from {} Hz to {} Hz)", audio.samplerate, value.samplerate);
     audio.samples = inlays::resample(audio.samples, audio.samplerate, value.samplerate);
+    // read_audio refuses empty files; a file of a few samples can still resample to none.
+    if (audio.samples.empty())
+      throw UserError({binding.path, 0, 0}, "the audio file has no samples left after resampling");
   }
-  if (audio.samples.empty()) throw UserError({binding.path, 0, 0}, "the audio file has no samples");
   binding.data = Tensor({1, static_cast<std::int64_t>(audio.samples.size())}, DType::f32);
   std::copy(audio.samples.begin(), audio.samples.end(), binding.data.as<float>());
   binding.audio = true;

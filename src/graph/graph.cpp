@@ -73,6 +73,10 @@ std::string attr_to_string(const AttrValue& value) {
   return std::visit(Printer{}, value);
 }
 
+bool Node::is_inlay() const {
+  return schema != nullptr && schema->category == OpCategory::inlay;
+}
+
 int Graph::find_value(const std::string& value_name) const {
   for (std::size_t i = 0; i < values.size(); ++i)
     if (values[i].name == value_name) return static_cast<int>(i);

@@ -283,6 +283,10 @@ class PrefixBeamSearch {
 
 }  // namespace
 
+int ctc_blank_index(std::int64_t blank_attribute, std::int64_t classes) {
+  return static_cast<int>(blank_attribute < 0 ? classes - 1 : blank_attribute);
+}
+
 std::vector<int> ctc_greedy(const float* probs, std::int64_t steps, std::int64_t classes,
                             std::int64_t step_stride, int blank, bool merge_repeated) {
   check_input(probs, steps, classes, step_stride, blank);

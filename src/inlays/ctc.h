@@ -15,6 +15,9 @@ namespace ntp::inlays {
 // tensor pass probs + n * V and step_stride N * V. Values that are not positive (or NaN) count as
 // probability 0. Bad sizes or options throw std::invalid_argument.
 
+// The blank's class index from a topology's blank attribute: -1 means the last of `classes`.
+int ctc_blank_index(std::int64_t blank_attribute, std::int64_t classes);
+
 // Best class per step (the first on ties), repeats merged (if merge_repeated), blanks removed.
 std::vector<int> ctc_greedy(const float* probs, std::int64_t steps, std::int64_t classes,
                             std::int64_t step_stride, int blank, bool merge_repeated = true);

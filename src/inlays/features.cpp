@@ -370,20 +370,23 @@ void context_window(const float* frames, std::int64_t frame_count, std::int64_t 
         std::copy(frames + kept * stride * features, frames + (kept * stride + 1) * features, slot);
     }
   }
-  if (!whiten) return;
+  if (whiten) whiten_rows(out, rows, width, out_row_stride);
+}
 
-  // Two passes in double over the copied values (exact copies of the input): mean, then the variance
-  // around it, which stays accurate when the mean is large.
+void whiten_rows(float* data, std::int64_t rows, std::int64_t width, std::int64_t row_stride) {
+  if (rows <= 0 || width <= 0) return;
+  // Two passes in double over the values: mean, then the variance around it, which stays accurate when
+  // the mean is large.
   const double count = static_cast<double>(rows) * static_cast<double>(width);
   double sum = 0;
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t c = 0; c < width; ++c)
-      sum += out[r * out_row_stride + c];
+      sum += data[r * row_stride + c];
   const double mean = sum / count;
   double squares = 0;
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t c = 0; c < width; ++c) {
-      const double deviation = out[r * out_row_stride + c] - mean;
+      const double deviation = data[r * row_stride + c] - mean;
       squares += deviation * deviation;
     }
   const double deviation = std::sqrt(squares / count);
@@ -391,7 +394,7 @@ void context_window(const float* frames, std::int64_t frame_count, std::int64_t 
   const double divisor = deviation > 0 ? deviation : 1.0;
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t c = 0; c < width; ++c) {
-      float& value = out[r * out_row_stride + c];
+      float& value = data[r * row_stride + c];
       value = static_cast<float>((value - mean) / divisor);
     }
 }

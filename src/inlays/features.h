@@ -139,4 +139,8 @@ std::int64_t context_window_rows(std::int64_t frames, std::int64_t stride);
 void context_window(const float* frames, std::int64_t frame_count, std::int64_t features, std::int64_t stride,
                     std::int64_t context, bool whiten, float* out, std::int64_t out_row_stride);
 
+// The whitening context_window applies: `rows` rows of `width` values, row r at data + r * row_stride, get
+// their mean subtracted and are divided by their population standard deviation (only centred when it is 0).
+void whiten_rows(float* data, std::int64_t rows, std::int64_t width, std::int64_t row_stride);
+
 }  // namespace ntp::inlays

@@ -57,8 +57,7 @@ nlohmann::json transcripts(const Executable& executable) {
     if (!node.is_op() || (node.op != "ctc_greedy" && node.op != "ctc_beam")) continue;
     const Shape& probabilities =
         graph.values[static_cast<std::size_t>(node.inputs.at(0))].shape;  // [T, N, V]
-    const std::int64_t blank_attr = node.attrs.integer("blank");
-    const int blank = static_cast<int>(blank_attr < 0 ? probabilities.at(2) - 1 : blank_attr);
+    const int blank = inlays::ctc_blank_index(node.attrs.integer("blank"), probabilities.at(2));
     const std::vector<std::string> alphabet = inlays::split_utf8(node.attrs.text("alphabet"));
     const Tensor labels = executable.value_f32(node.outputs.at(0));
     const bool beam = node.op == "ctc_beam";

@@ -5,7 +5,6 @@
 #include <map>
 
 #include "host_context.h"
-#include "ntp/op_schema.h"
 #include "profile/statistics.h"
 
 namespace ntp::report {
@@ -30,8 +29,7 @@ std::vector<double> to_ms(const std::vector<double>& seconds) {
 // "layer", "inlay" (a pipeline stage outside the network) or "convert" (inserted by the executable).
 const char* step_kind(const Graph& graph, const Step& step) {
   if (step.kind == Step::Kind::convert) return "convert";
-  const Node& node = graph.nodes[static_cast<std::size_t>(step.node)];
-  return node.schema != nullptr && node.schema->category == OpCategory::inlay ? "inlay" : "layer";
+  return graph.nodes[static_cast<std::size_t>(step.node)].is_inlay() ? "inlay" : "layer";
 }
 
 }  // namespace

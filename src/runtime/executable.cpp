@@ -7,7 +7,6 @@
 #include <cstring>
 
 #include "backends/reference/reference_backend.h"
-#include "ntp/op_schema.h"
 
 namespace ntp {
 
@@ -135,7 +134,7 @@ Executable::Executable(const Graph& graph, const Backend& backend, const Compile
     step.backend = chosen.name();
     step.implementation = kernel->implementation();
     // Inlays are plain C++ by design on every back end; only layers a library lacks count as fallbacks.
-    step.fallback = !native && !(node.schema != nullptr && node.schema->category == OpCategory::inlay);
+    step.fallback = !native && !node.is_inlay();
     state.steps.push_back(step);
     state.plan.push_back(std::move(planned));
     state.kernels.push_back(std::move(kernel));

@@ -88,25 +88,6 @@ RunFunction make_spectrogram(const NodeView& node) {
                        });
 }
 
-// Whitening over `rows` rows of `width` values, row r at data + r * row_stride: zero mean, unit deviation.
-void whiten_rows(float* data, std::int64_t rows, std::int64_t width, std::int64_t row_stride) {
-  double sum = 0, squares = 0;
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t i = 0; i < width; ++i) {
-      const double value = data[r * row_stride + i];
-      sum += value;
-      squares += value * value;
-    }
-  const double count = static_cast<double>(rows * width);
-  const double mean = sum / count;
-  const double deviation = std::sqrt(std::max(squares / count - mean * mean, 0.0));
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t i = 0; i < width; ++i) {
-      float& value = data[r * row_stride + i];
-      value = static_cast<float>((value - mean) / (deviation > 0 ? deviation : 1.0));
-    }
-}
-
 // Streaming context windows: each chunk's kept frames follow the last 2 * context kept frames of earlier
 // chunks, and the output is centred `context` frames back, so every window sees real neighbours on both
 // sides (the first chunk sees zeros before the stream, as the whole-utterance window does).
@@ -136,7 +117,7 @@ struct ContextHistory {
       float* item_out = out + n * width;
       for (std::int64_t r = 0; r < kept; ++r)
         std::copy_n(windows.begin() + (context + r) * width, width, item_out + r * batch * width);
-      if (whiten) whiten_rows(item_out, kept, width, batch * width);
+      if (whiten) inlays::whiten_rows(item_out, kept, width, batch * width);
       std::copy(extended.end() - history * features, extended.end(), past.begin());
     }
   }
@@ -176,8 +157,7 @@ RunFunction make_context_window(const NodeView& node) {
 
 // The blank attribute (-1: the last class) as a class index.
 int blank_of(const NodeView& node) {
-  const std::int64_t blank = node.attrs().integer("blank");
-  return static_cast<int>(blank < 0 ? node.input_shape(0).at(2) - 1 : blank);
+  return inlays::ctc_blank_index(node.attrs().integer("blank"), node.input_shape(0).at(2));
 }
 
 // Labels of one item written as int32, padded with -1 to `length`.
