@@ -17,3 +17,16 @@ endif()
 
 # Back-end libraries: each back end is built only when its library is installed.
 find_package(dnnl CONFIG QUIET)  # Debian's libdnnl-dev (its config also needs ocl-icd-opencl-dev)
+find_package(Torch QUIET)  # Debian's libtorch-dev (LibTorch, PyTorch's C++ API)
+# OpenCV DNN: libopencv-dnn-dev ships no CMake config (libopencv-dev has one but pulls ~380 MB).
+find_path(OPENCV_DNN_INCLUDE_DIR opencv2/dnn.hpp PATH_SUFFIXES opencv4)
+find_library(OPENCV_DNN_LIBRARY opencv_dnn)
+find_library(OPENCV_CORE_LIBRARY opencv_core)
+
+# ONNX models (import and export): protobuf must be found before ONNX's config, which expects its targets.
+find_package(Protobuf QUIET)
+if(Protobuf_FOUND)
+  find_package(ONNX CONFIG QUIET)
+endif()
+# The ONNX backend node tests (Debian's libonnx-testdata), an external oracle for every back end.
+set(NTP_ONNX_TESTDATA_DIR /usr/share/libonnx-testdata/data CACHE PATH "ONNX backend test data")

@@ -11,7 +11,9 @@ packages=(
   # inlays: audio files, resampling, FFT
   libsndfile1-dev libsamplerate0-dev libfftw3-dev
   # back ends
-  libdnnl-dev ocl-icd-opencl-dev
+  libdnnl-dev ocl-icd-opencl-dev libtorch-dev libopencv-dnn-dev
+  # ONNX models: import, export, and the ONNX node test suite as an external oracle
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -4,6 +4,12 @@
 #ifdef NTP_HAVE_ONEDNN
 #include "backends/onednn/onednn_backend.h"
 #endif
+#ifdef NTP_HAVE_TORCH
+#include "backends/torch/torch_backend.h"
+#endif
+#ifdef NTP_HAVE_OPENCV
+#include "backends/opencv/opencv_backend.h"
+#endif
 
 namespace ntp {
 
@@ -11,6 +17,12 @@ std::vector<const Backend*> available_backends() {
   std::vector<const Backend*> backends;
 #ifdef NTP_HAVE_ONEDNN
   backends.push_back(&onednn_backend());
+#endif
+#ifdef NTP_HAVE_TORCH
+  backends.push_back(&torch_backend());
+#endif
+#ifdef NTP_HAVE_OPENCV
+  backends.push_back(&opencv_backend());
 #endif
   backends.push_back(&reference_backend());
   return backends;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "backends/onednn/onednn_backend.h"
+#include "backends/op_cases.h"
 #include "backends/reference/reference_backend.h"
 #include "ntp/executable.h"
 #include "ntp/topology.h"
@@ -13,93 +14,9 @@
 
 namespace {
 
-struct Case {
-  std::string name;
-  std::string inputs;  // <input> elements
-  std::string layers;  // <layer> elements; the last layer is the op under test
-};
-
-std::string in(const std::string& name, const std::string& shape) {
-  return "<input name=\"" + name + "\" shape=\"" + shape + "\" distribution=\"normal\"/>";
-}
-
-const std::vector<Case> kCases = {
-    {"fc", in("x", "6,3,10"), R"(<layer name="l" type="fc" units="7"/>)"},
-    {"fc_relu_clip", in("x", "5,12"),
-     R"(<layer name="l" type="fc" units="9" activation="relu" clip="0.5"/>)"},
-    {"fc_no_bias_tanh", in("x", "5,12"),
-     R"(<layer name="l" type="fc" units="9" bias="0" activation="tanh"/>)"},
-    {"fc_sigmoid", in("x", "4,8"), R"(<layer name="l" type="fc" units="3" activation="sigmoid"/>)"},
-    {"fc_gelu", in("x", "4,8"), R"(<layer name="l" type="fc" units="3" activation="gelu"/>)"},
-    {"fc_leaky", in("x", "4,8"),
-     R"(<layer name="l" type="fc" units="3" activation="leaky_relu" alpha="0.2"/>)"},
-    {"matmul_batched", in("a", "2,3,4,5") + in("b", "2,3,5,6"),
-     R"(<layer name="l" type="matmul" inputs="a,b"/>)"},
-    {"matmul_broadcast", in("a", "3,4,5") + in("b", "5,6"),
-     R"(<layer name="l" type="matmul" inputs="a,b"/>)"},
-    {"matmul_transposed", in("a", "4,5") + in("b", "6,5"),
-     R"(<layer name="l" type="matmul" inputs="a,b" transpose_b="1"/>)"},
-    {"lstm_forward", in("x", "7,2,5"), R"(<layer name="l" type="lstm" hidden="6"/>)"},
-    {"lstm_reverse", in("x", "7,2,5"), R"(<layer name="l" type="lstm" hidden="6" direction="reverse"/>)"},
-    {"lstm_bidirectional_concat", in("x", "7,2,5"),
-     R"(<layer name="l" type="lstm" hidden="6" direction="bidirectional"/>)"},
-    {"lstm_bidirectional_sum", in("x", "7,2,5"),
-     R"(<layer name="l" type="lstm" hidden="6" direction="bidirectional" merge="sum"/>)"},
-    {"lstm_stacked", in("x", "7,2,5"),
-     R"(<layer name="l" type="lstm" hidden="6" layers="3" direction="bidirectional"/>)"},
-    {"lstm_forget_bias", in("x", "7,2,5"), R"(<layer name="l" type="lstm" hidden="6" forget_bias="1"/>)"},
-    {"gru_forward", in("x", "7,2,5"), R"(<layer name="l" type="gru" hidden="6"/>)"},
-    {"gru_bidirectional_stacked", in("x", "7,2,5"),
-     R"(<layer name="l" type="gru" hidden="4" layers="2" direction="bidirectional"/>)"},
-    {"rnn_tanh", in("x", "7,2,5"), R"(<layer name="l" type="rnn" hidden="6" direction="reverse"/>)"},
-    {"rnn_relu_sum", in("x", "7,2,5"),
-     R"(<layer name="l" type="rnn" hidden="6" activation="relu" direction="bidirectional" merge="sum"/>)"},
-    {"conv1d", in("x", "2,3,20"),
-     R"(<layer name="l" type="conv1d" filters="4" kernel="5" stride="2" padding="2"/>)"},
-    {"conv1d_depthwise_dilated", in("x", "2,4,20"),
-     R"(<layer name="l" type="conv1d" filters="4" kernel="3" dilation="2" groups="4"/>)"},
-    {"conv2d", in("x", "2,3,12,10"),
-     R"(<layer name="l" type="conv2d" filters="5" kernel="3,5" stride="2,1" padding="1,2" activation="relu"/>)"},
-    {"conv2d_grouped", in("x", "1,4,9,9"),
-     R"(<layer name="l" type="conv2d" filters="6" kernel="3" groups="2" bias="0"/>)"},
-    {"conv2d_dilated_leaky", in("x", "2,5,11,13"),
-     R"(<layer name="l" type="conv2d" filters="7" kernel="3" dilation="2" padding="2" activation="leaky_relu" alpha="0.1"/>)"},
-    {"maxpool_wide_2x2", in("x", "1,20,8,30"), R"(<layer name="l" type="maxpool" kernel="2"/>)"},
-    {"maxpool2d", in("x", "2,3,9,9"),
-     R"(<layer name="l" type="maxpool" kernel="3" stride="2" padding="1"/>)"},
-    {"avgpool1d", in("x", "2,3,11"), R"(<layer name="l" type="avgpool" kernel="3" stride="2" padding="1"/>)"},
-    {"avgpool_include_pad", in("x", "2,3,8,8"),
-     R"(<layer name="l" type="avgpool" kernel="2" padding="1" count_include_pad="1"/>)"},
-    {"global_avgpool", in("x", "2,5,6,7"), R"(<layer name="l" type="global_avgpool"/>)"},
-    {"global_maxpool", in("x", "2,5,7"), R"(<layer name="l" type="global_maxpool"/>)"},
-    {"batchnorm", in("x", "2,4,5,5"), R"(<layer name="l" type="batchnorm"/>)"},
-    {"batchnorm_1d", in("x", "3,6,7"), R"(<layer name="l" type="batchnorm" epsilon="0.001"/>)"},
-    {"batchnorm_2d", in("x", "5,6"), R"(<layer name="l" type="batchnorm"/>)"},
-    {"layernorm", in("x", "3,4,16"), R"(<layer name="l" type="layernorm"/>)"},
-    {"relu", in("x", "4,9"), R"(<layer name="l" type="relu"/>)"},
-    {"relu_clip", in("x", "4,9"), R"(<layer name="l" type="relu" clip="0.7"/>)"},
-    {"leaky_relu", in("x", "4,9"), R"(<layer name="l" type="leaky_relu" alpha="0.1"/>)"},
-    {"tanh", in("x", "4,9"), R"(<layer name="l" type="tanh"/>)"},
-    {"sigmoid", in("x", "4,9"), R"(<layer name="l" type="sigmoid"/>)"},
-    {"gelu_erf", in("x", "4,9"), R"(<layer name="l" type="gelu"/>)"},
-    {"gelu_tanh", in("x", "4,9"), R"(<layer name="l" type="gelu" approximate="tanh"/>)"},
-    {"hardtanh", in("x", "4,9"), R"(<layer name="l" type="hardtanh" min_val="0" max_val="0.5"/>)"},
-    {"softmax_last", in("x", "3,4,9"), R"(<layer name="l" type="softmax"/>)"},
-    {"softmax_axis0", in("x", "3,4,9"), R"(<layer name="l" type="softmax" axis="0"/>)"},
-    {"log_softmax", in("x", "3,4,9"), R"(<layer name="l" type="log_softmax"/>)"},
-    {"add_same", in("a", "3,4") + in("b", "3,4"), R"(<layer name="l" type="add" inputs="a,b"/>)"},
-    {"add_broadcast", in("a", "2,3,4") + in("b", "4"), R"(<layer name="l" type="add" inputs="a,b"/>)"},
-    {"mul_broadcast", in("a", "2,3,4") + in("b", "3,1"), R"(<layer name="l" type="mul" inputs="a,b"/>)"},
-    {"add_broadcast_first", in("a", "3,1") + in("b", "2,3,4"),
-     R"(<layer name="l" type="add" inputs="a,b"/>)"},
-    {"add_three", in("a", "2,3,4") + in("b", "4") + in("c", "2,3,4"),
-     R"(<layer name="l" type="add" inputs="a,b,c"/>)"},
-    {"mul_three_broadcast_first", in("a", "1,4") + in("b", "2,3,4") + in("c", "3,1"),
-     R"(<layer name="l" type="mul" inputs="a,b,c"/>)"},
-    {"concat", in("a", "2,3,4") + in("b", "2,5,4"),
-     R"(<layer name="l" type="concat" axis="1" inputs="a,b"/>)"},
-    {"transpose", in("x", "2,3,4,5"), R"(<layer name="l" type="transpose" perm="3,0,2,1"/>)"},
-};
+using ntp::testing_support::Case;
+using ntp::testing_support::in;
+using ntp::testing_support::kOpCases;
 
 class OnednnVersusReference : public testing::TestWithParam<std::tuple<Case, ntp::DType>> {};
 
@@ -109,39 +26,20 @@ TEST_P(OnednnVersusReference, AgreesWithinTolerance) {
   const auto precisions = onednn.precisions();
   if (std::find(precisions.begin(), precisions.end(), precision) == precisions.end())
     GTEST_SKIP() << "this CPU has no native " << ntp::dtype_name(precision) << " in oneDNN";
-  auto loaded = ntp::parse_topology(
-      "<topology name=\"t\">" + test_case.inputs + test_case.layers + "</topology>", "case.xml");
-  ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
-  const ntp::Graph& graph = loaded.value();
+  const ntp::Graph graph = ntp::testing_support::parse_case(test_case);
   const int node = static_cast<int>(graph.nodes.size()) - 1;
   ASSERT_TRUE(onednn.supports(graph, node, {precision, 0, nullptr})) << test_case.name;
-  const auto weights = ntp::generate_weights(graph, 42);
-  const auto inputs = ntp::generate_inputs(graph, 42);
-  ntp::Executable reference(graph, ntp::reference_backend(), {ntp::DType::f32, 0, &weights});
-  ntp::Executable candidate(graph, onednn, {precision, 0, &weights});
-  reference.run(inputs, nullptr);
-  candidate.run(inputs, nullptr);
-  EXPECT_EQ(candidate.steps().back().backend, "onednn");
-  EXPECT_FALSE(candidate.steps().back().implementation.empty());
+  const auto agreement = ntp::testing_support::compare_last_node(graph, onednn, {precision, 0, nullptr});
+  EXPECT_EQ(agreement.steps.back().backend, "onednn");
+  EXPECT_FALSE(agreement.steps.back().implementation.empty());
   const double tolerance = precision == ntp::DType::f32 ? 1e-4 : 3e-2;
-  for (const int output : graph.nodes[static_cast<std::size_t>(node)].outputs) {
-    const ntp::Tensor expected = reference.value_f32(output);
-    const ntp::Tensor actual = candidate.value_f32(output);
-    double magnitude = 0;
-    double error = 0;
-    for (std::int64_t i = 0; i < expected.elements(); ++i) {
-      magnitude = std::max(magnitude, static_cast<double>(std::fabs(expected.as<float>()[i])));
-      error =
-          std::max(error, static_cast<double>(std::fabs(expected.as<float>()[i] - actual.as<float>()[i])));
-    }
-    EXPECT_GT(magnitude, 0.0) << "a zero output would make the comparison vacuous";
-    EXPECT_LE(error, tolerance * std::max(magnitude, 1e-3))
-        << test_case.name << " max error " << error << " magnitude " << magnitude;
-  }
+  EXPECT_GT(agreement.magnitude, 0.0) << "a zero output would make the comparison vacuous";
+  EXPECT_LE(agreement.max_error, tolerance * std::max(agreement.magnitude, 1e-3))
+      << test_case.name << " max error " << agreement.max_error << " magnitude " << agreement.magnitude;
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryOp, OnednnVersusReference,
-                         testing::Combine(testing::ValuesIn(kCases),
+                         testing::Combine(testing::ValuesIn(kOpCases),
                                           testing::Values(ntp::DType::f32, ntp::DType::bf16)),
                          [](const testing::TestParamInfo<std::tuple<Case, ntp::DType>>& param) {
                            return std::get<0>(param.param).name + "_" +
@@ -150,10 +48,8 @@ INSTANTIATE_TEST_SUITE_P(EveryOp, OnednnVersusReference,
 
 TEST(OnednnBackend, CoversEveryOpItClaims) {
   std::set<std::string> tested;
-  for (const Case& test_case : kCases) {
-    const auto start = test_case.layers.rfind("type=\"") + 6;
-    tested.insert(test_case.layers.substr(start, test_case.layers.find('"', start) - start));
-  }
+  for (const Case& test_case : kOpCases)
+    tested.insert(ntp::testing_support::case_op(test_case));
   for (const std::string& op : ntp::onednn_backend().ops())
     EXPECT_EQ(tested.count(op), 1U) << op << " has no case";
 }
