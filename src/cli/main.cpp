@@ -16,7 +16,9 @@ void add_topology_options(CLI::App& command, ntp::cli::TopologyArgs& args) {
 }
 
 void add_execution_options(CLI::App& command, std::string& backend, int& threads, std::uint64_t& seed) {
-  command.add_option("--backend", backend, "back end (default: the first of `ntp backends`)");
+  command.add_option("--backend", backend,
+                     "back end (default: the first of `ntp backends`); `run` takes a list, onednn,torch, to "
+                     "compare them layer by layer");
   command.add_option("--threads", threads, "threads (default: the library's choice)")
       ->check(CLI::NonNegativeNumber);
   command.add_option("--seed", seed, "seed of the random weights and inputs");

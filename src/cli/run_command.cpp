@@ -12,6 +12,7 @@
 #include "ntp/registry.h"
 #include "output.h"
 #include "profile/step_timer.h"
+#include "report/compare.h"
 #include "report/inlay_results.h"
 #include "report/run_record.h"
 #include "runtime/calibration.h"
@@ -110,6 +111,128 @@ nlohmann::json stream_transcripts(Executable& executable, const std::vector<runt
   return joined.is_null() ? nlohmann::json::array() : joined;
 }
 
+// One back end's run: compile, measure, and its record.
+struct RunContext {
+  const RunArgs& args;
+  const BoundGraph& bound;
+  const Graph& graph;
+  const GraphAnalysis& analysis;
+  const std::optional<runtime::StreamPlan>& plan;
+  DType precision;
+  int streams;
+  const std::vector<runtime::InputSet>& input_sets;
+  const WeightStore& weights;
+};
+
+struct BackendRun {
+  nlohmann::json record;
+  std::unique_ptr<Executable> executable;  // the first stream's, for outputs and transcripts
+};
+
+BackendRun run_on_backend(const RunContext& run, const Backend& backend) {
+  const RunArgs& args = run.args;
+  const Graph& graph = run.graph;
+  const bool streaming = run.plan.has_value();
+  const runtime::InputSet& inputs = run.input_sets.front();
+  // int8 kernels take their quantisation scales from one calibrating fp32 run on the same inputs.
+  const std::vector<float> ranges =
+      run.precision == DType::s8
+          ? runtime::calibrate_ranges(graph, backend, run.weights, inputs, args.threads)
+          : std::vector<float>{};
+  CompileOptions compile_options{run.precision, args.threads, &run.weights, &ranges, streaming};
+  const std::int64_t compile_start = profile::now_ns();
+  std::vector<std::unique_ptr<Executable>> executables;
+  for (int stream = 0; stream < run.streams; ++stream)
+    executables.push_back(std::make_unique<Executable>(graph, backend, compile_options));
+  const double compile_seconds = static_cast<double>(profile::now_ns() - compile_start) * 1e-9;
+
+  runtime::RunOptions options;
+  // Streaming counts warm-up and iterations in passes over the utterance; each chunk is one measurement.
+  const int runs_per_pass = static_cast<int>(run.input_sets.size());
+  options.warmup = args.warmup * runs_per_pass;
+  options.iterations = args.iterations * runs_per_pass;
+  options.time_seconds = args.time_seconds;
+  options.throughput = args.mode == "throughput";
+  options.streams = run.streams;
+  options.threads = args.threads;
+  options.layer_timing = !args.no_layer_timing;
+  options.progress = true;
+  std::vector<Executable*> pointers;
+  for (auto& executable : executables)
+    pointers.push_back(executable.get());
+  const runtime::Measurements measurements = runtime::measure(pointers, backend, run.input_sets, options);
+
+  report::RunSettings settings{
+      args.command_line, backend.name(), backend.version(), std::string(dtype_name(run.precision)),
+      args.threads,      args.seed,      args.mode,         options,
+      compile_seconds};
+  nlohmann::json record = report::make_run_record(graph, run.analysis, measurements, settings);
+  if (streaming) {
+    const runtime::StreamPlan& plan = *run.plan;
+    record["stream"] = {
+        {"chunk_ms", args.chunk_ms},
+        {"chunk_samples", plan.chunk_samples},
+        {"overlap_samples", plan.overlap_samples},
+        {"lookback_samples", plan.lookback_samples},
+        {"chunks", plan.chunks},
+        {"passes", args.iterations},
+        {"how",
+         "the audio input is fed in chunks, each run starting lookback_samples before its chunk so that "
+         "feature frames continue; recurrent layers and context windows carry their state across chunks; "
+         "latency and layer times are per chunk; decoders decode each chunk's probabilities on their own and "
+         "the transcript joins them"}};
+  }
+  report::add_audio(record, run.bound.graph, run.bound.sources, streaming ? run.plan->chunk_seconds() : 0);
+  const nlohmann::json transcripts = streaming ? stream_transcripts(*executables.front(), run.input_sets)
+                                               : report::transcripts(*executables.front());
+  if (!transcripts.empty()) {
+    record["transcripts"] = transcripts;
+    record["transcripts_note"] = fmt::format(
+        "the weights are seeded random (seed {}): a transcript shows that decoding ran and what it cost, not "
+        "what was said",
+        args.seed);
+  }
+  return {std::move(record), std::move(executables.front())};
+}
+
+// "onednn,torch" -> the back ends, each checked for the precision before anything runs.
+std::vector<const Backend*> choose_backends(const std::string& list, DType precision) {
+  std::vector<const Backend*> backends;
+  std::string remaining = list;
+  do {
+    const auto comma = remaining.find(',');
+    const std::string name = remaining.substr(0, comma);
+    remaining = comma == std::string::npos ? std::string() : remaining.substr(comma + 1);
+    if (name.empty() && !backends.empty())
+      throw UserError(kCommandLine, fmt::format("--backend '{}' has an empty name", list),
+                      "separate back ends with single commas: --backend onednn,torch");
+    const Backend& backend = choose_backend(name);
+    for (const Backend* chosen : backends)
+      if (chosen == &backend)
+        throw UserError(kCommandLine, fmt::format("--backend names '{}' twice", backend.name()),
+                        "name each back end once");
+    check_precision(backend, precision);
+    backends.push_back(&backend);
+  } while (!remaining.empty());
+  return backends;
+}
+
+// Several back ends: one trace, one process per back end.
+nlohmann::json combined_trace(const std::vector<nlohmann::json>& records) {
+  nlohmann::json events = nlohmann::json::array();
+  for (std::size_t r = 0; r < records.size(); ++r) {
+    nlohmann::json trace = report::chrome_trace(records[r]);
+    for (auto& event : trace["traceEvents"]) {
+      event["pid"] = static_cast<int>(r) + 1;
+      if (event["name"] == "process_name")
+        event["args"]["name"] = fmt::format("ntp {} on {}", records[r]["topology"]["name"].get<std::string>(),
+                                            records[r]["options"]["backend"].get<std::string>());
+      events.push_back(event);
+    }
+  }
+  return {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
+}
+
 }  // namespace
 
 int run_command(const RunArgs& args) {
@@ -120,10 +243,12 @@ int run_command(const RunArgs& args) {
                 : std::nullopt;
   const Graph graph = streaming ? chunk_graph(bound, *plan) : bound.graph;
   const DType precision = parse_precision(args.topology.precision);
-  const Backend& backend = choose_backend(args.backend);
-  check_precision(backend, precision);
-  const bool throughput = args.mode == "throughput";
-  const int streams = throughput ? args.streams : 1;
+  const std::vector<const Backend*> backends = choose_backends(args.backend, precision);
+  if (backends.size() > 1 && !args.save_outputs.empty())
+    throw UserError(
+        kCommandLine, "--save-outputs takes one back end's outputs",
+        "run with a single --backend to save outputs; `ntp check` compares outputs across back ends");
+  const int streams = args.mode == "throughput" ? args.streams : 1;
   const GraphAnalysis analysis = analyze(graph, precision);
   if (const auto available = available_memory_bytes())
     if (const auto message = check_fits(analysis, *available, streams))
@@ -135,65 +260,32 @@ int run_command(const RunArgs& args) {
   const runtime::InputSet utterance = complete_inputs(bound, args.seed);
   const std::vector<runtime::InputSet> input_sets =
       streaming ? chunk_inputs(utterance, *plan) : std::vector<runtime::InputSet>{utterance};
-  const runtime::InputSet& inputs = input_sets.front();
   const WeightStore weights = generate_weights(graph, args.seed);
-  // int8 kernels take their quantisation scales from one calibrating fp32 run on the same inputs.
-  const std::vector<float> ranges =
-      precision == DType::s8 ? runtime::calibrate_ranges(graph, backend, weights, inputs, args.threads)
-                             : std::vector<float>{};
-  CompileOptions compile_options{precision, args.threads, &weights, &ranges, streaming};
-  const std::int64_t compile_start = profile::now_ns();
-  std::vector<std::unique_ptr<Executable>> executables;
-  for (int stream = 0; stream < streams; ++stream)
-    executables.push_back(std::make_unique<Executable>(graph, backend, compile_options));
-  const double compile_seconds = static_cast<double>(profile::now_ns() - compile_start) * 1e-9;
+  const RunContext context{args, bound, graph, analysis, plan, precision, streams, input_sets, weights};
 
-  runtime::RunOptions options;
-  // Streaming counts warm-up and iterations in passes over the utterance; each chunk is one measurement.
-  const int runs_per_pass = static_cast<int>(input_sets.size());
-  options.warmup = args.warmup * runs_per_pass;
-  options.iterations = args.iterations * runs_per_pass;
-  options.time_seconds = args.time_seconds;
-  options.throughput = throughput;
-  options.streams = streams;
-  options.threads = args.threads;
-  options.layer_timing = !args.no_layer_timing;
-  options.progress = true;
-  std::vector<Executable*> pointers;
-  for (auto& executable : executables)
-    pointers.push_back(executable.get());
-  const runtime::Measurements measurements = runtime::measure(pointers, backend, input_sets, options);
+  std::vector<nlohmann::json> records;
+  for (const Backend* backend : backends) {
+    BackendRun run = run_on_backend(context, *backend);
+    if (!args.save_outputs.empty())
+      save_outputs(*run.executable, run.record.value("transcripts", nlohmann::json::array()), args);
+    records.push_back(std::move(run.record));
+  }
 
-  report::RunSettings settings{
-      args.command_line, backend.name(), backend.version(), std::string(dtype_name(precision)),
-      args.threads,      args.seed,      args.mode,         options,
-      compile_seconds};
-  nlohmann::json record = report::make_run_record(graph, analysis, measurements, settings);
-  if (streaming) {
-    record["stream"] = {
-        {"chunk_ms", args.chunk_ms},
-        {"chunk_samples", plan->chunk_samples},
-        {"overlap_samples", plan->overlap_samples},
-        {"lookback_samples", plan->lookback_samples},
-        {"chunks", plan->chunks},
-        {"passes", args.iterations},
-        {"how",
-         "the audio input is fed in chunks, each run starting lookback_samples before its chunk so that "
-         "feature frames continue; recurrent layers and context windows carry their state across chunks; "
-         "latency and layer times are per chunk; decoders decode each chunk's probabilities on their own and "
-         "the transcript joins them"}};
+  if (records.size() > 1) {
+    nlohmann::json comparison = report::compare_records(records);
+    if (args.format == "json") {
+      comparison["records"] = records;
+      write_output(args.output, comparison.dump(2) + "\n");
+    } else if (args.format == "csv") {
+      write_output(args.output, report::comparison_csv(comparison));
+    } else if (args.format == "trace") {
+      write_output(args.output, combined_trace(records).dump() + "\n");
+    } else {
+      write_output(args.output, report::comparison_table(comparison));
+    }
+    return 0;
   }
-  report::add_audio(record, bound.graph, bound.sources, streaming ? plan->chunk_seconds() : 0);
-  const nlohmann::json transcripts = streaming ? stream_transcripts(*executables.front(), input_sets)
-                                               : report::transcripts(*executables.front());
-  if (!transcripts.empty()) {
-    record["transcripts"] = transcripts;
-    record["transcripts_note"] = fmt::format(
-        "the weights are seeded random (seed {}): a transcript shows that decoding ran and what it cost, not "
-        "what was said",
-        args.seed);
-  }
-  if (!args.save_outputs.empty()) save_outputs(*executables.front(), transcripts, args);
+  const nlohmann::json& record = records.front();
   if (args.format == "json")
     write_output(args.output, record.dump(2) + "\n");
   else if (args.format == "csv")

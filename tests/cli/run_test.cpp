@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/npy.h"
+#include "ntp/registry.h"
 #include "process.h"
 
 namespace {
@@ -181,3 +182,65 @@ TEST(Precision, Int8CheckCalibratesAndStaysWithinTolerance) {
 }  // namespace
 
 namespace {}  // namespace
+
+namespace {
+
+using ntp::test::run_ntp;
+
+// `ntp run --backend a,b`: every back end of this build on the same graph, lined up layer by layer.
+TEST(RunSeveralBackends, ComparesEveryBackendLayerByLayer) {
+  std::vector<std::string> names;
+  for (const ntp::Backend* backend : ntp::available_backends())
+    names.push_back(backend->name());
+  if (names.size() < 2) GTEST_SKIP() << "this build has one back end";
+  std::string list;
+  for (const std::string& name : names)
+    list += (list.empty() ? "" : ",") + name;
+  const auto result = run_ntp(small_run(list, {"--format", "json"}));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto comparison = nlohmann::json::parse(result.out);
+  EXPECT_EQ(comparison["schema"], "ntp.compare/1");
+  ASSERT_EQ(comparison["runs"].size(), names.size());
+  ASSERT_EQ(comparison["records"].size(), names.size());
+  for (std::size_t r = 0; r < names.size(); ++r) {
+    EXPECT_EQ(comparison["runs"][r]["label"], names[r]);
+    EXPECT_EQ(comparison["records"][r]["options"]["backend"], names[r]);
+  }
+  // Every layer of the baseline's record has its row, in order, holding each run's own median.
+  const auto& baseline_nodes = comparison["records"][0]["nodes"];
+  ASSERT_EQ(comparison["layers"].size(), baseline_nodes.size());
+  for (std::size_t l = 0; l < baseline_nodes.size(); ++l) {
+    const auto& row = comparison["layers"][l];
+    EXPECT_EQ(row["name"], baseline_nodes[l]["name"]);
+    const double baseline_ms = baseline_nodes[l]["time_ms"]["median"].get<double>();
+    for (std::size_t r = 1; r < names.size(); ++r) {
+      const auto& node = comparison["records"][r]["nodes"][l];
+      ASSERT_EQ(node["name"], row["name"]);
+      const double ms = node["time_ms"]["median"].get<double>();
+      EXPECT_DOUBLE_EQ(row["runs"][r]["median_ms"].get<double>(), ms);
+      EXPECT_DOUBLE_EQ(row["runs"][r]["ratio"].get<double>(), ms / baseline_ms);
+    }
+  }
+  const auto table = run_ntp(small_run(list, {}));
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  for (const std::string& name : names)
+    EXPECT_NE(table.out.find(name + " ms"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("end to end"), std::string::npos);
+}
+
+TEST(RunSeveralBackends, RefusesBadListsBeforeRunning) {
+  for (const char* list : {"reference,reference", "reference,,reference", "reference,nosuch"}) {
+    const auto result = run_ntp(small_run(list, {}));
+    EXPECT_EQ(result.exit_code, 2) << list;
+    EXPECT_TRUE(result.out.empty()) << list;
+    EXPECT_NE(result.err.find("hint:"), std::string::npos) << result.err;
+  }
+  const auto saving = run_ntp(small_run("reference," + ntp::default_backend_name(),
+                                        {"--save-outputs", temporary("several").string()}));
+  if (ntp::default_backend_name() != "reference") {
+    EXPECT_EQ(saving.exit_code, 2);
+    EXPECT_NE(saving.err.find("--save-outputs"), std::string::npos) << saving.err;
+  }
+}
+
+}  // namespace
