@@ -14,6 +14,8 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev libtorch-dev libopencv-dnn-dev
   # ONNX models: import, export, and the ONNX node test suite as an external oracle
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  # counters: perf_event names through libpfm4
+  libpfm4-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -1,0 +1,61 @@
+// Counters over Linux perf_event_open, with event names resolved by libpfm4, so perf's generic names
+// (cycles, instructions, LLC-load-misses, task-clock) and raw PMU names (amd64_fam19h::RETIRED_UOPS) both
+// work. One group per thread of the process, each read atomically; the figures are summed over threads and
+// scaled by time enabled / time running where the kernel multiplexed the group.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ntp::profile {
+
+// The named sets of --counters: basic, cache, memory, topdown, software. Empty for an unknown name.
+std::vector<std::string> counter_set(const std::string& name);
+std::vector<std::string> counter_set_names();
+
+struct CounterReading {
+  std::vector<double> values;   // per event, summed over threads, scaled for multiplexing
+  double running_fraction = 1;  // the lowest time running / time enabled of any group (1: never multiplexed)
+};
+
+// An event that could not be opened, and why (e.g. no hardware PMU in a virtual machine).
+struct UnavailableEvent {
+  std::string name;
+  std::string reason;
+};
+
+class PerfCounters {
+ public:
+  // Resolves every name (throws UserError for a name libpfm4 does not know, with a hint) and opens the
+  // events it can on every thread the process has now; the ones it cannot open are listed in unavailable().
+  explicit PerfCounters(const std::vector<std::string>& events);
+  ~PerfCounters();
+  PerfCounters(const PerfCounters&) = delete;
+  PerfCounters& operator=(const PerfCounters&) = delete;
+
+  // Events that opened, in the order asked for.
+  const std::vector<std::string>& events() const { return events_; }
+  const std::vector<UnavailableEvent>& unavailable() const { return unavailable_; }
+  int threads() const { return static_cast<int>(groups_.size()); }
+
+  void enable();
+  void disable();
+  // Cumulative counts since enable(); a step's figures are the difference of two readings.
+  CounterReading read() const;
+
+ private:
+  struct ThreadGroup {
+    std::vector<int> fds;  // leader first; -1 for an event this thread could not open
+  };
+  std::vector<std::string> events_;
+  std::vector<std::uint64_t> encodings_type_;
+  std::vector<UnavailableEvent> unavailable_;
+  std::vector<ThreadGroup> groups_;
+};
+
+// Whether this machine exposes a hardware PMU to this process (a virtual machine often does not).
+bool hardware_counters_available();
+
+}  // namespace ntp::profile
