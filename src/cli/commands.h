@@ -44,6 +44,7 @@ struct RunArgs {
   std::string save_outputs;         // folder
   bool save_all = false;
   bool no_layer_timing = false;
+  std::string counters;          // "software", "cycles,instructions", ... ("" = none)
   std::string format = "table";  // table | json | csv | trace
   std::string output;
   std::string command_line;

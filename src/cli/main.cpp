@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
                           "write every graph output as .npy into this folder");
   run_command->add_flag("--save-all", run.save_all,
                         "with --save-outputs: every node's output, named after the node");
+  run_command->add_option("--counters", run.counters,
+                          "perf_event counters per layer: a set (basic, cache, memory, topdown, software) or "
+                          "event names as perf and libpfm4 know them, comma-separated");
   run_command->add_flag("--no-layer-timing", run.no_layer_timing,
                         "end-to-end time only, without instrumentation");
   run_command->add_option("--format", run.format, "table, json, csv or trace (Chrome trace)")

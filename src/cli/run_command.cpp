@@ -11,6 +11,7 @@
 #include "ntp/analysis.h"
 #include "ntp/registry.h"
 #include "output.h"
+#include "profile/perf_counters.h"
 #include "profile/step_timer.h"
 #include "report/compare.h"
 #include "report/inlay_results.h"
@@ -122,6 +123,7 @@ struct RunContext {
   int streams;
   const std::vector<runtime::InputSet>& input_sets;
   const WeightStore& weights;
+  std::vector<std::string> counters;  // event names, sets expanded
 };
 
 struct BackendRun {
@@ -157,6 +159,7 @@ BackendRun run_on_backend(const RunContext& run, const Backend& backend) {
   options.threads = args.threads;
   options.layer_timing = !args.no_layer_timing;
   options.progress = true;
+  options.counters = run.counters;
   std::vector<Executable*> pointers;
   for (auto& executable : executables)
     pointers.push_back(executable.get());
@@ -193,6 +196,23 @@ BackendRun run_on_backend(const RunContext& run, const Backend& backend) {
         args.seed);
   }
   return {std::move(record), std::move(executables.front())};
+}
+
+// "software,LLC-load-misses" -> event names, named sets expanded, each once.
+std::vector<std::string> counter_events(const std::string& list) {
+  std::vector<std::string> events;
+  std::size_t start = 0;
+  while (start < list.size()) {
+    const std::size_t comma = std::min(list.find(',', start), list.size());
+    const std::string name = list.substr(start, comma - start);
+    start = comma + 1;
+    if (name.empty()) continue;
+    std::vector<std::string> expanded = profile::counter_set(name);
+    if (expanded.empty()) expanded = {name};
+    for (const std::string& event : expanded)
+      if (std::find(events.begin(), events.end(), event) == events.end()) events.push_back(event);
+  }
+  return events;
 }
 
 // "onednn,torch" -> the back ends, each checked for the precision before anything runs.
@@ -261,7 +281,8 @@ int run_command(const RunArgs& args) {
   const std::vector<runtime::InputSet> input_sets =
       streaming ? chunk_inputs(utterance, *plan) : std::vector<runtime::InputSet>{utterance};
   const WeightStore weights = generate_weights(graph, args.seed);
-  const RunContext context{args, bound, graph, analysis, plan, precision, streams, input_sets, weights};
+  const RunContext context{args,      bound,   graph,      analysis, plan,
+                           precision, streams, input_sets, weights,  counter_events(args.counters)};
 
   std::vector<nlohmann::json> records;
   for (const Backend* backend : backends) {

@@ -32,6 +32,34 @@ const char* step_kind(const Graph& graph, const Step& step) {
   return graph.nodes[static_cast<std::size_t>(step.node)].is_inlay() ? "inlay" : "layer";
 }
 
+double median_of(std::vector<double> values) {
+  return values.empty() ? 0 : profile::summarize(values).median;
+}
+
+// Ratios of counters that say why a layer costs what it does; only those whose events were counted.
+nlohmann::json derived_metrics(const nlohmann::json& counts, double seconds) {
+  nlohmann::json derived = nlohmann::json::object();
+  const auto ratio = [&](const char* key, const char* numerator, const char* denominator) {
+    if (counts.contains(numerator) && counts.contains(denominator) && counts[denominator].get<double>() > 0)
+      derived[key] = counts[numerator].get<double>() / counts[denominator].get<double>();
+  };
+  ratio("ipc", "instructions", "cycles");
+  ratio("l1d_miss_rate", "L1-dcache-load-misses", "L1-dcache-loads");
+  ratio("llc_miss_rate", "LLC-load-misses", "LLC-loads");
+  ratio("cache_miss_rate", "cache-misses", "cache-references");
+  ratio("frontend_stall_share", "stalled-cycles-frontend", "cycles");
+  ratio("backend_stall_share", "stalled-cycles-backend", "cycles");
+  if (seconds > 0) {
+    // task-clock counts CPU nanoseconds over all threads: per wall second, the cores the layer kept busy.
+    if (counts.contains("task-clock"))
+      derived["cores_busy"] = counts["task-clock"].get<double>() * 1e-9 / seconds;
+    // Every last-level miss brings one 64-byte line from DRAM: a lower bound on the layer's DRAM reads.
+    if (counts.contains("LLC-load-misses"))
+      derived["dram_read_gbytes_per_second"] = counts["LLC-load-misses"].get<double>() * 64 / seconds * 1e-9;
+  }
+  return derived;
+}
+
 }  // namespace
 
 nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis,
@@ -115,6 +143,15 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
       for (std::size_t i = 0; i < samples.size() && i < attributed.size(); ++i)
         attributed[i] += samples[i];
     }
+    const runtime::CounterMeasurements& counted = measurements.counters;
+    if (!counted.events.empty()) {
+      nlohmann::json counts = nlohmann::json::object();
+      for (std::size_t e = 0; e < counted.events.size(); ++e)
+        counts[counted.events[e]] = median_of(counted.step_values[s][e]);
+      const double seconds = timed ? profile::summarize(measurements.step_seconds[s]).median : 0;
+      node["counters"] = counts;
+      node["derived"] = derived_metrics(counts, seconds);
+    }
     nodes.push_back(std::move(node));
   }
   record["nodes"] = std::move(nodes);
@@ -157,6 +194,24 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
         "cost of one begin/end timer pair times the number of steps";
   }
   record["instrumentation"] = instrumentation;
+  const runtime::CounterMeasurements& counted = measurements.counters;
+  if (!counted.events.empty() || !counted.unavailable.empty()) {
+    nlohmann::json unavailable = nlohmann::json::array();
+    for (const auto& [event, reason] : counted.unavailable)
+      unavailable.push_back({{"event", event}, {"reason", reason}});
+    record["counters"] = {
+        {"events", counted.events},
+        {"unavailable", unavailable},
+        {"threads", counted.threads},
+        {"running_fraction", counted.running_fraction},
+        {"how",
+         "perf_event_open, one group per thread of the process (those it had after warm-up), read at every "
+         "step's begin and end on stream 0; each layer's figure is the median over measured iterations of "
+         "the "
+         "difference, summed over threads, scaled by time enabled / time running where the kernel "
+         "multiplexed "
+         "(running_fraction below 1)"}};
+  }
 
   nlohmann::json timeline = nlohmann::json::array();
   for (const runtime::TraceEvent& event : measurements.timeline) {

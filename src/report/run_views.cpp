@@ -20,6 +20,10 @@ std::string percent(const nlohmann::json& value) {
 std::string optional_number(const nlohmann::json& node, const char* key, const char* format) {
   return node.contains(key) ? fmt::format(fmt::runtime(format), node[key].get<double>()) : "";
 }
+std::vector<std::string> counter_events(const nlohmann::json& record) {
+  return record.contains("counters") ? record["counters"]["events"].get<std::vector<std::string>>()
+                                     : std::vector<std::string>{};
+}
 }  // namespace
 
 std::string run_table(const nlohmann::json& record) {
@@ -48,13 +52,31 @@ std::string run_table(const nlohmann::json& record) {
                                                     {"implementation", Align::left},
                                                     {"descriptor", Align::left}})
       table.add_column(title, align);
+    const std::vector<std::string> events = counter_events(record);
+    for (const std::string& event : events)
+      table.add_column(event, Align::right);
+    const bool busy = std::find(events.begin(), events.end(), "task-clock") != events.end();
+    const bool ipc = std::find(events.begin(), events.end(), "instructions") != events.end() &&
+                     std::find(events.begin(), events.end(), "cycles") != events.end();
+    if (busy) table.add_column("cores", Align::right);
+    if (ipc) table.add_column("IPC", Align::right);
     for (const auto& node : record["nodes"]) {
       std::string implementation = node["implementation"].get<std::string>();
       if (node["fallback"].get<bool>()) implementation += " (fallback: reference)";
-      table.add_row({node["name"], node["op"], ms(node["time_ms"]["median"]), percent(node["share"]),
-                     optional_number(node, "gflops_per_second", "{:.1f}"),
-                     optional_number(node, "gbytes_per_second", "{:.1f}"), implementation,
-                     node.value("descriptor", std::string())});
+      std::vector<std::string> row = {node["name"],
+                                      node["op"],
+                                      ms(node["time_ms"]["median"]),
+                                      percent(node["share"]),
+                                      optional_number(node, "gflops_per_second", "{:.1f}"),
+                                      optional_number(node, "gbytes_per_second", "{:.1f}"),
+                                      implementation,
+                                      node.value("descriptor", std::string())};
+      for (const std::string& event : events)
+        row.push_back(node.contains("counters") ? human_count(node["counters"][event].get<double>()) : "");
+      const nlohmann::json derived = node.value("derived", nlohmann::json::object());
+      if (busy) row.push_back(optional_number(derived, "cores_busy", "{:.2f}"));
+      if (ipc) row.push_back(optional_number(derived, "ipc", "{:.2f}"));
+      table.add_row(row);
     }
     text += "\n" + table.render();
     if (!record["segments"].empty()) {
@@ -105,6 +127,20 @@ std::string run_table(const nlohmann::json& record) {
         instrumentation["overhead_ms_per_inference"].get<double>());
   else
     text += "layer timing off: end-to-end figures only, without instrumentation\n";
+  if (record.contains("counters")) {
+    const auto& counters = record["counters"];
+    if (!counters["events"].empty())
+      text += fmt::format(
+          "counters: medians per layer per inference over {} thread(s){}; cores = task-clock / layer time\n",
+          counters["threads"].get<int>(),
+          counters["running_fraction"].get<double>() < 1
+              ? fmt::format(", multiplexed and scaled (running {:.0f}% of the time)",
+                            counters["running_fraction"].get<double>() * 100)
+              : "");
+    for (const auto& missing : counters["unavailable"])
+      text += fmt::format("counter {} not counted: {}\n", missing["event"].get<std::string>(),
+                          missing["reason"].get<std::string>());
+  }
   text +=
       "times are medians of the measured iterations; GFLOP/s and GB/s are derived from the cost model and "
       "the "
@@ -113,9 +149,30 @@ std::string run_table(const nlohmann::json& record) {
 }
 
 std::string run_csv(const nlohmann::json& record) {
-  CsvWriter csv({"name", "op", "kind", "backend", "implementation", "fallback", "descriptor", "median_ms",
-                 "mean_ms", "min_ms", "max_ms", "p90_ms", "p99_ms", "stddev_ms", "share", "flops", "bytes",
-                 "gflops_per_second", "gbytes_per_second"});
+  std::vector<std::string> header = {"name",
+                                     "op",
+                                     "kind",
+                                     "backend",
+                                     "implementation",
+                                     "fallback",
+                                     "descriptor",
+                                     "median_ms",
+                                     "mean_ms",
+                                     "min_ms",
+                                     "max_ms",
+                                     "p90_ms",
+                                     "p99_ms",
+                                     "stddev_ms",
+                                     "share",
+                                     "flops",
+                                     "bytes",
+                                     "gflops_per_second",
+                                     "gbytes_per_second"};
+  // Counter columns follow the fixed ones, named "counter:EVENT".
+  const std::vector<std::string> events = counter_events(record);
+  for (const std::string& event : events)
+    header.push_back("counter:" + event);
+  CsvWriter csv(header);
   for (const auto& node : record["nodes"]) {
     std::vector<std::string> row = {node["name"],
                                     node["op"],
@@ -132,6 +189,9 @@ std::string run_csv(const nlohmann::json& record) {
     row.push_back(optional_number(node, "bytes", "{:.0f}"));
     row.push_back(optional_number(node, "gflops_per_second", "{:.3f}"));
     row.push_back(optional_number(node, "gbytes_per_second", "{:.3f}"));
+    for (const std::string& event : events)
+      row.push_back(node.contains("counters") ? fmt::format("{:.0f}", node["counters"][event].get<double>())
+                                              : "");
     csv.add_row(row);
   }
   return csv.text();

@@ -5,8 +5,10 @@
 
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "profile/counter_observer.h"
 #include "profile/step_timer.h"
 
 namespace ntp::runtime {
@@ -105,6 +107,19 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     result.segment_seconds.assign(result.segment_steps.size(), {});
   }
 
+  // Counters open after warm-up, when the library's worker threads exist, and count stream 0.
+  std::unique_ptr<profile::PerfCounters> counters;
+  if (!options.counters.empty()) {
+    counters = std::make_unique<profile::PerfCounters>(options.counters);
+    result.counters.events = counters->events();
+    for (const auto& missing : counters->unavailable())
+      result.counters.unavailable.emplace_back(missing.name, missing.reason);
+    result.counters.threads = counters->threads();
+    result.counters.step_values.assign(step_count,
+                                       std::vector<std::vector<double>>(counters->events().size()));
+    counters->enable();
+  }
+
   std::mutex merge;
   const std::int64_t measure_start = now_ns();
   auto stream_loop = [&](int stream) {
@@ -118,13 +133,21 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     }
     profile::StepTimer timer(step_count);
     const bool timed = options.layer_timing && stream == 0;
+    const bool counted = counters != nullptr && stream == 0;
+    std::optional<profile::CounterObserver> counter_observer;
+    if (counted) counter_observer.emplace(*counters, step_count);
+    std::vector<Observer*> observers;
+    if (counted) observers.push_back(&*counter_observer);
+    if (options.layer_timing) observers.push_back(&timer);
+    profile::ObserverChain chain(observers);
+    Observer* observer = observers.empty() ? nullptr : observers.size() == 1 ? observers.front() : &chain;
     ProgressLine progress(options.progress && stream == 0);
     std::vector<double> latencies;
     std::vector<TraceEvent> events;
     int done = 0;
     while (keep_going(options, done, measure_start)) {
       const std::int64_t begin = now_ns();
-      cycle.run(options.layer_timing ? &timer : nullptr);
+      cycle.run(observer);
       const std::int64_t end = now_ns();
       latencies.push_back(seconds_between(begin, end));
       if (timed) {
@@ -136,6 +159,11 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
               timer.end_ns(static_cast<std::size_t>(first)), timer.begin_ns(static_cast<std::size_t>(last))));
         }
       }
+      if (counted) {
+        for (std::size_t s = 0; s < step_count; ++s)
+          for (std::size_t e = 0; e < counter_observer->delta(s).size(); ++e)
+            result.counters.step_values[s][e].push_back(counter_observer->delta(s)[e]);
+      }
       if (options.layer_timing && done < options.trace_iterations) {
         for (std::size_t s = 0; s < step_count; ++s)
           events.push_back({static_cast<int>(s), done, stream,
@@ -146,6 +174,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
       progress.update(done, options.time_seconds > 0 ? 0 : options.iterations);
     }
     const std::lock_guard<std::mutex> lock(merge);
+    if (counted) result.counters.running_fraction = counter_observer->running_fraction();
     result.latency_seconds.insert(result.latency_seconds.end(), latencies.begin(), latencies.end());
     result.timeline.insert(result.timeline.end(), events.begin(), events.end());
     result.inferences += static_cast<std::size_t>(done);
@@ -161,6 +190,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
       thread.join();
   }
   result.wall_seconds = seconds_between(measure_start, now_ns());
+  if (counters) counters->disable();
   return result;
 }
 

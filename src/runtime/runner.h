@@ -22,6 +22,16 @@ struct RunOptions {
   bool layer_timing = true;
   bool progress = false;     // a progress line on stderr for long runs
   int trace_iterations = 1;  // iterations kept as a timeline for the Chrome trace
+  // perf_event counters read at every step (stream 0), by name as libpfm4 knows them; empty: none.
+  std::vector<std::string> counters;
+};
+
+struct CounterMeasurements {
+  std::vector<std::string> events;                               // the events that opened
+  std::vector<std::pair<std::string, std::string>> unavailable;  // (event, why not)
+  std::vector<std::vector<std::vector<double>>> step_values;     // [step][event][iteration]
+  double running_fraction = 1;  // below 1: the kernel multiplexed them and the values are scaled
+  int threads = 0;              // threads counted (those the process had after warm-up)
 };
 
 struct TraceEvent {
@@ -45,6 +55,7 @@ struct Measurements {
   double wall_seconds = 0;       // measured phase, all streams together
   std::size_t inferences = 0;    // measured inferences, all streams
   std::vector<TraceEvent> timeline;
+  CounterMeasurements counters;
 };
 
 using InputSet = std::map<std::string, Tensor>;

@@ -244,3 +244,52 @@ TEST(RunSeveralBackends, RefusesBadListsBeforeRunning) {
 }
 
 }  // namespace
+
+namespace {
+
+// --counters: software events per layer on any machine; hardware events say once why they are missing.
+TEST(RunCounters, SoftwareCountersPerLayerAndHardwareOnesExplained) {
+  const auto result =
+      run_ntp(small_run("reference", {"--counters", "software,instructions", "--format", "json"}));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(result.out);
+  ASSERT_TRUE(record.contains("counters"));
+  const auto events = record["counters"]["events"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(events.begin(), events.end(), "task-clock"), events.end());
+  EXPECT_NE(std::find(events.begin(), events.end(), "page-faults"), events.end());
+  const bool has_instructions = std::find(events.begin(), events.end(), "instructions") != events.end();
+  if (!has_instructions) {
+    ASSERT_EQ(record["counters"]["unavailable"].size(), 1U);
+    EXPECT_EQ(record["counters"]["unavailable"][0]["event"], "instructions");
+  }
+  double task_ms = 0;
+  double layer_ms = 0;
+  for (const auto& node : record["nodes"]) {
+    ASSERT_TRUE(node.contains("counters")) << node["name"];
+    EXPECT_GE(node["counters"]["task-clock"].get<double>(), 0.0);
+    task_ms += node["counters"]["task-clock"].get<double>() * 1e-6;
+    layer_ms += node["time_ms"]["median"].get<double>();
+    if (has_instructions) {
+      EXPECT_GT(node["derived"]["ipc"].get<double>(), 0.0);
+    }
+  }
+  // The reference back end runs on one thread: its CPU time is about its wall time.
+  EXPECT_GT(task_ms, 0.5 * layer_ms);
+  EXPECT_LT(task_ms, 1.5 * layer_ms + 0.5);
+  const auto table = run_ntp(small_run("reference", {"--counters", "software"}));
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("task-clock"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("cores"), std::string::npos) << table.out;
+  const auto csv = run_ntp(small_run("reference", {"--counters", "software", "--format", "csv"}));
+  EXPECT_NE(csv.out.find("counter:page-faults"), std::string::npos) << csv.out;
+}
+
+TEST(RunCounters, UnknownEventIsRefusedWithAHint) {
+  const auto result = run_ntp(small_run("reference", {"--counters", "cycles,not-an-event"}));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("not-an-event"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("hint:"), std::string::npos) << result.err;
+  EXPECT_TRUE(result.out.empty());
+}
+
+}  // namespace
