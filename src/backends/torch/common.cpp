@@ -1,0 +1,118 @@
+#include "common.h"
+
+#include <c10/core/InferenceMode.h>
+#include <dlfcn.h>
+#include <fmt/format.h>
+
+#include <filesystem>
+
+namespace ntp::libtorch {
+
+namespace {
+
+at::Tensor wrap(const Tensor& tensor) {
+  // from_blob neither copies nor frees: the executable owns the buffer for the kernel's lifetime.
+  return at::from_blob(const_cast<void*>(tensor.data()), sizes_of(tensor.shape()),
+                       at::TensorOptions().dtype(scalar_type(tensor.dtype())));
+}
+
+}  // namespace
+
+void TorchKernel::run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+  c10::InferenceMode inference;
+  wrapped_inputs_.clear();
+  for (const Tensor* input : inputs)
+    wrapped_inputs_.push_back(wrap(*input));
+  at::Tensor output = wrap(*outputs[0]);
+  try {
+    compute_(wrapped_inputs_, output);
+  } catch (const c10::Error& error) {
+    throw UserError(where_,
+                    fmt::format("LibTorch failed running layer '{}' ({}): {}", node_name_, node_op_,
+                                error.what_without_backtrace()),
+                    "run it with --backend reference to compare");
+  }
+}
+
+DType io_type(DType precision) {
+  return precision == DType::bf16 ? DType::bf16 : DType::f32;
+}
+
+at::ScalarType scalar_type(DType type) {
+  switch (type) {
+    case DType::f32:
+      return at::kFloat;
+    case DType::bf16:
+      return at::kBFloat16;
+    case DType::f16:
+      return at::kHalf;
+    case DType::s8:
+      return at::kChar;
+    case DType::u8:
+      return at::kByte;
+    case DType::s32:
+      return at::kInt;
+    case DType::s64:
+      return at::kLong;
+  }
+  throw std::logic_error("unknown element type");
+}
+
+std::vector<std::int64_t> sizes_of(const Shape& shape) {
+  return {shape.begin(), shape.end()};
+}
+
+at::Tensor weight(const Graph& graph, int node, const CompileOptions& options, const std::string& name,
+                  at::ScalarType type) {
+  const Node& layer = node_at(graph, node);
+  if (options.weights == nullptr)
+    throw UserError(layer.where, fmt::format("layer '{}' ({}): no weights were given", layer.name, layer.op));
+  const auto found = options.weights->find({layer.name, name});
+  if (found == options.weights->end())
+    throw UserError(layer.where, fmt::format("layer '{}' ({}): weight '{}' is missing from the weight store",
+                                             layer.name, layer.op, name));
+  c10::InferenceMode inference;
+  // clone() detaches the tensor from the store's buffer, which may not outlive the compiled graph.
+  return wrap(found->second).to(type).clone();
+}
+
+void apply_activation(const Attributes& attrs, at::Tensor& values) {
+  const std::string& activation = attrs.text("activation");
+  if (activation == "relu") {
+    const double clip = attrs.real("clip");
+    if (clip > 0)
+      values.clamp_(0.0, clip);
+    else
+      values.relu_();
+  } else if (activation == "tanh") {
+    values.tanh_();
+  } else if (activation == "sigmoid") {
+    values.sigmoid_();
+  } else if (activation == "gelu") {
+    values.copy_(at::gelu(values));
+  } else if (activation == "leaky_relu") {
+    at::leaky_relu_(values, attrs.real("alpha"));
+  }
+}
+
+std::vector<std::int64_t> spatial(const Attributes& attrs, const std::string& name, std::size_t dims,
+                                  const std::vector<std::int64_t>& fallback) {
+  std::vector<std::int64_t> values = attrs.integers(name);
+  if (values.empty()) values = fallback;
+  if (values.size() == 1) values.assign(dims, values[0]);
+  return values;
+}
+
+std::string gemm_library(at::ScalarType type) {
+  if (type == at::kBFloat16) return "oneDNN";
+  static const std::string blas = [] {
+    Dl_info info{};
+    void* symbol = dlsym(RTLD_DEFAULT, "sgemm_");
+    if (symbol == nullptr || dladdr(symbol, &info) == 0 || info.dli_fname == nullptr)
+      return std::string("BLAS");
+    return std::filesystem::path(info.dli_fname).filename().string();
+  }();
+  return blas;
+}
+
+}  // namespace ntp::libtorch
