@@ -60,6 +60,13 @@ struct CheckArgs {
   std::string output;
 };
 
+struct ExportArgs {
+  TopologyArgs topology;
+  std::string output;  // the .onnx file, written atomically
+  std::uint64_t seed = 1;
+  int opset = 17;
+};
+
 struct BackendsArgs {
   std::string format = "table";  // table | json
 };
@@ -69,5 +76,6 @@ int run_command(const RunArgs& args);
 int check_command(const CheckArgs& args);
 int backends_command(const BackendsArgs& args);
 int ops_command(const OpsArgs& args);
+int export_command(const ExportArgs& args);  // built with ONNX only
 
 }  // namespace ntp::cli

@@ -109,6 +109,16 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "markdown"}));
   ops_command->add_option("-o,--output", ops.output, "write to this file instead of stdout");
 
+#if NTP_HAVE_ONNX
+  ntp::cli::ExportArgs export_args;
+  auto* export_command =
+      app.add_subcommand("export", "write the topology with its seeded weights as an ONNX model");
+  add_topology_options(*export_command, export_args.topology);
+  export_command->add_option("-o,--output", export_args.output, "the .onnx file to write")->required();
+  export_command->add_option("--seed", export_args.seed, "seed of the random weights (as in run)");
+  export_command->add_option("--opset", export_args.opset, "ONNX opset, 13 to 17");
+#endif
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -125,6 +135,9 @@ int main(int argc, char** argv) {
     if (*check_command) return ntp::cli::check_command(check);
     if (*backends_command) return ntp::cli::backends_command(backends);
     if (*ops_command) return ntp::cli::ops_command(ops);
+#if NTP_HAVE_ONNX
+    if (*export_command) return ntp::cli::export_command(export_args);
+#endif
   } catch (const ntp::UserError& error) {
     std::cerr << error.diagnostic().to_string() << "\n";
     return 2;
