@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ class Kernel {
   virtual std::string implementation() const = 0;
   // Streaming: forget what earlier chunks left (a recurrent layer's state), as at the start of a stream.
   virtual void reset_stream() {}
+  // The library's own timing of the last run() in ms, where it keeps one (e.g. OpenCV's per-layer ticks
+  // summed over the node's layers); read after each run and reported beside NTP's measured time.
+  virtual std::optional<double> library_time_ms() const { return std::nullopt; }
 };
 
 class Backend {

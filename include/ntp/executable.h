@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ class Executable {
   void reset_stream();
 
   const std::vector<Step>& steps() const;
+  // The library's own time for step `step` in the last run (Kernel::library_time_ms); none for steps whose
+  // kernel keeps no such timer.
+  std::optional<double> library_time_ms(int step) const;
   // A value's tensor after run(), converted to f32 if the kernel produced another type.
   Tensor value_f32(int value_index) const;
   const Graph& graph() const;

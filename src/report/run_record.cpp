@@ -143,6 +143,16 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
       for (std::size_t i = 0; i < samples.size() && i < attributed.size(); ++i)
         attributed[i] += samples[i];
     }
+    // The library's own timing of the node, where its kernel keeps one (OpenCV's layer ticks).
+    if (s < measurements.step_library_ms.size() && !measurements.step_library_ms[s].empty()) {
+      const profile::Summary library = profile::summarize(measurements.step_library_ms[s]);
+      node["library_ms"] = {{"median", library.median},
+                            {"count", library.count},
+                            {"statistic", "median"},
+                            {"how",
+                             "the library's own timer for the layers this node was built from, summed, read "
+                             "after each measured iteration (stream 0); median over iterations"}};
+    }
     const runtime::CounterMeasurements& counted = measurements.counters;
     if (!counted.events.empty()) {
       nlohmann::json counts = nlohmann::json::object();

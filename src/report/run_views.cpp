@@ -20,6 +20,17 @@ std::string percent(const nlohmann::json& value) {
 std::string optional_number(const nlohmann::json& node, const char* key, const char* format) {
   return node.contains(key) ? fmt::format(fmt::runtime(format), node[key].get<double>()) : "";
 }
+// Whether any node carries the library's own timing (Kernel::library_time_ms), shown beside NTP's.
+bool has_library_times(const nlohmann::json& record) {
+  const auto& nodes = record["nodes"];
+  return std::any_of(nodes.begin(), nodes.end(),
+                     [](const auto& node) { return node.contains("library_ms"); });
+}
+std::string library_ms(const nlohmann::json& node, const char* format) {
+  return node.contains("library_ms")
+             ? fmt::format(fmt::runtime(format), node["library_ms"]["median"].get<double>())
+             : "";
+}
 std::vector<std::string> counter_events(const nlohmann::json& record) {
   return record.contains("counters") ? record["counters"]["events"].get<std::vector<std::string>>()
                                      : std::vector<std::string>{};
@@ -52,6 +63,8 @@ std::string run_table(const nlohmann::json& record) {
                                                     {"implementation", Align::left},
                                                     {"descriptor", Align::left}})
       table.add_column(title, align);
+    const bool library = has_library_times(record);
+    if (library) table.add_column("lib ms", Align::right);
     const std::vector<std::string> events = counter_events(record);
     for (const std::string& event : events)
       table.add_column(event, Align::right);
@@ -71,6 +84,7 @@ std::string run_table(const nlohmann::json& record) {
                                       optional_number(node, "gbytes_per_second", "{:.1f}"),
                                       implementation,
                                       node.value("descriptor", std::string())};
+      if (library) row.push_back(library_ms(node, "{:.3f}"));
       for (const std::string& event : events)
         row.push_back(node.contains("counters") ? human_count(node["counters"][event].get<double>()) : "");
       const nlohmann::json derived = node.value("derived", nlohmann::json::object());
@@ -168,6 +182,8 @@ std::string run_csv(const nlohmann::json& record) {
                                      "bytes",
                                      "gflops_per_second",
                                      "gbytes_per_second"};
+  const bool library = has_library_times(record);
+  if (library) header.push_back("library_median_ms");
   // Counter columns follow the fixed ones, named "counter:EVENT".
   const std::vector<std::string> events = counter_events(record);
   for (const std::string& event : events)
@@ -189,6 +205,7 @@ std::string run_csv(const nlohmann::json& record) {
     row.push_back(optional_number(node, "bytes", "{:.0f}"));
     row.push_back(optional_number(node, "gflops_per_second", "{:.3f}"));
     row.push_back(optional_number(node, "gbytes_per_second", "{:.3f}"));
+    if (library) row.push_back(library_ms(node, "{:.6f}"));
     for (const std::string& event : events)
       row.push_back(node.contains("counters") ? fmt::format("{:.0f}", node["counters"][event].get<double>())
                                               : "");

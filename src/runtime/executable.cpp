@@ -182,6 +182,11 @@ const std::vector<Step>& Executable::steps() const {
   return state_->steps;
 }
 
+std::optional<double> Executable::library_time_ms(int step) const {
+  const Kernel* kernel = state_->plan.at(static_cast<std::size_t>(step)).kernel;
+  return kernel != nullptr ? kernel->library_time_ms() : std::nullopt;
+}
+
 const Graph& Executable::graph() const {
   return *state_->graph;
 }

@@ -104,6 +104,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
   }
   if (options.layer_timing) {
     result.step_seconds.assign(step_count, {});
+    result.step_library_ms.assign(step_count, {});
     result.segment_seconds.assign(result.segment_steps.size(), {});
   }
 
@@ -153,6 +154,9 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
       if (timed) {
         for (std::size_t s = 0; s < step_count; ++s)
           result.step_seconds[s].push_back(seconds_between(timer.begin_ns(s), timer.end_ns(s)));
+        for (std::size_t s = 0; s < step_count; ++s)
+          if (const auto library_ms = main.library_time_ms(static_cast<int>(s)))
+            result.step_library_ms[s].push_back(*library_ms);
         for (std::size_t g = 0; g < result.segment_steps.size(); ++g) {
           const auto [first, last] = result.segment_steps[g];
           result.segment_seconds[g].push_back(seconds_between(

@@ -47,6 +47,9 @@ struct Measurements {
   double cold_seconds = 0;                        // the first inference, before warm-up
   std::vector<double> latency_seconds;            // end to end, every measured iteration of every stream
   std::vector<std::vector<double>> step_seconds;  // [step][iteration], stream 0; empty without layer timing
+  // [step][iteration], stream 0: the library's own time (Kernel::library_time_ms) for steps whose kernel
+  // keeps one, empty for the others; empty without layer timing.
+  std::vector<std::vector<double>> step_library_ms;
   // Per segment (begin step, end step): from the end of its start marker to the beginning of its end
   // marker, per iteration; empty without layer timing.
   std::vector<std::vector<double>> segment_seconds;
