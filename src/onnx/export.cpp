@@ -104,6 +104,11 @@ onnx::ModelProto build_model(const Graph& graph, const WeightStore& weights, con
   add_metadata(model, "ntp.params", nlohmann::json(graph.params));
   add_metadata(model, "ntp.inputs", inputs_json(graph));
   add_metadata(model, "ntp.symbolic", nlohmann::json(symbolic.symbols));
+  // Each layer's NTP op, where ONNX alone is ambiguous (hardtanh(0, c) and relu clip c are both Clip).
+  nlohmann::json layers = nlohmann::json::array();
+  for (const Node& node : graph.nodes)
+    if (node.is_op()) layers.push_back({{"name", node.name}, {"op", node.op}});
+  add_metadata(model, "ntp.layers", layers);
   return model;
 }
 
