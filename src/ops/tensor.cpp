@@ -1,4 +1,5 @@
-// Tensor plumbing: add, mul (numpy broadcasting), concat, split, reshape, transpose, flatten, dropout.
+// Tensor plumbing: add, mul, sub, div (numpy broadcasting), constant, concat, split, reshape, transpose,
+// flatten, dropout.
 #include <algorithm>
 #include <numeric>
 
@@ -13,14 +14,14 @@ InferResult same_as_input(const OpContext& ctx) {
   return single_output(ctx.in(0), ctx.inputs[0]->dtype);
 }
 
-OpSchema binary(const std::string& name, const std::string& summary) {
+OpSchema binary(const std::string& name, const std::string& summary, int max_inputs = -1) {
   OpSchema op;
   op.name = name;
   op.family = "tensor";
   op.summary = summary;
   op.layout = "any (numpy broadcasting)";
   op.min_inputs = 2;
-  op.max_inputs = -1;
+  op.max_inputs = max_inputs;
   op.infer = [](const OpContext& ctx) {
     Shape out = ctx.in(0);
     for (std::size_t i = 1; i < ctx.inputs.size(); ++i)
@@ -221,21 +222,53 @@ OpSchema dropout() {
   return op;
 }
 
+// A tensor known when the graph is built (an ONNX initializer used as an operand): its data is its weight.
+OpSchema constant() {
+  OpSchema op;
+  op.name = "constant";
+  op.family = "tensor";
+  op.summary =
+      "A fixed tensor of the given shape, stored as its weight \"value\" (ONNX initializers and Constant "
+      "nodes used as operands). No inputs, no FLOPs; bytes: the weight read and the output written.";
+  op.layout = "none (no inputs)";
+  op.min_inputs = 0;
+  op.max_inputs = 0;
+  op.attrs = {required_integers("shape", "the tensor's shape (empty for a scalar)")};
+  op.infer = [](const OpContext& ctx) {
+    const Shape shape = ctx.attrs.integers("shape");
+    for (const std::int64_t dim : shape)
+      if (dim < 0)
+        throw ShapeError(fmt::format("constant shape {} has a negative dimension", shape_to_string(shape)));
+    InferResult result = single_output(shape, DType::f32);
+    result.weights.push_back({"value", shape, {Distribution::Kind::uniform, -1.0, 1.0}});
+    return result;
+  };
+  op.cost = [](const OpContext& ctx) { return default_cost(ctx, 0); };
+  return op;
+}
+
 }  // namespace
 
 std::vector<OpSchema> tensor_ops() {
-  return {binary("add",
-                 "Elementwise sum of two or more inputs with numpy broadcasting (residual connections). 1 "
-                 "FLOP per output element per extra input."),
-          binary("mul",
-                 "Elementwise product of two or more inputs with numpy broadcasting. 1 FLOP per output "
-                 "element per extra input."),
-          concat(),
-          split(),
-          reshape(),
-          transpose(),
-          flatten(),
-          dropout()};
+  return {
+      binary("add",
+             "Elementwise sum of two or more inputs with numpy broadcasting (residual connections). 1 "
+             "FLOP per output element per extra input."),
+      binary("mul",
+             "Elementwise product of two or more inputs with numpy broadcasting. 1 FLOP per output "
+             "element per extra input."),
+      binary("sub", "Elementwise difference a - b with numpy broadcasting. 1 FLOP per output element.", 2),
+      binary("div",
+             "Elementwise quotient a / b with numpy broadcasting (IEEE: x/0 is inf or nan). 1 FLOP per "
+             "output element.",
+             2),
+      constant(),
+      concat(),
+      split(),
+      reshape(),
+      transpose(),
+      flatten(),
+      dropout()};
 }
 
 }  // namespace ntp::ops

@@ -87,7 +87,8 @@ std::vector<KernelEntry>
 activation_kernels();                    // relu, leaky_relu, tanh, sigmoid, gelu, hardtanh, softmax, ...
 std::vector<KernelEntry> rnn_kernels();  // lstm, gru, rnn
 std::vector<KernelEntry> attention_kernels();  // attention
-std::vector<KernelEntry> tensor_kernels();   // add, mul, concat, split, reshape, transpose, flatten, dropout
+std::vector<KernelEntry>
+tensor_kernels();  // add, mul, sub, div, constant, concat, split, reshape, transpose, flatten, dropout
 std::vector<KernelEntry> convert_kernels();  // memcpy, convert
 std::vector<KernelEntry> inlay_kernels();    // mfcc, fbank, spectrogram, context_window, ctc_greedy, ctc_beam
 

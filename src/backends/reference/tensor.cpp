@@ -23,7 +23,21 @@ std::vector<std::int64_t> broadcast_strides(const Shape& in, const Shape& out) {
   return result;
 }
 
-enum class Arithmetic { add, mul };
+enum class Arithmetic { add, mul, sub, div };
+
+float apply(Arithmetic kind, float a, float b) {
+  switch (kind) {
+    case Arithmetic::add:
+      return a + b;
+    case Arithmetic::mul:
+      return a * b;
+    case Arithmetic::sub:
+      return a - b;
+    case Arithmetic::div:
+      return a / b;
+  }
+  return a;
+}
 
 RunFunction make_arithmetic(const NodeView& node, Arithmetic kind) {
   node.expect_arity(2, -1, 1);
@@ -58,7 +72,7 @@ RunFunction make_arithmetic(const NodeView& node, Arithmetic kind) {
       float value = inputs[0]->as<float>()[offsets[0]];
       for (std::size_t i = 1; i < inputs.size(); ++i) {
         const float operand = inputs[i]->as<float>()[offsets[i]];
-        value = kind == Arithmetic::add ? value + operand : value * operand;
+        value = apply(kind, value, operand);
       }
       y[flat] = value;
     }
@@ -70,6 +84,23 @@ RunFunction make_add(const NodeView& node) {
 }
 RunFunction make_mul(const NodeView& node) {
   return make_arithmetic(node, Arithmetic::mul);
+}
+RunFunction make_sub(const NodeView& node) {
+  return make_arithmetic(node, Arithmetic::sub);
+}
+RunFunction make_div(const NodeView& node) {
+  return make_arithmetic(node, Arithmetic::div);
+}
+
+// constant: copies its weight "value" to the output.
+RunFunction make_constant(const NodeView& node) {
+  node.expect_arity(0, 0, 1);
+  node.expect_output_shape(
+      0, Shape(node.attrs().integers("shape").begin(), node.attrs().integers("shape").end()));
+  const Tensor value = node.weight("value");
+  return [value](std::span<const Tensor* const>, std::span<Tensor* const> outputs) {
+    std::copy(value.as<float>(), value.as<float>() + value.elements(), outputs[0]->as<float>());
+  };
 }
 
 // The tensor seen as [outer, axis, inner] around `axis`.
@@ -199,8 +230,9 @@ RunFunction make_transpose(const NodeView& node) {
 }  // namespace
 
 std::vector<KernelEntry> tensor_kernels() {
-  return {{"add", make_add},      {"mul", make_mul},      {"concat", make_concat},
-          {"split", make_split},  {"reshape", make_copy}, {"transpose", make_transpose},
+  return {{"add", make_add},      {"mul", make_mul},           {"sub", make_sub},
+          {"div", make_div},      {"constant", make_constant}, {"concat", make_concat},
+          {"split", make_split},  {"reshape", make_copy},      {"transpose", make_transpose},
           {"flatten", make_copy}, {"dropout", make_copy}};
 }
 

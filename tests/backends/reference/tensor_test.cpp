@@ -29,6 +29,16 @@ TEST(ReferenceTensor, AddAndMulBroadcastThreeInputs) {
       {3, 2}, {11, 21, 12, 22, 13, 23});
 }
 
+TEST(ReferenceTensor, SubAndDivBroadcastTheSecondOperand) {
+  const std::string inputs = R"(<topology name="t"><input name="a" shape="2,3"/><input name="b" shape="3"/>)";
+  const std::map<std::string, Tensor> data = {{"a", make_tensor({2, 3}, {1, 2, 3, 4, 5, 6})},
+                                              {"b", make_tensor({3}, {2, -4, 0.5F})}};
+  Model sub = model(inputs + R"(<layer name="s" type="sub" inputs="a,b"/></topology>)");
+  expect_close(sub.run_all(data).at("s"), {2, 3}, {-1, 6, 2.5F, 2, 9, 5.5F});
+  Model div = model(inputs + R"(<layer name="s" type="div" inputs="b,a"/></topology>)");
+  expect_close(div.run_all(data).at("s"), {2, 3}, {2, -2, 0.5F / 3, 0.5F, -0.8F, 0.5F / 6});
+}
+
 TEST(ReferenceTensor, ConcatAlongFirstMiddleAndLastAxes) {
   const std::map<std::string, Tensor> data = {{"a", iota({2, 2, 2})}, {"b", iota({2, 2, 2}, 10)}};
   const std::string inputs =
