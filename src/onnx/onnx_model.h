@@ -10,12 +10,14 @@
 //   "ntp.params", JSON); dimensions that came from a parameter (batch, frames) are symbolic dim_params.
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "ntp/graph.h"
 #include "ntp/status.h"
+#include "ntp/tensor.h"
 #include "ntp/weights.h"
 
 namespace ntp::onnx_io {
@@ -23,6 +25,11 @@ namespace ntp::onnx_io {
 struct ImportOptions {
   // Values for symbolic dimensions (dim_param name -> size), from --set and --shape; "batch" defaults to 1.
   std::vector<std::pair<std::string, std::string>> overrides;
+  // Whole shapes of graph inputs (--shape name=d0,d1,...), for inputs whose dimensions have no names.
+  std::vector<std::pair<std::string, Shape>> input_shapes;
+  // Graph inputs whose data is known at load time (f32): they become constants like initializers (ONNX's
+  // node tests pass weights as inputs).
+  std::map<std::string, Tensor> known_inputs;
   DType precision = DType::f32;  // for the cost model, as in LoadOptions
 };
 

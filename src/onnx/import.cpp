@@ -1,0 +1,298 @@
+// import_model: reads an ONNX file with ONNX's protobuf classes, checks it, resolves the graph inputs'
+// shapes (dim_params from --set, whole shapes from --shape), converts its nodes and initializers into an
+// NTP graph with the model's own weights, and restores the markers and parameters an NTP export stored.
+#include <fmt/format.h>
+#include <onnx/checker.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "import_context.h"
+#include "onnx/onnx_model.h"
+
+namespace ntp::onnx_io {
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file)
+    throw UserError({path, 0, 0}, "cannot open the ONNX model",
+                    "check the path and that the file is readable");
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  return bytes.str();
+}
+
+onnx::ModelProto parse_model(const std::string& path) {
+  const std::string bytes = read_file(path);
+  if (bytes.empty()) throw UserError({path, 0, 0}, "the ONNX model file is empty", "export the model again");
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes))
+    throw UserError({path, 0, 0}, "not an ONNX model: the protobuf data cannot be parsed",
+                    "the file is truncated, corrupt, or of another kind");
+  if (!model.has_graph() || model.graph().output_size() == 0)
+    throw UserError({path, 0, 0}, "not an ONNX model: it has no graph with outputs",
+                    "the file is truncated, corrupt, or of another kind");
+  return model;
+}
+
+// Every name a node or output reads must be defined before; clearer than the checker's message.
+void check_names(const onnx::GraphProto& graph, const std::string& path) {
+  std::set<std::string> defined;
+  for (const auto& input : graph.input())
+    defined.insert(input.name());
+  for (const auto& initializer : graph.initializer())
+    defined.insert(initializer.name());
+  for (const auto& node : graph.node()) {
+    for (const auto& name : node.input())
+      if (!name.empty() && defined.count(name) == 0)
+        throw UserError(
+            {path, 0, 0},
+            fmt::format("node '{}' ({}) reads '{}', which no graph input, initializer or earlier node "
+                        "defines",
+                        node.name(), node.op_type(), name),
+            "the model is malformed (a missing initializer or a dangling name); export it again");
+    for (const auto& name : node.output())
+      defined.insert(name);
+  }
+  for (const auto& output : graph.output())
+    if (defined.count(output.name()) == 0)
+      throw UserError({path, 0, 0},
+                      fmt::format("graph output '{}' is not defined by any node", output.name()),
+                      "the model is malformed; export it again");
+}
+
+// ONNX's checker looks for external data files relative to the working directory; import reads them
+// itself (confined to the model's folder), so the checker sees those tensors as placeholders.
+void check_with_onnx(const onnx::ModelProto& original, const std::string& path) {
+  const bool external =
+      std::any_of(original.graph().initializer().begin(), original.graph().initializer().end(),
+                  [](const auto& tensor) { return tensor.data_location() == onnx::TensorProto::EXTERNAL; });
+  onnx::ModelProto placeholders;
+  if (external) placeholders = original;
+  const onnx::ModelProto& model = external ? placeholders : original;
+  for (auto& tensor : *placeholders.mutable_graph()->mutable_initializer()) {
+    if (tensor.data_location() != onnx::TensorProto::EXTERNAL) continue;
+    tensor.set_data_location(onnx::TensorProto::DEFAULT);
+    tensor.clear_external_data();
+    tensor.clear_dims();
+    tensor.set_raw_data(std::string(8, '\0'));
+    tensor.set_data_type(onnx::TensorProto::DOUBLE);
+  }
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& error) {
+    std::string message = error.what();
+    message = message.substr(0, message.find("\n\n==>"));  // the checker appends the whole node dump
+    throw UserError({path, 0, 0}, fmt::format("the model is not valid ONNX: {}", message),
+                    "check how it was exported; ONNX's checker refuses it");
+  }
+}
+
+std::optional<std::int64_t> lookup_size(const ImportOptions& options, const std::string& name,
+                                        const std::string& path) {
+  std::optional<std::int64_t> found;
+  for (const auto& [key, text] : options.overrides) {
+    if (key != name) continue;
+    try {
+      std::size_t used = 0;
+      const long long value = std::stoll(text, &used);
+      if (used != text.size() || value <= 0) throw std::invalid_argument(text);
+      found = value;
+    } catch (const std::exception&) {
+      throw UserError({"<command line>", 0, 0}, fmt::format("--set {}={} is not a positive size", name, text),
+                      fmt::format("dimension '{}' of {} needs a positive integer", name, path));
+    }
+  }
+  return found;
+}
+
+void add_graph_inputs(ImportContext& ctx, const onnx::GraphProto& graph, const ImportOptions& options,
+                      const std::set<std::string>& initializers) {
+  const std::string& path = ctx.file();
+  for (const auto& [name, shape] : options.input_shapes) {
+    const bool exists = std::any_of(graph.input().begin(), graph.input().end(), [&](const auto& input) {
+      return input.name() == name && initializers.count(name) == 0;
+    });
+    if (!exists)
+      throw UserError({"<command line>", 0, 0},
+                      fmt::format("--shape names '{}', which is not an input of {}", name, path));
+  }
+  for (const auto& input : graph.input()) {
+    if (initializers.count(input.name()) != 0) continue;  // older exporters list initializers as inputs too
+    if (const auto known = options.known_inputs.find(input.name()); known != options.known_inputs.end()) {
+      const Tensor& data = known->second;
+      ConstTensor constant;
+      constant.shape = data.shape();
+      constant.floats.assign(data.as<float>(), data.as<float>() + data.elements());
+      ctx.define_constant(input.name(), std::move(constant));
+      continue;
+    }
+    const auto& type = input.type();
+    if (!type.has_tensor_type())
+      ctx.fail(fmt::format("graph input '{}' is not a tensor", input.name()),
+               "NTP's inputs are float tensors");
+    const int elem_type = type.tensor_type().elem_type();
+    if (elem_type != onnx::TensorProto::FLOAT)
+      ctx.fail(fmt::format("graph input '{}' has element type {}; NTP's graph inputs are float", input.name(),
+                           onnx_type_name(elem_type)),
+               "models whose inputs are integer ids or other types cannot be run");
+    Shape shape;
+    std::vector<std::string> dim_params;
+    const auto given = std::find_if(options.input_shapes.begin(), options.input_shapes.end(),
+                                    [&](const auto& entry) { return entry.first == input.name(); });
+    const bool has_shape = type.tensor_type().has_shape();
+    const int rank = has_shape ? type.tensor_type().shape().dim_size() : -1;
+    if (given != options.input_shapes.end()) {
+      if (rank >= 0 && static_cast<std::size_t>(rank) != given->second.size())
+        throw UserError({"<command line>", 0, 0},
+                        fmt::format("--shape gives input '{}' {} dimensions, the model declares {}",
+                                    input.name(), given->second.size(), rank));
+      for (int d = 0; d < rank; ++d) {
+        const auto& dim = type.tensor_type().shape().dim(d);
+        if (dim.has_dim_value() && dim.dim_value() != given->second[static_cast<std::size_t>(d)])
+          throw UserError(
+              {"<command line>", 0, 0},
+              fmt::format("--shape gives input '{}' dimension {} = {}, the model fixes it at {}",
+                          input.name(), d, given->second[static_cast<std::size_t>(d)], dim.dim_value()));
+      }
+      shape = given->second;
+      dim_params.assign(shape.size(), "");
+    } else {
+      if (rank < 0)
+        ctx.fail(fmt::format("graph input '{}' has no shape", input.name()),
+                 fmt::format("give it with --shape {}=d0,d1,...", input.name()));
+      for (int d = 0; d < rank; ++d) {
+        const auto& dim = type.tensor_type().shape().dim(d);
+        std::optional<std::int64_t> size;
+        std::string param;
+        if (dim.has_dim_value() && dim.dim_value() > 0) {
+          size = dim.dim_value();
+        } else if (dim.has_dim_param() && !dim.dim_param().empty()) {
+          param = dim.dim_param();
+          size = lookup_size(options, param, path);
+          if (!size && param == "batch") size = 1;
+        } else if (dim.has_dim_value()) {
+          ctx.fail(fmt::format("graph input '{}' dimension {} is {}", input.name(), d, dim.dim_value()),
+                   "NTP runs inputs with positive sizes");
+        }
+        if (!size)
+          ctx.fail(fmt::format("graph input '{}' dimension {}{} has no size", input.name(), d,
+                               param.empty() ? std::string() : fmt::format(" ('{}')", param)),
+                   param.empty() ? fmt::format("give the whole shape with --shape {}=d0,d1,...", input.name())
+                                 : fmt::format("give it with --set {}=N, or --shape {}=d0,d1,...", param,
+                                               input.name()));
+        shape.push_back(*size);
+        dim_params.push_back(param);
+      }
+    }
+    ctx.add_input(input.name(), shape, dim_params);
+  }
+}
+
+void apply_metadata(ImportContext& ctx, const onnx::ModelProto& model) {
+  Graph& graph = ctx.graph();
+  for (const auto& entry : model.metadata_props()) {
+    const nlohmann::json json = nlohmann::json::parse(entry.value(), nullptr, false);
+    if (json.is_discarded()) continue;  // someone else's metadata: not ours to refuse
+    if (entry.key() == "ntp.params" && json.is_object()) {
+      for (const auto& [key, value] : json.items())
+        if (value.is_string()) graph.params[key] = value.get<std::string>();
+    } else if (entry.key() == "ntp.inputs" && json.is_object()) {
+      for (const auto& [key, value] : json.items()) {
+        const int index = graph.find_value(key);
+        if (index < 0 || !value.is_object()) continue;
+        Value& input = graph.values[static_cast<std::size_t>(index)];
+        if (value.value("distribution", "") == "normal") input.distribution.kind = Distribution::Kind::normal;
+        input.distribution.a = value.value("a", input.distribution.a);
+        input.distribution.b = value.value("b", input.distribution.b);
+        input.samplerate = value.value("samplerate", 0.0);
+      }
+    } else if (entry.key() == "ntp.segments" && json.is_array()) {
+      for (const auto& segment : json) {
+        if (!segment.is_object()) continue;
+        const int first = graph.find_node(segment.value("first", ""));
+        const int last = graph.find_node(segment.value("last", ""));
+        if (first < 0 || last < 0 || last < first) continue;  // the marked layers did not survive as nodes
+        Node begin;
+        begin.kind = NodeKind::segment_begin;
+        begin.name = segment.value("name", "");
+        begin.tool = segment.value("tool", "");
+        begin.where = {ctx.file(), 0, 0};
+        Node end = begin;
+        end.kind = NodeKind::segment_end;
+        end.tool.clear();
+        graph.nodes.insert(graph.nodes.begin() + last + 1, end);
+        graph.nodes.insert(graph.nodes.begin() + first, begin);
+      }
+      for (Value& value : graph.values)
+        value.producer = -1;
+      for (std::size_t n = 0; n < graph.nodes.size(); ++n)
+        for (const int output : graph.nodes[n].outputs)
+          graph.values[static_cast<std::size_t>(output)].producer = static_cast<int>(n);
+    }
+  }
+}
+
+ImportedModel import_graph(const std::string& path, const ImportOptions& options) {
+  const onnx::ModelProto model = parse_model(path);
+  const onnx::GraphProto& onnx_graph = model.graph();
+  check_names(onnx_graph, path);
+  check_with_onnx(model, path);
+
+  std::vector<std::string> unsupported;
+  for (const auto& node : onnx_graph.node())
+    if (!is_importable(node))
+      unsupported.push_back(fmt::format("{}{} (node '{}')", node.domain().empty() ? "" : node.domain() + ".",
+                                        node.op_type(), node.name().empty() ? node.output(0) : node.name()));
+  if (!unsupported.empty())
+    throw UserError({path, 0, 0},
+                    fmt::format("the model uses {} node{} NTP cannot import: {}", unsupported.size(),
+                                unsupported.size() == 1 ? "" : "s", fmt::join(unsupported, ", ")),
+                    "`ntp ops` lists what NTP runs; docs/onnx.md lists the ONNX operators it maps");
+
+  ImportContext ctx(model, path, options.precision);
+  std::set<std::string> initializer_names;
+  for (const auto& initializer : onnx_graph.initializer())
+    initializer_names.insert(initializer.name());
+  add_graph_inputs(ctx, onnx_graph, options, initializer_names);
+  for (const auto& initializer : onnx_graph.initializer())
+    ctx.define_constant(initializer.name(), ctx.decode(initializer));
+  for (const auto& node : onnx_graph.node())
+    convert_node(ctx, node);
+
+  Graph& graph = ctx.graph();
+  for (const auto& output : onnx_graph.output()) {
+    int value = ctx.value_of(output.name());
+    if (graph.values[static_cast<std::size_t>(value)].producer < 0) {  // a graph input passed straight out
+      onnx::NodeProto copy;
+      copy.set_op_type("Identity");
+      copy.add_output(output.name());
+      value = ctx.add_op(copy, output.name(), "dropout", {}, {value});
+    }
+    graph.outputs.push_back(value);
+  }
+  if (std::none_of(graph.nodes.begin(), graph.nodes.end(), [](const Node& node) { return node.is_op(); }))
+    throw UserError({path, 0, 0}, "the model has no operations", "there is nothing to run");
+  graph.name = onnx_graph.name().empty() ? std::string("onnx") : onnx_graph.name();
+  apply_metadata(ctx, model);
+  return ImportedModel{std::move(graph), std::move(ctx.weights())};
+}
+
+}  // namespace
+
+Result<ImportedModel> import_model(const std::string& path, const ImportOptions& options) {
+  try {
+    return import_graph(path, options);
+  } catch (const UserError& error) {
+    Diagnostic diagnostic = error.diagnostic();
+    if (diagnostic.where.file.empty()) diagnostic.where.file = path;
+    return diagnostic;
+  }
+}
+
+}  // namespace ntp::onnx_io

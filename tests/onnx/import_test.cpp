@@ -1,0 +1,349 @@
+// ONNX import: ops mapped onto NTP's (with fusion, gate orders and opset semantics) checked against values
+// computed here by hand, and bad models refused with a clear error instead of a crash.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "backends/reference/reference_backend.h"
+#include "ntp/executable.h"
+#include "onnx/onnx_model.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ntp::onnx_io::import_model;
+using ntp::onnx_io::ImportOptions;
+
+class Folder {
+ public:
+  Folder()
+      : path_(fs::temp_directory_path() /
+              ("ntp-import-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++))) {
+    fs::create_directories(path_);
+  }
+  ~Folder() { fs::remove_all(path_); }
+  Folder(const Folder&) = delete;
+  Folder& operator=(const Folder&) = delete;
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+  const fs::path& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+onnx::ModelProto new_model(int opset = 17) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  auto* entry = model.add_opset_import();
+  entry->set_domain("");
+  entry->set_version(opset);
+  model.mutable_graph()->set_name("test");
+  return model;
+}
+
+// A float tensor value; a dim of -1 is the symbolic dimension "N".
+void declare(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list, const std::string& name,
+             const std::vector<std::int64_t>& dims) {
+  auto* info = list->Add();
+  info->set_name(name);
+  auto* tensor = info->mutable_type()->mutable_tensor_type();
+  tensor->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* shape = tensor->mutable_shape();
+  for (const std::int64_t dim : dims) {
+    if (dim < 0)
+      shape->add_dim()->set_dim_param("N");
+    else
+      shape->add_dim()->set_dim_value(dim);
+  }
+}
+
+onnx::TensorProto& initializer(onnx::ModelProto& model, const std::string& name,
+                               const std::vector<std::int64_t>& dims, const std::vector<float>& values) {
+  auto* tensor = model.mutable_graph()->add_initializer();
+  tensor->set_name(name);
+  tensor->set_data_type(onnx::TensorProto::FLOAT);
+  for (const std::int64_t dim : dims)
+    tensor->add_dims(dim);
+  for (const float value : values)
+    tensor->add_float_data(value);
+  return *tensor;
+}
+
+onnx::NodeProto& node(onnx::ModelProto& model, const std::string& op, const std::vector<std::string>& inputs,
+                      const std::vector<std::string>& outputs, const std::string& name = "") {
+  auto* added = model.mutable_graph()->add_node();
+  added->set_op_type(op);
+  added->set_name(name);
+  for (const auto& input : inputs)
+    added->add_input(input);
+  for (const auto& output : outputs)
+    added->add_output(output);
+  return *added;
+}
+
+void set_int(onnx::NodeProto& target, const std::string& name, std::int64_t value) {
+  auto* attr = target.add_attribute();
+  attr->set_name(name);
+  attr->set_type(onnx::AttributeProto::INT);
+  attr->set_i(value);
+}
+
+std::string save(const onnx::ModelProto& model, const fs::path& path) {
+  std::ofstream file(path, std::ios::binary);
+  model.SerializeToOstream(&file);
+  return path.string();
+}
+
+void write_bytes(const fs::path& path, const std::string& bytes) {
+  std::ofstream file(path, std::ios::binary);
+  file << bytes;
+}
+
+std::vector<float> run_reference(const ntp::onnx_io::ImportedModel& imported, const std::string& input,
+                                 const std::vector<float>& data) {
+  ntp::Tensor tensor(imported.graph.values[static_cast<std::size_t>(imported.graph.find_value(input))].shape,
+                     ntp::DType::f32);
+  std::copy(data.begin(), data.end(), tensor.as<float>());
+  ntp::CompileOptions options;
+  options.weights = &imported.weights;
+  ntp::Executable executable(imported.graph, ntp::reference_backend(), options);
+  executable.run({{input, tensor}}, nullptr);
+  const ntp::Tensor out = executable.value_f32(imported.graph.outputs.at(0));
+  return {out.as<float>(), out.as<float>() + out.elements()};
+}
+
+std::string error_of(const std::string& path, const ImportOptions& options = {}) {
+  auto result = import_model(path, options);
+  EXPECT_FALSE(result.ok()) << path << " imported";
+  return result.ok() ? "" : result.error().to_string();
+}
+
+// y = relu(x B + C) with B [3, 2] as MatMul + Add + Relu: one fc node with the transposed weight.
+TEST(OnnxImport, MatMulAddReluBecomesOneFcWithTheModelsWeights) {
+  Folder folder;
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {2, 3});
+  declare(model.mutable_graph()->mutable_output(), "y", {2, 2});
+  const std::vector<float> b = {1, -2, 0.5F, 3, -1, 0.25F};  // [3, 2]
+  const std::vector<float> c = {0.5F, -4};
+  initializer(model, "B", {3, 2}, b);
+  initializer(model, "C", {2}, c);
+  node(model, "MatMul", {"x", "B"}, {"fc1/matmul"}, "fc1");
+  node(model, "Add", {"fc1/matmul", "C"}, {"fc1/linear"}, "fc1/add_bias");
+  node(model, "Relu", {"fc1/linear"}, {"y"}, "fc1/act");
+  auto imported = import_model(save(model, folder / "fc.onnx"));
+  ASSERT_TRUE(imported.ok()) << imported.error().to_string();
+  const ntp::Graph& graph = imported.value().graph;
+  ASSERT_EQ(graph.nodes.size(), 1U);
+  EXPECT_EQ(graph.nodes[0].op, "fc");
+  EXPECT_EQ(graph.nodes[0].name, "y");
+  EXPECT_EQ(graph.nodes[0].attrs.text("activation"), "relu");
+  const ntp::Tensor& weight = imported.value().weights.at({"y", "weight"});
+  ASSERT_EQ(weight.shape(), (ntp::Shape{2, 3}));
+  EXPECT_EQ(weight.as<float>()[1], b[2]);  // W[0][1] = B[1][0]
+
+  const std::vector<float> x = {1, 2, 3, -1, 0.5F, 2};
+  const std::vector<float> y = run_reference(imported.value(), "x", x);
+  for (int row = 0; row < 2; ++row)
+    for (int col = 0; col < 2; ++col) {
+      float sum = c[static_cast<std::size_t>(col)];
+      for (int k = 0; k < 3; ++k)
+        sum += x[static_cast<std::size_t>(row * 3 + k)] * b[static_cast<std::size_t>(k * 2 + col)];
+      EXPECT_FLOAT_EQ(y[static_cast<std::size_t>(row * 2 + col)], std::max(sum, 0.0F));
+    }
+}
+
+// Softmax before opset 13 normalises over every axis from `axis` on, not over `axis` alone.
+TEST(OnnxImport, OldSoftmaxNormalisesTheCoercedTwoDimensionalInput) {
+  Folder folder;
+  onnx::ModelProto model = new_model(11);
+  declare(model.mutable_graph()->mutable_input(), "x", {2, 2, 3});
+  declare(model.mutable_graph()->mutable_output(), "y", {2, 2, 3});
+  set_int(node(model, "Softmax", {"x"}, {"y"}), "axis", 1);
+  auto imported = import_model(save(model, folder / "softmax.onnx"));
+  ASSERT_TRUE(imported.ok()) << imported.error().to_string();
+  std::vector<float> x(12);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = 0.3F * static_cast<float>(i) - 1.0F;
+  const std::vector<float> y = run_reference(imported.value(), "x", x);
+  for (std::size_t batch = 0; batch < 2; ++batch) {
+    double total = 0;
+    for (std::size_t i = 0; i < 6; ++i)
+      total += std::exp(x[batch * 6 + i]);
+    for (std::size_t i = 0; i < 6; ++i)
+      EXPECT_NEAR(y[batch * 6 + i], std::exp(x[batch * 6 + i]) / total, 1e-6);
+  }
+}
+
+// Reshape's target computed from Shape -> Gather -> Unsqueeze -> Concat folds at load time.
+TEST(OnnxImport, ShapeArithmeticFoldsIntoAStaticReshape) {
+  Folder folder;
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {4, 3, 2});
+  declare(model.mutable_graph()->mutable_output(), "y", {4, 6});
+  auto* index = model.mutable_graph()->add_initializer();
+  index->set_name("zero");
+  index->set_data_type(onnx::TensorProto::INT64);
+  index->add_int64_data(0);
+  auto* minus_one = model.mutable_graph()->add_initializer();
+  minus_one->set_name("rest");
+  minus_one->set_data_type(onnx::TensorProto::INT64);
+  minus_one->add_dims(1);
+  minus_one->add_int64_data(-1);
+  auto* axes = model.mutable_graph()->add_initializer();
+  axes->set_name("axes");
+  axes->set_data_type(onnx::TensorProto::INT64);
+  axes->add_dims(1);
+  axes->add_int64_data(0);
+  node(model, "Shape", {"x"}, {"shape"});
+  node(model, "Gather", {"shape", "zero"}, {"batch"});
+  node(model, "Unsqueeze", {"batch", "axes"}, {"batch1"});
+  node(model, "Concat", {"batch1", "rest"}, {"target"}).add_attribute()->set_name("axis");
+  model.mutable_graph()->mutable_node(3)->mutable_attribute(0)->set_type(onnx::AttributeProto::INT);
+  node(model, "Reshape", {"x", "target"}, {"y"});
+  auto imported = import_model(save(model, folder / "reshape.onnx"));
+  ASSERT_TRUE(imported.ok()) << imported.error().to_string();
+  const ntp::Graph& graph = imported.value().graph;
+  ASSERT_EQ(graph.nodes.size(), 1U);
+  EXPECT_EQ(graph.nodes[0].op, "reshape");
+  EXPECT_EQ(graph.values[static_cast<std::size_t>(graph.outputs[0])].shape, (ntp::Shape{4, 6}));
+}
+
+TEST(OnnxImport, DynamicDimensionsTakeSetAndShapeOrNameWhatIsMissing) {
+  Folder folder;
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {-1, 3});
+  declare(model.mutable_graph()->mutable_output(), "y", {-1, 3});
+  node(model, "Relu", {"x"}, {"y"});
+  const std::string path = save(model, folder / "dynamic.onnx");
+  const std::string error = error_of(path);
+  EXPECT_NE(error.find("'x' dimension 0 ('N')"), std::string::npos) << error;
+  EXPECT_NE(error.find("--set N="), std::string::npos) << error;
+
+  ImportOptions set;
+  set.overrides = {{"N", "5"}};
+  auto by_set = import_model(path, set);
+  ASSERT_TRUE(by_set.ok()) << by_set.error().to_string();
+  EXPECT_EQ(by_set.value().graph.values[0].shape, (ntp::Shape{5, 3}));
+  EXPECT_EQ(by_set.value().graph.values[0].dim_params[0], "N");
+
+  ImportOptions shape;
+  shape.input_shapes = {{"x", {7, 3}}};
+  auto by_shape = import_model(path, shape);
+  ASSERT_TRUE(by_shape.ok()) << by_shape.error().to_string();
+  EXPECT_EQ(by_shape.value().graph.values[0].shape, (ntp::Shape{7, 3}));
+  shape.input_shapes = {{"x", {7, 4}}};
+  EXPECT_NE(error_of(path, shape).find("fixes it at 3"), std::string::npos);
+}
+
+TEST(OnnxImport, OneErrorListsEveryUnsupportedNode) {
+  Folder folder;
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {2, 3});
+  declare(model.mutable_graph()->mutable_output(), "z", {2, 3});
+  node(model, "Abs", {"x"}, {"a"}, "first_abs");
+  node(model, "Relu", {"a"}, {"r"});
+  node(model, "Neg", {"r"}, {"z"}, "the_neg");
+  const std::string error = error_of(save(model, folder / "unsupported.onnx"));
+  EXPECT_NE(error.find("2 nodes NTP cannot import: Abs (node 'first_abs'), Neg (node 'the_neg')"),
+            std::string::npos)
+      << error;
+}
+
+TEST(OnnxImport, RefusesWhatNtpsCellsCannotCompute) {
+  Folder folder;
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {3, 1, 2});
+  declare(model.mutable_graph()->mutable_output(), "y", {3, 1, 1, 2});
+  initializer(model, "W", {1, 6, 2}, std::vector<float>(12, 0.1F));
+  initializer(model, "R", {1, 6, 2}, std::vector<float>(12, 0.1F));
+  set_int(node(model, "GRU", {"x", "W", "R"}, {"y"}, "gru1"), "hidden_size", 2);
+  const std::string path = save(model, folder / "gru.onnx");
+  const std::string error = error_of(path);
+  EXPECT_NE(error.find("node 'gru1' (GRU): linear_before_reset=0 is not supported"), std::string::npos)
+      << error;
+  set_int(*model.mutable_graph()->mutable_node(0), "linear_before_reset", 1);
+  auto imported = import_model(save(model, path));
+  ASSERT_TRUE(imported.ok()) << imported.error().to_string();
+  EXPECT_EQ(imported.value().graph.nodes.front().op, "gru");
+}
+
+TEST(OnnxImport, MalformedFilesAreClearErrors) {
+  Folder folder;
+  write_bytes(folder / "empty.onnx", "");
+  EXPECT_NE(error_of((folder / "empty.onnx").string()).find("the ONNX model file is empty"),
+            std::string::npos);
+
+  std::mt19937 random(7);
+  std::string noise(4096, '\0');
+  for (char& byte : noise)
+    byte = static_cast<char>(random() & 0xFFU);
+  write_bytes(folder / "noise.onnx", noise);
+  EXPECT_NE(error_of((folder / "noise.onnx").string()).find("not an ONNX model"), std::string::npos);
+
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {2, 3});
+  declare(model.mutable_graph()->mutable_output(), "y", {2, 4});
+  initializer(model, "B", {3, 4}, std::vector<float>(12, 0.5F));
+  node(model, "MatMul", {"x", "B"}, {"y"}, "mm");
+  std::string bytes;
+  model.SerializeToString(&bytes);
+  for (const std::size_t keep : {bytes.size() / 2, bytes.size() - 3, std::size_t{5}}) {
+    write_bytes(folder / "cut.onnx", bytes.substr(0, keep));
+    const std::string error = error_of((folder / "cut.onnx").string());
+    EXPECT_NE(error.find("cut.onnx"), std::string::npos) << keep << ": " << error;
+  }
+
+  model.mutable_graph()->mutable_initializer()->Clear();  // MatMul now reads a missing initializer
+  const std::string missing = error_of(save(model, folder / "missing.onnx"));
+  EXPECT_NE(missing.find("node 'mm' (MatMul) reads 'B'"), std::string::npos) << missing;
+
+  model.mutable_graph()->mutable_node(0)->set_input(0, "nowhere");
+  const std::string dangling = error_of(save(model, folder / "dangling.onnx"));
+  EXPECT_NE(dangling.find("reads 'nowhere'"), std::string::npos) << dangling;
+}
+
+TEST(OnnxImport, ExternalDataLoadsOnlyFromTheModelsFolder) {
+  Folder folder;
+  Folder outside;
+  const std::vector<float> bias = {1.5F, -2.0F};
+  {
+    std::ofstream data(folder / "bias.bin", std::ios::binary);
+    data.write(reinterpret_cast<const char*>(bias.data()), 8);
+    std::ofstream far(outside / "bias.bin", std::ios::binary);
+    far.write(reinterpret_cast<const char*>(bias.data()), 8);
+  }
+  fs::create_symlink(outside / "bias.bin", folder / "link.bin");
+  auto model_with = [&](const std::string& location) {
+    onnx::ModelProto model = new_model();
+    declare(model.mutable_graph()->mutable_input(), "x", {2});
+    declare(model.mutable_graph()->mutable_output(), "y", {2});
+    auto& tensor = initializer(model, "C", {2}, {});
+    tensor.set_data_location(onnx::TensorProto::EXTERNAL);
+    auto* entry = tensor.add_external_data();
+    entry->set_key("location");
+    entry->set_value(location);
+    node(model, "Add", {"x", "C"}, {"y"});
+    return save(model, folder / "external.onnx");
+  };
+  auto imported = import_model(model_with("bias.bin"));
+  ASSERT_TRUE(imported.ok()) << imported.error().to_string();
+  const std::vector<float> y = run_reference(imported.value(), "x", {1, 1});
+  EXPECT_FLOAT_EQ(y[0], 2.5F);
+  EXPECT_FLOAT_EQ(y[1], -1.0F);
+  for (const std::string& escape : {std::string("../") + outside.path().filename().string() + "/bias.bin",
+                                    (outside / "bias.bin").string(), std::string("link.bin")}) {
+    const std::string error = error_of(model_with(escape));
+    EXPECT_TRUE(error.find("outside the model's folder") != std::string::npos ||
+                error.find("leaves the model's folder") != std::string::npos)
+        << escape << ": " << error;
+  }
+}
+
+}  // namespace
