@@ -71,7 +71,7 @@ int check_command(const CheckArgs& args) {
     throw UserError({"<command line>", 0, 0}, fmt::format("this build has no back end '{}'", name),
                     "`ntp backends` lists them");
   const double tolerance = args.tolerance > 0 ? args.tolerance : default_tolerance(precision);
-  const WeightStore weights = generate_weights(graph, args.seed);
+  const WeightStore weights = model_weights(args.topology, graph, args.seed);  // an ONNX model's own
   const std::map<std::string, Tensor> inputs = generate_inputs(graph, args.seed);
   Executable reference(graph, reference_backend(), {DType::f32, args.threads, &weights});
   const std::vector<float> ranges =

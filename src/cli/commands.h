@@ -13,7 +13,8 @@ namespace ntp::cli {
 // Shared by every subcommand that loads a topology.
 struct TopologyArgs {
   std::string file;
-  std::vector<std::string> sets;  // "name=value"
+  std::vector<std::string> sets;    // "name=value"
+  std::vector<std::string> shapes;  // ONNX models: "input=d0,d1,..."
   std::optional<long long> batch;
   std::string precision = "fp32";
 };

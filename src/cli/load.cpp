@@ -2,6 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
+#if NTP_HAVE_ONNX
+#include "onnx/onnx_model.h"
+#endif
+
 namespace ntp::cli {
 
 DType parse_precision(const std::string& text) {
@@ -11,6 +17,53 @@ DType parse_precision(const std::string& text) {
                     fmt::format("precisions are: {}", dtype_names()));
   return *precision;
 }
+
+bool is_onnx_file(const std::string& path) {
+  return path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
+}
+
+namespace {
+
+// "name=d0,d1,..." from --shape.
+std::pair<std::string, Shape> parse_shape_option(const std::string& text) {
+  const auto equals = text.find('=');
+  const UserError bad({"<command line>", 0, 0},
+                      fmt::format("--shape '{}' is not of the form name=d0,d1,...", text),
+                      "write --shape input=1,3,224,224");
+  if (equals == std::string::npos || equals == 0 || equals + 1 == text.size()) throw bad;
+  Shape shape;
+  std::size_t start = equals + 1;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    try {
+      std::size_t used = 0;
+      const std::string part = text.substr(start, comma - start);
+      const long long dim = std::stoll(part, &used);
+      if (used != part.size() || dim <= 0) throw bad;
+      shape.push_back(dim);
+    } catch (const std::logic_error&) {
+      throw bad;
+    }
+    start = comma + 1;
+  }
+  return {text.substr(0, equals), shape};
+}
+
+#if NTP_HAVE_ONNX
+// The weights of the models imported in this process, by file and options, so that a run does not import
+// the same model twice to get the graph and then its weights.
+std::map<std::string, WeightStore>& imported_weights() {
+  static std::map<std::string, WeightStore> cache;
+  return cache;
+}
+#endif
+
+std::string cache_key(const TopologyArgs& args) {
+  return fmt::format("{}|{}|{}|{}|{}", args.file, fmt::join(args.sets, ";"), fmt::join(args.shapes, ";"),
+                     args.batch.value_or(0), args.precision);
+}
+
+}  // namespace
 
 Graph load_graph(const TopologyArgs& args) {
   LoadOptions options;
@@ -27,9 +80,39 @@ Graph load_graph(const TopologyArgs& args) {
       throw UserError({"<command line>", 0, 0}, fmt::format("--batch {} is not positive", *args.batch));
     options.overrides.emplace_back("batch", std::to_string(*args.batch));
   }
+  if (!args.shapes.empty() && !is_onnx_file(args.file))
+    throw UserError({"<command line>", 0, 0}, "--shape applies to ONNX models only",
+                    "a topology's input shapes are set with its parameters: --set name=value");
+  if (is_onnx_file(args.file)) {
+#if NTP_HAVE_ONNX
+    onnx_io::ImportOptions import_options;
+    import_options.overrides = options.overrides;
+    import_options.precision = options.precision;
+    for (const std::string& shape : args.shapes)
+      import_options.input_shapes.push_back(parse_shape_option(shape));
+    Result<onnx_io::ImportedModel> imported = onnx_io::import_model(args.file, import_options);
+    if (!imported) throw UserError(imported.error());
+    imported_weights()[cache_key(args)] = std::move(imported.value().weights);
+    return std::move(imported.value().graph);
+#else
+    throw UserError({args.file, 0, 0}, "this build of ntp cannot read ONNX models",
+                    "build it with libonnx-dev and libprotobuf-dev installed");
+#endif
+  }
   Result<Graph> loaded = load_topology(args.file, options);
   if (!loaded) throw UserError(loaded.error());
   return std::move(loaded.value());
+}
+
+WeightStore model_weights(const TopologyArgs& args, const Graph& graph, std::uint64_t seed) {
+#if NTP_HAVE_ONNX
+  if (is_onnx_file(args.file)) {
+    auto& cache = imported_weights();
+    if (cache.count(cache_key(args)) == 0) load_graph(args);
+    return cache.at(cache_key(args));
+  }
+#endif
+  return generate_weights(graph, seed);
 }
 
 }  // namespace ntp::cli

@@ -9,7 +9,10 @@
 namespace {
 
 void add_topology_options(CLI::App& command, ntp::cli::TopologyArgs& args) {
-  command.add_option("file", args.file, "topology file (.xml)")->required();
+  command.add_option("file", args.file, "topology file (.xml) or ONNX model (.onnx)")->required();
+  command.add_option("--shape", args.shapes,
+                     "ONNX models: an input's shape where its dimensions are dynamic, --shape x=1,3,224,224 "
+                     "(repeatable); named dimensions also take --set name=value");
   command.add_option("--set", args.sets, "override a topology parameter: --set hidden=1024 (repeatable)");
   command.add_option("--batch", args.batch, "the built-in batch parameter")->check(CLI::PositiveNumber);
   command.add_option("--precision", args.precision, "fp32, bf16 or int8 (weights, for the cost model)");

@@ -280,7 +280,7 @@ int run_command(const RunArgs& args) {
   const runtime::InputSet utterance = complete_inputs(bound, args.seed);
   const std::vector<runtime::InputSet> input_sets =
       streaming ? chunk_inputs(utterance, *plan) : std::vector<runtime::InputSet>{utterance};
-  const WeightStore weights = generate_weights(graph, args.seed);
+  const WeightStore weights = model_weights(bound.topology, graph, args.seed);  // an ONNX model's own
   const RunContext context{args,      bound,   graph,      analysis, plan,
                            precision, streams, input_sets, weights,  counter_events(args.counters)};
 
