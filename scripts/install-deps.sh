@@ -12,6 +12,9 @@ packages=(
   libsndfile1-dev libsamplerate0-dev libfftw3-dev
   # back ends
   libdnnl-dev ocl-icd-opencl-dev libtorch-dev libopencv-dnn-dev
+  # LibTorch's GEMMs go through libblas.so.3, which is netlib's reference BLAS (~0.4 GFLOP/s) unless an
+  # optimised one provides it; the OpenMP build shares LibTorch's libgomp threads and --threads.
+  libopenblas0-openmp
   # ONNX models: import, export, and the ONNX node test suite as an external oracle
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   # counters: perf_event names through libpfm4
