@@ -5,7 +5,9 @@
 #include <onnx/checker.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -111,8 +113,23 @@ std::optional<std::int64_t> lookup_size(const ImportOptions& options, const std:
   return found;
 }
 
-void add_graph_inputs(ImportContext& ctx, const onnx::GraphProto& graph, const ImportOptions& options,
+// The topology parameters `ntp export` stored ("ntp.params"): the sizes its symbolic dimensions had.
+std::map<std::string, std::string> exported_params(const onnx::ModelProto& model) {
+  std::map<std::string, std::string> params;
+  for (const auto& entry : model.metadata_props()) {
+    if (entry.key() != "ntp.params") continue;
+    const nlohmann::json json = nlohmann::json::parse(entry.value(), nullptr, false);
+    if (!json.is_object()) continue;
+    for (const auto& [key, value] : json.items())
+      if (value.is_string()) params[key] = value.get<std::string>();
+  }
+  return params;
+}
+
+void add_graph_inputs(ImportContext& ctx, const onnx::ModelProto& model, const ImportOptions& options,
                       const std::set<std::string>& initializers) {
+  const onnx::GraphProto& graph = model.graph();
+  const std::map<std::string, std::string> defaults = exported_params(model);
   const std::string& path = ctx.file();
   for (const auto& [name, shape] : options.input_shapes) {
     const bool exists = std::any_of(graph.input().begin(), graph.input().end(), [&](const auto& input) {
@@ -175,6 +192,14 @@ void add_graph_inputs(ImportContext& ctx, const onnx::GraphProto& graph, const I
         } else if (dim.has_dim_param() && !dim.dim_param().empty()) {
           param = dim.dim_param();
           size = lookup_size(options, param, path);
+          if (const auto exported = defaults.find(param); !size && exported != defaults.end()) {
+            // the size the exported topology had, when it is a plain number
+            const std::string& text = exported->second;
+            if (!text.empty() && text.size() < 19 &&
+                std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; }) &&
+                std::stoll(text) > 0)
+              size = std::stoll(text);
+          }
           if (!size && param == "batch") size = 1;
         } else if (dim.has_dim_value()) {
           ctx.fail(fmt::format("graph input '{}' dimension {} is {}", input.name(), d, dim.dim_value()),
@@ -259,7 +284,7 @@ ImportedModel import_graph(const std::string& path, const ImportOptions& options
   std::set<std::string> initializer_names;
   for (const auto& initializer : onnx_graph.initializer())
     initializer_names.insert(initializer.name());
-  add_graph_inputs(ctx, onnx_graph, options, initializer_names);
+  add_graph_inputs(ctx, model, options, initializer_names);
   for (const auto& initializer : onnx_graph.initializer())
     ctx.define_constant(initializer.name(), ctx.decode(initializer));
   for (const auto& node : onnx_graph.node())

@@ -1,6 +1,7 @@
 // The shared state of one import: operands by ONNX tensor name, incremental shape inference, attributes.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "import_context.h"
@@ -21,8 +22,11 @@ ImportContext::ImportContext(const onnx::ModelProto& model, std::string file, DT
     for (const auto& name : node.input())
       if (!name.empty()) {
         ++consumers_[name];
-        sole_consumer_[name] = &node;
+        consumer_nodes_[name].push_back(&node);
       }
+  for (const auto& node : model.graph().node())
+    for (const auto& name : node.output())
+      if (!name.empty()) producers_[name] = &node;
 }
 
 bool ImportContext::has_input(const onnx::NodeProto& node, int index) const {
@@ -184,11 +188,28 @@ const onnx::NodeProto* ImportContext::sole_consumer(const std::string& tensor) c
   if (graph_outputs_.count(tensor) != 0) return nullptr;
   const auto count = consumers_.find(tensor);
   if (count == consumers_.end() || count->second != 1) return nullptr;
-  const onnx::NodeProto* consumer = sole_consumer_.at(tensor);
+  const onnx::NodeProto* consumer = consumer_nodes_.at(tensor).front();
   int uses = 0;  // a node reading the tensor twice (Mul(x, x)) is not a plain single use
   for (const auto& name : consumer->input())
     uses += name == tensor ? 1 : 0;
   return uses == 1 ? consumer : nullptr;
+}
+
+std::vector<const onnx::NodeProto*> ImportContext::consumers(const std::string& tensor) const {
+  const auto found = consumer_nodes_.find(tensor);
+  if (found == consumer_nodes_.end()) return {};
+  std::vector<const onnx::NodeProto*> nodes = found->second;
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());  // Mul(x, x) lists its node twice
+  return nodes;
+}
+
+bool ImportContext::is_graph_output(const std::string& tensor) const {
+  return graph_outputs_.count(tensor) != 0;
+}
+
+const onnx::NodeProto* ImportContext::producer(const std::string& tensor) const {
+  const auto found = producers_.find(tensor);
+  return found == producers_.end() ? nullptr : found->second;
 }
 
 const onnx::AttributeProto* ImportContext::attribute(const onnx::NodeProto& node,

@@ -46,6 +46,7 @@ class ImportContext {
   const Shape& input_shape(const onnx::NodeProto& node, int index) const;
   const Shape& shape_of(int value) const { return graph_.values.at(static_cast<std::size_t>(value)).shape; }
 
+  bool is_defined(const std::string& tensor) const { return operands_.count(tensor) != 0; }
   void define(const std::string& tensor, int value);
   void define_constant(const std::string& tensor, ConstTensor constant);
   // The output `index` is consumed somewhere or is a graph output.
@@ -64,6 +65,11 @@ class ImportContext {
   // ---- fusion ----
   // The one node that consumes `tensor`, when nothing else (and no graph output) does; else null.
   const onnx::NodeProto* sole_consumer(const std::string& tensor) const;
+  // Every node reading `tensor`, each once, in model order; the node writing it (null for inputs and
+  // initializers).
+  std::vector<const onnx::NodeProto*> consumers(const std::string& tensor) const;
+  const onnx::NodeProto* producer(const std::string& tensor) const;
+  bool is_graph_output(const std::string& tensor) const;
   void mark_fused(const onnx::NodeProto* node) { fused_.insert(node); }
   bool is_fused(const onnx::NodeProto* node) const { return fused_.count(node) != 0; }
 
@@ -98,7 +104,8 @@ class ImportContext {
   std::map<std::string, int> consumers_;
   std::set<std::string> graph_outputs_;
   std::set<const onnx::NodeProto*> fused_;
-  std::map<std::string, const onnx::NodeProto*> sole_consumer_;
+  std::map<std::string, std::vector<const onnx::NodeProto*>> consumer_nodes_;
+  std::map<std::string, const onnx::NodeProto*> producers_;
 };
 
 // Converts one ONNX node (ops of the default domain and of "ai.ntp"); defines its outputs' operands.
@@ -108,6 +115,21 @@ bool is_importable(const onnx::NodeProto& node);
 
 // Recurrent converters (import_rnn.cpp).
 void convert_recurrent(ImportContext& context, const onnx::NodeProto& node);
+// Subgraphs that are one NTP op (import_patterns.cpp): GELU written with Erf, as PyTorch and NTP export it,
+// and multi-head attention written with MatMul, Reshape, Transpose and Softmax.
+struct GeluMatch {
+  std::vector<const onnx::NodeProto*> nodes;  // Div, Erf, Add, Mul, Mul; the last one's output is the GELU
+};
+// The GELU 0.5 * x * (1 + erf(x / sqrt(2))) reading `x`. With `only_reader`, nothing else may read `x`
+// (so that `x` can be fused away); the group's intermediates are never read outside it.
+std::optional<GeluMatch> match_gelu_erf(const ImportContext& context, const std::string& x, bool only_reader);
+// Converts the GELU that starts at `node` (its Div or Mul) as one `gelu` op; false, touching nothing, if
+// none.
+bool try_convert_gelu(ImportContext& context, const onnx::NodeProto& node);
+// Converts the attention subgraph `node` (a MatMul) belongs to as one `attention` op; false, touching
+// nothing, when `node` is not the first node of such a subgraph.
+bool try_convert_attention(ImportContext& context, const onnx::NodeProto& node);
+
 // Constant folding (import_fold.cpp): true when `node` was folded (all its inputs known at load time).
 bool try_fold(ImportContext& context, const onnx::NodeProto& node);
 

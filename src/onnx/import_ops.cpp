@@ -90,10 +90,17 @@ bool as_fused_activation(const ImportContext& ctx, const NodeProto& node, Attrib
 // Follows `tensor` into an activation that only it feeds; returns the tensor the group ends in.
 std::string fuse_activation(ImportContext& ctx, const std::string& tensor, Attributes& attrs) {
   const NodeProto* consumer = ctx.sole_consumer(tensor);
-  if (consumer == nullptr || consumer->input(0) != tensor || !as_fused_activation(ctx, *consumer, attrs))
-    return tensor;
-  ctx.mark_fused(consumer);
-  return consumer->output(0);
+  if (consumer != nullptr && consumer->input(0) == tensor && as_fused_activation(ctx, *consumer, attrs)) {
+    ctx.mark_fused(consumer);
+    return consumer->output(0);
+  }
+  if (const auto gelu = match_gelu_erf(ctx, tensor, true)) {
+    attrs.set("activation", std::string("gelu"));
+    for (const NodeProto* part : gelu->nodes)
+      ctx.mark_fused(part);
+    return gelu->nodes.back()->output(0);
+  }
+  return tensor;
 }
 
 // A bias Add after a product of `units` columns: the constant operand as a [units] vector, if it is one.
@@ -214,6 +221,7 @@ void convert_gemm(ImportContext& ctx, const NodeProto& node) {
 }
 
 void convert_matmul(ImportContext& ctx, const NodeProto& node) {
+  if (try_convert_attention(ctx, node)) return;
   const std::string& out = node.output(0);
   const int a = ctx.value_input(node, 0);
   if (ctx.is_constant(node, 1) && ctx.input_shape(node, 1).size() == 2 && !ctx.shape_of(a).empty()) {
@@ -372,6 +380,30 @@ void convert_batchnorm(ImportContext& ctx, const NodeProto& node) {
   for (int i = 0; i < 4; ++i)
     weights[names[i]] = ctx.constant_input(node, i + 1, std::string("the ") + names[i]).to_f32();
   ctx.define(node.output(0), ctx.add_op(node, node.output(0), "batchnorm", attrs, {x}, weights));
+}
+
+// LayerNormalization over the last axis only (NTP's layernorm); scale and bias [C] from the model.
+void convert_layernorm(ImportContext& ctx, const NodeProto& node) {
+  if (ctx.output_used(node, 1) || ctx.output_used(node, 2))
+    ctx.fail(node, "the Mean and InvStdDev outputs are not supported", "NTP's layernorm gives only Y");
+  const int x = ctx.value_input(node, 0);
+  const Shape input = ctx.shape_of(x);
+  const auto rank = static_cast<std::int64_t>(input.size());
+  const std::int64_t axis = ctx.attr_int(node, "axis", -1);
+  if (rank == 0 || (axis != -1 && axis != rank - 1))
+    ctx.fail(node, fmt::format("normalising from axis {} of a rank-{} input is not supported", axis, rank),
+             "NTP's layernorm normalises over the last axis only");
+  const std::int64_t channels = input.back();
+  Tensor scale = ctx.constant_input(node, 1, "the scale").to_f32();
+  Tensor shift({channels}, DType::f32);
+  if (ctx.has_input(node, 2)) shift = ctx.constant_input(node, 2, "the bias B").to_f32();
+  if (scale.elements() != channels || shift.elements() != channels)
+    ctx.fail(node, fmt::format("scale and bias must have {} elements, the size of the last axis", channels));
+  Attributes attrs;
+  attrs.set("epsilon", static_cast<double>(ctx.attr_float(node, "epsilon", 1e-5F)));
+  ctx.define(node.output(0),
+             ctx.add_op(node, node.output(0), "layernorm", attrs, {x},
+                        {{"scale", scale.reshaped({channels})}, {"shift", shift.reshaped({channels})}}));
 }
 
 void convert_activation(ImportContext& ctx, const NodeProto& node) {
@@ -575,6 +607,7 @@ const std::map<std::string, Converter>& converters() {
       {"GlobalAveragePool", convert_global_pool},
       {"GlobalMaxPool", convert_global_pool},
       {"BatchNormalization", convert_batchnorm},
+      {"LayerNormalization", convert_layernorm},
       {"Relu", convert_activation},
       {"LeakyRelu", convert_activation},
       {"Tanh", convert_activation},
@@ -599,6 +632,11 @@ const std::map<std::string, Converter>& converters() {
       {"LSTM", convert_recurrent},
       {"GRU", convert_recurrent},
       {"RNN", convert_recurrent},
+      {"Erf",
+       [](ImportContext& c, const NodeProto& n) {
+         c.fail(n, "Erf is supported only inside GELU, 0.5 * x * (1 + erf(x / sqrt(2)))",
+                "NTP has no erf op; write GELU in that form, or use Gelu (opset 20)");
+       }},
       {"ReduceSum",
        [](ImportContext& c, const NodeProto& n) {
          c.fail(n, "ReduceSum is supported only as the sum of a recurrent layer's two directions",
@@ -629,6 +667,7 @@ void convert_node(ImportContext& ctx, const onnx::NodeProto& node) {
     return;
   }
   if (try_fold(ctx, node)) return;
+  if ((node.op_type() == "Div" || node.op_type() == "Mul") && try_convert_gelu(ctx, node)) return;
   const Converter& converter = converters().at(node.op_type());
   if (!converter)
     ctx.fail(node,
