@@ -66,6 +66,13 @@ std::string variant(std::string markup, const std::string& op, const std::string
 
 class StreamOnEveryBackEnd : public ::testing::TestWithParam<std::string> {};
 
+// Recurrences a back end runs on reference when streaming, and why; every other one must carry its state.
+std::string known_streaming_gap(const std::string& backend, const std::string& op) {
+  if (backend != "opencv") return {};
+  if (op == "lstm") return "OpenCV's LSTM layer starts every run from its constant h0/c0 blobs";
+  return "the opencv back end has no " + op + " at all";
+}
+
 TEST_P(StreamOnEveryBackEnd, ForwardRecurrentLayersCarryTheirStateAcrossChunks) {
   const Backend& backend = *find_backend(GetParam());
   for (const std::string op : {"lstm", "gru", "rnn"}) {
@@ -82,7 +89,9 @@ TEST_P(StreamOnEveryBackEnd, ForwardRecurrentLayersCarryTheirStateAcrossChunks) 
     CompileOptions options{DType::f32, 1, &weights};
     options.streaming = true;
     Executable streamed(chunk, backend, options);
-    EXPECT_FALSE(streamed.steps().front().fallback) << "the back end should carry the state itself";
+    const std::string gap = known_streaming_gap(GetParam(), op);
+    EXPECT_EQ(streamed.steps().front().fallback, !gap.empty())
+        << (gap.empty() ? "the back end should carry the state itself" : "a known gap is closed: " + gap);
     for (int pass = 0; pass < 2; ++pass) {  // a reset starts the stream over
       streamed.reset_stream();
       for (std::int64_t c = 0; c < 2; ++c) {
