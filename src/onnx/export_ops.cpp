@@ -165,12 +165,16 @@ void emit_conv(const EmitContext& ctx) {
   std::vector<std::string> inputs = {ctx.input(0),
                                      ctx.model.tensor(ctx.part("weight"), ctx.weight("weight"))};
   if (attrs.integer("bias") != 0) inputs.push_back(ctx.model.tensor(ctx.part("bias"), ctx.weight("bias")));
-  onnx::NodeProto& conv = ctx.model.node("Conv", ctx.node.name, inputs, {main_out});
+  // ConvTranspose shares Conv's attributes and weight order (its weight is [C, F/groups, k...]).
+  const bool transposed = ctx.node.op.rfind("conv_transpose", 0) == 0;
+  onnx::NodeProto& conv =
+      ctx.model.node(transposed ? "ConvTranspose" : "Conv", ctx.node.name, inputs, {main_out});
   set_attr(conv, "kernel_shape", per_dimension(attrs, "kernel", dims, {}));
   set_attr(conv, "strides", per_dimension(attrs, "stride", dims, {1}));
   set_attr(conv, "pads", symmetric_pads(per_dimension(attrs, "padding", dims, {0})));
   set_attr(conv, "dilations", per_dimension(attrs, "dilation", dims, {1}));
   set_attr(conv, "group", attrs.integer("groups"));
+  if (transposed) set_attr(conv, "output_padding", per_dimension(attrs, "output_padding", dims, {0}));
   if (has_activation(ctx.node)) emit_fused_activation(ctx, main_out, ctx.output(0));
 }
 
@@ -335,6 +339,8 @@ const std::map<std::string, Emitter>& emitters() {
       {"embedding", emit_embedding},
       {"conv1d", emit_conv},
       {"conv2d", emit_conv},
+      {"conv_transpose1d", emit_conv},
+      {"conv_transpose2d", emit_conv},
       {"maxpool", [](const EmitContext& ctx) { emit_window_pool(ctx, false); }},
       {"avgpool", [](const EmitContext& ctx) { emit_window_pool(ctx, true); }},
       {"global_avgpool", [](const EmitContext& ctx) { emit_simple(ctx, "GlobalAveragePool"); }},

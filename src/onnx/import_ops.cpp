@@ -279,8 +279,42 @@ std::vector<std::int64_t> ints_or(const ImportContext& ctx, const NodeProto& nod
   return values;
 }
 
-void convert_conv(ImportContext& ctx, const NodeProto& node) {
+// A (transposed) convolution of `filters` outputs with its bias (input B, or a following Add of a
+// per-channel constant) and a following activation fused, named after the group's last tensor.
+void emit_conv_group(ImportContext& ctx, const NodeProto& node, int x, const std::string& op,
+                     Attributes attrs, Tensor weight, std::int64_t filters) {
   const std::string& out = node.output(0);
+  const std::size_t dims = ctx.shape_of(x).size() - 2;
+  attrs.set("filters", filters);
+  std::map<std::string, Tensor> weights = {{"weight", std::move(weight)}};
+  std::optional<std::vector<float>> bias;
+  if (ctx.has_input(node, 2)) bias = floats_of(ctx.constant_input(node, 2, "the bias B"));
+  std::string last = out;
+  if (!bias) {  // a bias Add over the channels ([F, 1, 1] or [1, F, 1, 1])
+    if (const NodeProto* add = ctx.sole_consumer(out);
+        add != nullptr && add->op_type() == "Add" && add->domain().empty()) {
+      const int other = add->input(0) == out ? 1 : 0;
+      if (ctx.is_constant(*add, other)) {
+        const ConstTensor& c = ctx.constant_input(*add, other, "bias");
+        Shape channel_shape(dims + 1, 1);
+        channel_shape[0] = filters;
+        Shape batched = channel_shape;
+        batched.insert(batched.begin(), 1);
+        if (!c.integral && (c.shape == channel_shape || c.shape == batched)) {
+          bias = floats_of(c);
+          ctx.mark_fused(add);
+          last = add->output(0);
+        }
+      }
+    }
+  }
+  last = fuse_activation(ctx, last, attrs);
+  attrs.set("bias", std::int64_t{bias ? 1 : 0});
+  if (bias) weights["bias"] = make_tensor({filters}, *bias);
+  ctx.define(last, ctx.add_op(node, last, op, attrs, {x}, weights));
+}
+
+void convert_conv(ImportContext& ctx, const NodeProto& node) {
   const int x = ctx.value_input(node, 0);
   const Shape input = ctx.shape_of(x);
   if (input.size() != 3 && input.size() != 4)
@@ -298,38 +332,87 @@ void convert_conv(ImportContext& ctx, const NodeProto& node) {
   const auto pads = symmetric_pads(ctx, node, input, kernel, strides, dilations);
   Attributes attrs;
   set_fused_defaults(attrs);
-  attrs.set("filters", w.shape[0]);
   attrs.set("kernel", kernel);
   attrs.set("stride", strides);
   attrs.set("padding", pads);
   attrs.set("dilation", dilations);
   attrs.set("groups", ctx.attr_int(node, "group", 1));
-  std::map<std::string, Tensor> weights = {{"weight", w.to_f32()}};
-  std::optional<std::vector<float>> bias;
-  if (ctx.has_input(node, 2)) bias = floats_of(ctx.constant_input(node, 2, "the bias B"));
-  std::string last = out;
-  if (!bias) {  // a bias Add over the channels ([F, 1, 1] or [1, F, 1, 1])
-    if (const NodeProto* add = ctx.sole_consumer(out);
-        add != nullptr && add->op_type() == "Add" && add->domain().empty()) {
-      const int other = add->input(0) == out ? 1 : 0;
-      if (ctx.is_constant(*add, other)) {
-        const ConstTensor& c = ctx.constant_input(*add, other, "bias");
-        Shape channel_shape(dims + 1, 1);
-        channel_shape[0] = w.shape[0];
-        Shape batched = channel_shape;
-        batched.insert(batched.begin(), 1);
-        if (!c.integral && (c.shape == channel_shape || c.shape == batched)) {
-          bias = floats_of(c);
-          ctx.mark_fused(add);
-          last = add->output(0);
-        }
-      }
+  emit_conv_group(ctx, node, x, dims == 1 ? "conv1d" : "conv2d", std::move(attrs), w.to_f32(), w.shape[0]);
+}
+
+// ONNX ConvTranspose pads (begin b, end e) and output_padding o as NTP's symmetric padding p and
+// output_padding q: NTP crops p at the start and p - q at the end, so p = b and q = b - e + o.
+void transposed_pads(const ImportContext& ctx, const NodeProto& node, const Shape& input,
+                     const std::vector<std::int64_t>& kernel, const std::vector<std::int64_t>& strides,
+                     const std::vector<std::int64_t>& dilations, std::vector<std::int64_t>& padding,
+                     std::vector<std::int64_t>& output_padding) {
+  const std::size_t dims = kernel.size();
+  std::vector<std::int64_t> pads = ctx.attr_ints(node, "pads", std::vector<std::int64_t>(2 * dims, 0));
+  output_padding = ints_or(ctx, node, "output_padding", dims, 0);
+  const std::string auto_pad = ctx.attr_string(node, "auto_pad", "NOTSET");
+  const auto wanted = ctx.attr_ints(node, "output_shape");
+  if (auto_pad == "VALID") pads.assign(2 * dims, 0);
+  if (!wanted.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    if (!wanted.empty() && wanted.size() != dims)
+      ctx.fail(node, fmt::format("output_shape has {} values for {} dimensions", wanted.size(), dims));
+    for (std::size_t d = 0; d < dims; ++d) {
+      const std::int64_t size = wanted.empty() ? input[2 + d] * strides[d] : wanted[d];
+      const std::int64_t total =
+          strides[d] * (input[2 + d] - 1) + output_padding[d] + (kernel[d] - 1) * dilations[d] + 1 - size;
+      const bool upper = auto_pad == "SAME_UPPER";
+      pads[d] = upper ? total / 2 : total - total / 2;
+      pads[dims + d] = total - pads[d];
     }
+  } else if (auto_pad != "NOTSET" && auto_pad != "VALID") {
+    ctx.fail(node, fmt::format("unknown auto_pad '{}'", auto_pad));
   }
-  last = fuse_activation(ctx, last, attrs);
-  attrs.set("bias", std::int64_t{bias ? 1 : 0});
-  if (bias) weights["bias"] = make_tensor({w.shape[0]}, *bias);
-  ctx.define(last, ctx.add_op(node, last, dims == 1 ? "conv1d" : "conv2d", attrs, {x}, weights));
+  if (pads.size() != 2 * dims)
+    ctx.fail(node, fmt::format("pads has {} values for {} dimensions", pads.size(), dims));
+  padding.assign(dims, 0);
+  for (std::size_t d = 0; d < dims; ++d) {
+    padding[d] = pads[d];
+    output_padding[d] += pads[d] - pads[dims + d];
+    if (padding[d] < 0 || output_padding[d] < 0 || output_padding[d] >= std::max(strides[d], dilations[d]))
+      ctx.fail(
+          node,
+          fmt::format("padding {} at the start and {} at the end of spatial dimension {} (output_padding "
+                      "{}) cannot be written as NTP's symmetric padding with an output_padding",
+                      pads[d], pads[dims + d], d, output_padding[d] - pads[d] + pads[dims + d]),
+          "NTP crops the same amount from both sides and adds output_padding at the end");
+  }
+}
+
+void convert_conv_transpose(ImportContext& ctx, const NodeProto& node) {
+  const int x = ctx.value_input(node, 0);
+  const Shape input = ctx.shape_of(x);
+  if (input.size() != 3 && input.size() != 4)
+    ctx.fail(
+        node,
+        fmt::format("{}-D transposed convolution is not supported", input.size() < 3 ? 0 : input.size() - 2),
+        "NTP has conv_transpose1d [N, C, L] and conv_transpose2d [N, C, H, W]");
+  const std::size_t dims = input.size() - 2;
+  const ConstTensor& w = ctx.constant_input(node, 1, "the weight W");  // [C, F/groups, k...]
+  if (w.shape.size() != dims + 2 || w.shape[0] != input[1])
+    ctx.fail(node, fmt::format("W {} does not match the input {}", shape_to_string(w.shape),
+                               shape_to_string(input)));
+  const std::vector<std::int64_t> kernel(w.shape.begin() + 2, w.shape.end());
+  if (ctx.attribute(node, "kernel_shape") != nullptr && ctx.attr_ints(node, "kernel_shape") != kernel)
+    ctx.fail(node, "kernel_shape differs from the weight's shape");
+  const auto strides = ints_or(ctx, node, "strides", dims, 1);
+  const auto dilations = ints_or(ctx, node, "dilations", dims, 1);
+  std::vector<std::int64_t> padding, output_padding;
+  transposed_pads(ctx, node, input, kernel, strides, dilations, padding, output_padding);
+  const std::int64_t groups = ctx.attr_int(node, "group", 1);
+  Attributes attrs;
+  set_fused_defaults(attrs);
+  attrs.set("kernel", kernel);
+  attrs.set("stride", strides);
+  attrs.set("padding", padding);
+  attrs.set("output_padding", output_padding);
+  attrs.set("dilation", dilations);
+  attrs.set("groups", groups);
+  emit_conv_group(ctx, node, x, dims == 1 ? "conv_transpose1d" : "conv_transpose2d", std::move(attrs),
+                  w.to_f32(), w.shape[1] * groups);
 }
 
 void convert_pool(ImportContext& ctx, const NodeProto& node) {
@@ -602,6 +685,7 @@ const std::map<std::string, Converter>& converters() {
       {"Gemm", convert_gemm},
       {"MatMul", convert_matmul},
       {"Conv", convert_conv},
+      {"ConvTranspose", convert_conv_transpose},
       {"MaxPool", convert_pool},
       {"AveragePool", convert_pool},
       {"GlobalAveragePool", convert_global_pool},

@@ -99,10 +99,100 @@ OpSchema convolution(const std::string& name, std::size_t dims) {
   return op;
 }
 
+// Transposed convolution (the gradient of a convolution with respect to its input; "deconvolution"), with
+// PyTorch's and ONNX's weight layout [C, filters/groups, kernel...].
+OpSchema transposed_convolution(const std::string& name, std::size_t dims) {
+  OpSchema op;
+  op.name = name;
+  op.family = "conv";
+  op.layout = dims == 1 ? "[N, C, L]" : "[N, C, H, W]";
+  op.summary = fmt::format(
+      "{}-D transposed convolution (ONNX ConvTranspose, PyTorch ConvTranspose{}d): every input position "
+      "scatters kernel * x into the output, with stride, padding cropped from each side, output_padding "
+      "added "
+      "at the end, dilation and groups; weight [C, filters/groups, {}], bias [filters]; output size "
+      "(in - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1. FLOPs: 2 * N * C * input "
+      "positions * filters/groups * kernel volume, plus one per output for the bias and one for the "
+      "activation; bytes: input, weights and output.",
+      dims, dims, dims == 1 ? "kernel" : "kh, kw");
+  op.attrs = {
+      required_integer("filters", "output channels"),
+      required_integers("kernel", dims == 1 ? "kernel width" : "kernel size \"kh,kw\" (one value for both)"),
+      integers_attr("stride", {1}, "stride per spatial dimension (one value for all)"),
+      integers_attr("padding", {0}, "cropped from each side of the output, per spatial dimension"),
+      integers_attr("output_padding", {0}, "added to one side of the output (less than stride or dilation)"),
+      integers_attr("dilation", {1}, "dilation per spatial dimension"),
+      integer_attr("groups", 1, "channel groups"),
+      integer_attr("bias", 1, "1 to add a learned bias, 0 for none")};
+  for (auto& attr : fused_activation_attrs())
+    op.attrs.push_back(std::move(attr));
+  op.infer = [dims, name](const OpContext& ctx) {
+    const Shape& input = ctx.in(0);
+    expect_rank(input, dims + 2, dims + 2, fmt::format("{} input", name));
+    const std::int64_t filters = ctx.attrs.integer("filters");
+    const std::int64_t groups = ctx.attrs.integer("groups");
+    const std::int64_t channels = input[1];
+    expect_positive(filters, "filters");
+    expect_positive(groups, "groups");
+    if (channels % groups != 0 || filters % groups != 0)
+      throw ShapeError(fmt::format("{} input channels and {} filters must both divide into {} groups",
+                                   channels, filters, groups),
+                       "groups must divide both C (axis 1 of the input) and filters");
+    check_fused_activation(ctx.attrs);
+    const auto kernel = spatial(ctx.attrs, "kernel", dims);
+    const auto stride = spatial(ctx.attrs, "stride", dims);
+    const auto padding = spatial(ctx.attrs, "padding", dims);
+    const auto output_padding = spatial(ctx.attrs, "output_padding", dims);
+    const auto dilation = spatial(ctx.attrs, "dilation", dims);
+    Shape out = {input[0], filters};
+    Shape weight = {channels, filters / groups};
+    std::int64_t volume = filters / groups;
+    for (std::size_t d = 0; d < dims; ++d) {
+      const std::string what = "spatial dimension " + std::to_string(d);
+      if (kernel[d] <= 0 || stride[d] <= 0 || dilation[d] <= 0 || padding[d] < 0 || output_padding[d] < 0)
+        throw ShapeError(
+            fmt::format("{}: kernel, stride and dilation must be positive, padding and "
+                        "output_padding not negative",
+                        what));
+      if (output_padding[d] >= std::max(stride[d], dilation[d]))
+        throw ShapeError(
+            fmt::format("{}: output_padding {} must be less than the stride {} or the dilation {}", what,
+                        output_padding[d], stride[d], dilation[d]));
+      const std::int64_t full = checked_add(checked_add(checked_mul(input[2 + d] - 1, stride[d], what),
+                                                        checked_mul(dilation[d], kernel[d] - 1, what), what),
+                                            output_padding[d] + 1, what);
+      if (full - 2 * padding[d] <= 0)
+        throw ShapeError(
+            fmt::format("{}: padding {} on each side crops all {} output positions", what, padding[d], full),
+            "use less padding");
+      out.push_back(full - 2 * padding[d]);
+      weight.push_back(kernel[d]);
+      volume = checked_mul(volume, kernel[d], "kernel volume");
+    }
+    InferResult result;
+    result.outputs.push_back({out, ctx.inputs[0]->dtype});
+    result.weights.push_back({"weight", weight, fan_in_uniform(volume)});
+    if (ctx.attrs.integer("bias") != 0) result.weights.push_back({"bias", {filters}, fan_in_uniform(volume)});
+    return result;
+  };
+  op.cost = [](const OpContext& ctx) {
+    const Shape& weight = ctx.node.weights.at(0).shape;  // [C, filters/groups, kernel...]
+    const double per_input = elements(Shape(weight.begin() + 1, weight.end()));
+    const double inputs = elements(ctx.in(0));
+    const double outputs = elements(ctx.outputs.at(0)->shape);
+    double flops = 2.0 * inputs * per_input;
+    if (ctx.attrs.integer("bias") != 0) flops += outputs;
+    flops += fused_activation_flops(ctx.attrs, outputs);
+    return default_cost(ctx, flops);
+  };
+  return op;
+}
+
 }  // namespace
 
 std::vector<OpSchema> conv_ops() {
-  return {convolution("conv1d", 1), convolution("conv2d", 2)};
+  return {convolution("conv1d", 1), convolution("conv2d", 2), transposed_convolution("conv_transpose1d", 1),
+          transposed_convolution("conv_transpose2d", 2)};
 }
 
 }  // namespace ntp::ops

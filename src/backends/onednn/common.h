@@ -87,6 +87,7 @@ float input_range(const Graph& graph, int node, std::size_t index, const Compile
 std::unique_ptr<Kernel> make_matmul(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_rnn(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_conv(const Graph& graph, int node, const CompileOptions& options);
+std::unique_ptr<Kernel> make_conv_transpose(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_pool(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_batchnorm(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_layernorm(const Graph& graph, int node, const CompileOptions& options);

@@ -1,5 +1,5 @@
-// conv1d / conv2d (direct convolution, activation fused; oneDNN's blocked layouts inside, reordered from and
-// to plain NCW / NCHW at the edges) and pooling, on plain NCW / NCHW tensors.
+// conv1d / conv2d and their transposes (direct (de)convolution, activation fused; oneDNN's blocked layouts
+// inside, reordered from and to plain NCW / NCHW at the edges) and pooling, on plain NCW / NCHW tensors.
 #include "common.h"
 
 namespace ntp::onednn {
@@ -11,6 +11,31 @@ memory::dims spatial(const Attributes& attrs, const std::string& name, std::size
   if (values.empty()) values.assign(dims, fallback);
   if (values.size() == 1) values.assign(dims, values.front());
   return memory::dims(values.begin(), values.end());
+}
+// Runs `primitive` (its weights and bias already in `arguments`) between the kernel's plain input and output,
+// reordering into and out of the layouts it chose (`chosen_src`, `chosen_dst`) where they differ.
+void add_between_plain_edges(PrimitiveKernel& kernel, const memory::desc& chosen_src,
+                             const memory::desc& chosen_dst, dnnl::primitive primitive,
+                             std::unordered_map<int, memory> arguments, const std::string& implementation) {
+  memory src = kernel.input(0);
+  if (chosen_src != src.get_desc()) {
+    src = memory(chosen_src, context().engine);
+    const dnnl::reorder::primitive_desc to_blocked(context().engine, kernel.input(0).get_desc(),
+                                                   context().engine, chosen_src);
+    kernel.add(dnnl::reorder(to_blocked), {{DNNL_ARG_FROM, kernel.input(0)}, {DNNL_ARG_TO, src}},
+               to_blocked.impl_info_str());
+  }
+  const memory::desc plain_dst = kernel.output(0).get_desc();
+  memory dst = kernel.output(0);
+  if (chosen_dst != plain_dst) dst = memory(chosen_dst, context().engine);
+  arguments[DNNL_ARG_SRC] = src;
+  arguments[DNNL_ARG_DST] = dst;
+  kernel.add(std::move(primitive), std::move(arguments), implementation);
+  if (chosen_dst != plain_dst) {
+    const dnnl::reorder::primitive_desc to_plain(context().engine, chosen_dst, context().engine, plain_dst);
+    kernel.add(dnnl::reorder(to_plain), {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, kernel.output(0)}},
+               to_plain.impl_info_str());
+  }
 }
 }  // namespace
 
@@ -55,25 +80,76 @@ std::unique_ptr<Kernel> make_conv(const Graph& graph, int node_index, const Comp
   Shape plain_weights(any_weights.begin(), any_weights.end());
   const memory weights =
       reordered(weight_memory(graph, node_index, options, "weight", type, plain_weights), pd.weights_desc());
-  memory conv_src = kernel->input(0);
-  if (pd.src_desc() != src) {
-    conv_src = memory(pd.src_desc(), context().engine);
-    const dnnl::reorder::primitive_desc to_blocked(context().engine, src, context().engine, pd.src_desc());
-    kernel->add(dnnl::reorder(to_blocked), {{DNNL_ARG_FROM, kernel->input(0)}, {DNNL_ARG_TO, conv_src}},
-                to_blocked.impl_info_str());
-  }
-  memory conv_dst = kernel->output(0);
-  if (pd.dst_desc() != dst) conv_dst = memory(pd.dst_desc(), context().engine);
-  std::unordered_map<int, memory> arguments = {
-      {DNNL_ARG_SRC, conv_src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, conv_dst}};
+  std::unordered_map<int, memory> arguments = {{DNNL_ARG_WEIGHTS, weights}};
   if (has_bias)
     arguments[DNNL_ARG_BIAS] = weight_memory(graph, node_index, options, "bias", memory::data_type::f32);
-  kernel->add(dnnl::convolution_forward(pd), std::move(arguments), pd.impl_info_str());
-  if (pd.dst_desc() != dst) {
-    const dnnl::reorder::primitive_desc to_plain(context().engine, pd.dst_desc(), context().engine, dst);
-    kernel->add(dnnl::reorder(to_plain), {{DNNL_ARG_FROM, conv_dst}, {DNNL_ARG_TO, kernel->output(0)}},
-                to_plain.impl_info_str());
+  add_between_plain_edges(*kernel, pd.src_desc(), pd.dst_desc(), dnnl::convolution_forward(pd),
+                          std::move(arguments), pd.impl_info_str());
+  return kernel;
+}
+
+std::unique_ptr<Kernel> make_conv_transpose(const Graph& graph, int node_index,
+                                            const CompileOptions& options) {
+  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
+  const Shape& in = input_value(graph, node_index, 0).shape;
+  const Shape& out = output_value(graph, node_index, 0).shape;
+  const std::size_t dims = in.size() - 2;
+  const memory::dim groups = node.attrs.integer("groups");
+  const memory::dim filters = node.attrs.integer("filters");
+  const DType io = io_type(options.precision);
+  const auto type = data_type(io);
+  const memory::desc src = plain(in, type);
+  const memory::desc dst = plain(out, type);
+  const memory::dims kernel_size = spatial(node.attrs, "kernel", dims);
+  // NTP's weight is [C, F/G, k...] (PyTorch's, ONNX's); oneDNN names it [G, F/G, C/G, k...] (no G when
+  // ungrouped): the same memory described by strides.
+  memory::dims weight_dims = {groups, filters / groups, in[1] / groups};
+  weight_dims.insert(weight_dims.end(), kernel_size.begin(), kernel_size.end());
+  memory::dim volume = 1;
+  for (const memory::dim k : kernel_size)
+    volume *= k;
+  memory::dims weight_strides = {(in[1] / groups) * (filters / groups) * volume, volume,
+                                 (filters / groups) * volume};
+  for (std::size_t d = 0; d < dims; ++d) {
+    memory::dim inner = 1;
+    for (std::size_t e = d + 1; e < dims; ++e)
+      inner *= kernel_size[e];
+    weight_strides.push_back(inner);
   }
+  if (groups == 1) {
+    weight_dims.erase(weight_dims.begin());
+    weight_strides.erase(weight_strides.begin());
+  }
+  const bool has_bias = node.attrs.integer("bias") != 0;
+  memory::dims dilation = spatial(node.attrs, "dilation", dims, 1);
+  for (auto& d : dilation)
+    d -= 1;  // oneDNN counts the gaps between taps
+  const memory::dims padding = spatial(node.attrs, "padding", dims);
+  memory::dims padding_end = padding;  // output_padding extends the end: less cropped there
+  const memory::dims output_padding = spatial(node.attrs, "output_padding", dims);
+  for (std::size_t d = 0; d < dims; ++d)
+    padding_end[d] -= output_padding[d];
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(activation_post_ops(node.attrs));
+  const dnnl::deconvolution_forward::primitive_desc pd(
+      {dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
+       memory::desc(src.dims(), type, memory::format_tag::any),
+       memory::desc(weight_dims, type, memory::format_tag::any),
+       has_bias ? memory::desc({filters}, memory::data_type::f32, memory::format_tag::x) : memory::desc(),
+       memory::desc(dst.dims(), type, memory::format_tag::any), spatial(node.attrs, "stride", dims, 1),
+       dilation, padding, padding_end},
+      attr, context().engine);
+  auto kernel = std::make_unique<PrimitiveKernel>(io, 1, 1);
+  kernel->bind_input(0, src);
+  kernel->bind_output(0, dst);
+  const memory stored = weight_memory(graph, node_index, options, "weight", type);
+  const memory described(memory::desc(weight_dims, type, weight_strides), context().engine,
+                         stored.get_data_handle());
+  std::unordered_map<int, memory> arguments = {{DNNL_ARG_WEIGHTS, reordered(described, pd.weights_desc())}};
+  if (has_bias)
+    arguments[DNNL_ARG_BIAS] = weight_memory(graph, node_index, options, "bias", memory::data_type::f32);
+  add_between_plain_edges(*kernel, pd.src_desc(), pd.dst_desc(), dnnl::deconvolution_forward(pd),
+                          std::move(arguments), pd.impl_info_str());
   return kernel;
 }
 

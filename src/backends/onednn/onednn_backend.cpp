@@ -21,6 +21,8 @@ const std::map<std::string, Factory>& factories() {
       {"rnn", onednn::make_rnn},
       {"conv1d", onednn::make_conv},
       {"conv2d", onednn::make_conv},
+      {"conv_transpose1d", onednn::make_conv_transpose},
+      {"conv_transpose2d", onednn::make_conv_transpose},
       {"maxpool", onednn::make_pool},
       {"avgpool", onednn::make_pool},
       {"global_avgpool", onednn::make_pool},

@@ -80,7 +80,7 @@ struct KernelEntry {
 
 // One list per op family; reference_backend.cpp concatenates them into the one table.
 std::vector<KernelEntry> dense_kernels();  // fc, matmul, embedding
-std::vector<KernelEntry> conv_kernels();   // conv1d, conv2d
+std::vector<KernelEntry> conv_kernels();   // conv1d, conv2d, conv_transpose1d, conv_transpose2d
 std::vector<KernelEntry> pool_kernels();   // maxpool, avgpool, global_avgpool, global_maxpool
 std::vector<KernelEntry> norm_kernels();   // batchnorm, layernorm
 std::vector<KernelEntry>

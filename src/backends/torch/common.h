@@ -89,6 +89,7 @@ std::unique_ptr<Kernel> make_fc(const Graph& graph, int node, const CompileOptio
 std::unique_ptr<Kernel> make_matmul(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_attention(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_conv(const Graph& graph, int node, const CompileOptions& options);
+std::unique_ptr<Kernel> make_conv_transpose(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_pool(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_norm(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_activation(const Graph& graph, int node, const CompileOptions& options);

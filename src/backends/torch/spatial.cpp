@@ -1,5 +1,5 @@
-// Spatial and normalising layers: conv1d / conv2d (with their fused activation), pooling, batch and layer
-// normalisation.
+// Spatial and normalising layers: conv1d / conv2d and their transposes (with their fused activation),
+// pooling, batch and layer normalisation.
 #include <ATen/native/ConvUtils.h>
 
 #include "common.h"
@@ -56,6 +56,36 @@ std::unique_ptr<Kernel> make_conv(const Graph& graph, int node_index, const Comp
         apply_activation(attrs, output);
       },
       fmt::format("aten::conv{}d ({})", dims, chosen));
+}
+
+std::unique_ptr<Kernel> make_conv_transpose(const Graph& graph, int node_index,
+                                            const CompileOptions& options) {
+  const Node& node = node_at(graph, node_index);
+  const DType io = io_type(options.precision);
+  // LibTorch 1.13's bf16 transposed convolution (through mkldnn) checks the weight as if it were a
+  // convolution's and refuses grouped or non-square channel counts; bf16 runs it in fp32 instead.
+  const at::ScalarType type = io == DType::bf16 ? at::kFloat : scalar_type(io);
+  const std::size_t dims = input_value(graph, node_index, 0).shape.size() - 2;
+  const auto stride = spatial(node.attrs, "stride", dims, {1});
+  const auto padding = spatial(node.attrs, "padding", dims, {0});
+  const auto output_padding = spatial(node.attrs, "output_padding", dims, {0});
+  const auto dilation = spatial(node.attrs, "dilation", dims, {1});
+  const std::int64_t groups = node.attrs.integer("groups");
+  const at::Tensor filters = weight(graph, node_index, options, "weight", type);  // [C, F/groups, k...]
+  const at::Tensor bias =
+      node.attrs.integer("bias") != 0 ? weight(graph, node_index, options, "bias", type) : at::Tensor();
+  const Attributes attrs = node.attrs;
+  return std::make_unique<TorchKernel>(
+      node, io,
+      [=](const std::vector<at::Tensor>& inputs, at::Tensor& output) {
+        const at::Tensor x = inputs[0].to(type);
+        output.copy_(
+            dims == 1
+                ? at::conv_transpose1d(x, filters, bias, stride, padding, output_padding, groups, dilation)
+                : at::conv_transpose2d(x, filters, bias, stride, padding, output_padding, groups, dilation));
+        apply_activation(attrs, output);
+      },
+      fmt::format("aten::conv_transpose{}d{}", dims, io == DType::bf16 ? " (in fp32)" : ""));
 }
 
 bool pool_padding_fits(const Graph& graph, int node_index) {

@@ -25,6 +25,8 @@ const std::map<std::string, Factory>& factories() {
       {"rnn", libtorch::make_rnn},
       {"conv1d", libtorch::make_conv},
       {"conv2d", libtorch::make_conv},
+      {"conv_transpose1d", libtorch::make_conv_transpose},
+      {"conv_transpose2d", libtorch::make_conv_transpose},
       {"maxpool", libtorch::make_pool},
       {"avgpool", libtorch::make_pool},
       {"global_avgpool", libtorch::make_pool},

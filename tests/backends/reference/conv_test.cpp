@@ -81,5 +81,49 @@ TEST(ReferenceConv2d, DepthwiseWithoutBiasAgainstDirectSum) {
   expect_close(m.run(x), {2, 3, 4, 4}, expected);
 }
 
+TEST(ReferenceConvTranspose1d, ByHandWithStridePaddingAndOutputPadding) {
+  // x0 scatters 1*[1, 10, 100] at 0, x1 scatters 2*[1, 10, 100] at 2: [1, 10, 102, 20, 200] uncropped.
+  for (const auto& [attributes, expected] : std::vector<std::pair<std::string, std::vector<float>>>{
+           {R"(padding="0")", {1, 10, 102, 20, 200}},
+           {R"(padding="1")", {10, 102, 20}},
+           {R"(padding="1" output_padding="1")", {10, 102, 20, 200}}}) {
+    SCOPED_TRACE(attributes);
+    Model m = model(R"(<topology name="t"><input name="x" shape="1,1,2"/>
+      <layer name="c" type="conv_transpose1d" filters="1" kernel="3" stride="2" bias="0" )" +
+                    attributes + R"(/></topology>)");
+    m.set("c", "weight", {1, 10, 100});
+    expect_close(m.run(make_tensor({1, 1, 2}, {1, 2})), {1, 1, static_cast<std::int64_t>(expected.size())},
+                 expected);
+  }
+}
+
+double dot(const Tensor& a, const Tensor& b) {
+  double sum = 0;
+  for (std::int64_t i = 0; i < a.elements(); ++i)
+    sum += static_cast<double>(a.as<float>()[i]) * b.as<float>()[i];
+  return sum;
+}
+
+// The transposed convolution is the adjoint of the convolution with the same weights (bias 0):
+// <conv(x), y> = <x, conv_transpose(y)>, for strides, padding, dilation and groups in 2-D.
+TEST(ReferenceConvTranspose2d, IsTheAdjointOfTheConvolution) {
+  Model conv = model(R"(<topology name="t"><input name="x" shape="2,4,9,8"/>
+    <layer name="c" type="conv2d" filters="6" kernel="3,2" stride="2,3" padding="1,1" dilation="1,2" groups="2"
+           bias="0"/></topology>)");
+  const Tensor x = random_tensor({2, 4, 9, 8}, 8);
+  const Tensor conv_x = conv.run(x);
+  ASSERT_EQ(conv_x.shape(), (Shape{2, 6, 5, 3}));
+  // (5-1)*2 - 2 + 2 + 1 = 9 rows; (3-1)*3 - 2 + 2 + op + 1 = 8 columns with output_padding 1.
+  Model transposed = model(R"(<topology name="t"><input name="y" shape="2,6,5,3"/>
+    <layer name="t" type="conv_transpose2d" filters="4" kernel="3,2" stride="2,3" padding="1,1"
+           output_padding="0,1" dilation="1,2" groups="2" bias="0"/></topology>)");
+  const float* weight = conv.w("c", "weight");
+  transposed.set("t", "weight", std::vector<float>(weight, weight + 6 * 2 * 3 * 2));
+  const Tensor y = random_tensor({2, 6, 5, 3}, 9);
+  const Tensor transposed_y = transposed.run(y);
+  ASSERT_EQ(transposed_y.shape(), x.shape());
+  EXPECT_NEAR(dot(conv_x, y), dot(x, transposed_y), 1e-4 * std::abs(dot(conv_x, y)));
+}
+
 }  // namespace
 }  // namespace ntp::testing
