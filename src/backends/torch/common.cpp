@@ -110,7 +110,16 @@ std::string gemm_library(at::ScalarType type) {
     void* symbol = dlsym(RTLD_DEFAULT, "sgemm_");
     if (symbol == nullptr || dladdr(symbol, &info) == 0 || info.dli_fname == nullptr)
       return std::string("BLAS");
-    return std::filesystem::path(info.dli_fname).filename().string();
+    // Debian's libblas.so.3 is a link chosen by update-alternatives; the folder of its target names the
+    // implementation (blas/ is netlib's reference BLAS, openblas-openmp/ OpenBLAS).
+    std::error_code error;
+    const std::filesystem::path resolved = std::filesystem::canonical(info.dli_fname, error);
+    const std::filesystem::path library = error ? std::filesystem::path(info.dli_fname) : resolved;
+    const std::string folder = library.parent_path().filename().string();
+    const std::string name = library.filename().string();
+    if (folder == "blas") return name + ", netlib reference BLAS";
+    if (folder.rfind("openblas", 0) == 0) return name + ", " + folder;
+    return name;
   }();
   return blas;
 }
