@@ -19,6 +19,8 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   # counters: perf_event names through libpfm4
   libpfm4-dev
+  # --tool callgrind: valgrind runs NTP with its client requests (valgrind/callgrind.h) around each layer
+  valgrind
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -45,8 +45,11 @@ struct RunArgs {
   std::string save_outputs;         // folder
   bool save_all = false;
   bool no_layer_timing = false;
-  std::string counters;          // "software", "cycles,instructions", ... ("" = none)
-  std::string format = "table";  // table | json | csv | trace
+  std::string counters;                // "software", "cycles,instructions", ... ("" = none)
+  std::string tool;                    // external profiler NTP relaunches itself under: "" or callgrind
+  bool tool_child = false;             // this process is the one the tool launched
+  std::vector<std::string> arguments;  // the command line after the program name, to relaunch under a tool
+  std::string format = "table";        // table | json | csv | trace
   std::string output;
   std::string command_line;
 };

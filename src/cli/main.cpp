@@ -82,6 +82,12 @@ int main(int argc, char** argv) {
   run_command->add_option("--counters", run.counters,
                           "perf_event counters per layer: a set (basic, cache, memory, topdown, software) or "
                           "event names as perf and libpfm4 know them, comma-separated");
+  run_command
+      ->add_option("--tool", run.tool,
+                   "relaunch under an external profiler that collects only inside each layer: callgrind "
+                   "(instructions and simulated cache misses per layer, in any VM)")
+      ->check(CLI::IsMember({"callgrind"}));
+  run_command->add_flag("--tool-child", run.tool_child, "set by --tool on the relaunched process")->group("");
   run_command->add_flag("--no-layer-timing", run.no_layer_timing,
                         "end-to-end time only, without instrumentation");
   run_command->add_option("--format", run.format, "table, json, csv or trace (Chrome trace)")
@@ -133,6 +139,7 @@ int main(int argc, char** argv) {
     if (*inspect_command) return ntp::cli::inspect_command(inspect);
     if (*run_command) {
       run.command_line = joined_command_line(argc, argv);
+      run.arguments.assign(argv + 1, argv + argc);
       return ntp::cli::run_command(run);
     }
     if (*check_command) return ntp::cli::check_command(check);

@@ -5,12 +5,14 @@
 #include <optional>
 
 #include "commands.h"
+#include "external_tools.h"
 #include "inputs.h"
 #include "io/npy.h"
 #include "load.h"
 #include "ntp/analysis.h"
 #include "ntp/registry.h"
 #include "output.h"
+#include "profile/callgrind_observer.h"
 #include "profile/perf_counters.h"
 #include "profile/step_timer.h"
 #include "report/compare.h"
@@ -160,6 +162,7 @@ BackendRun run_on_backend(const RunContext& run, const Backend& backend) {
   options.layer_timing = !args.no_layer_timing;
   options.progress = true;
   options.counters = run.counters;
+  options.callgrind = args.tool == "callgrind" && args.tool_child;
   std::vector<Executable*> pointers;
   for (auto& executable : executables)
     pointers.push_back(executable.get());
@@ -256,6 +259,10 @@ nlohmann::json combined_trace(const std::vector<nlohmann::json>& records) {
 }  // namespace
 
 int run_command(const RunArgs& args) {
+  if (args.tool == "callgrind" && !args.tool_child) return run_under_callgrind(args);
+  if (args.tool_child && !profile::running_under_valgrind())
+    throw UserError(kCommandLine, "--tool-child is for the process --tool launches",
+                    "use --tool callgrind instead");
   const BoundGraph bound = load_with_inputs(args.topology, args.inputs);
   const bool streaming = args.mode == "stream";
   const std::optional<runtime::StreamPlan> plan =
@@ -306,7 +313,11 @@ int run_command(const RunArgs& args) {
     }
     return 0;
   }
-  const nlohmann::json& record = records.front();
+  write_run_output(args, records.front());
+  return 0;
+}
+
+void write_run_output(const RunArgs& args, const nlohmann::json& record) {
   if (args.format == "json")
     write_output(args.output, record.dump(2) + "\n");
   else if (args.format == "csv")
@@ -315,7 +326,6 @@ int run_command(const RunArgs& args) {
     write_output(args.output, report::chrome_trace(record).dump() + "\n");
   else
     write_output(args.output, report::run_table(record));
-  return 0;
 }
 
 }  // namespace ntp::cli

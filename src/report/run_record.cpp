@@ -117,7 +117,8 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
   for (std::size_t s = 0; s < measurements.steps.size(); ++s) {
     const Step& step = measurements.steps[s];
     if (step.kind == Step::Kind::segment_begin || step.kind == Step::Kind::segment_end) continue;
-    nlohmann::json node = {{"name", step.name},
+    nlohmann::json node = {{"step", s},
+                           {"name", step.name},
                            {"op", step.op},
                            {"kind", step_kind(graph, step)},
                            {"backend", step.backend},

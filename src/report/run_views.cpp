@@ -73,6 +73,10 @@ std::string run_table(const nlohmann::json& record) {
                      std::find(events.begin(), events.end(), "cycles") != events.end();
     if (busy) table.add_column("cores", Align::right);
     if (ipc) table.add_column("IPC", Align::right);
+    const bool simulated = record.contains("callgrind");  // --tool callgrind: instructions, simulated misses
+    if (simulated)
+      for (const char* title : {"instructions", "D1 miss", "LL miss"})
+        table.add_column(title, Align::right);
     for (const auto& node : record["nodes"]) {
       std::string implementation = node["implementation"].get<std::string>();
       if (node["fallback"].get<bool>()) implementation += " (fallback: reference)";
@@ -90,9 +94,18 @@ std::string run_table(const nlohmann::json& record) {
       const nlohmann::json derived = node.value("derived", nlohmann::json::object());
       if (busy) row.push_back(optional_number(derived, "cores_busy", "{:.2f}"));
       if (ipc) row.push_back(optional_number(derived, "ipc", "{:.2f}"));
+      if (simulated) {
+        const nlohmann::json counts = node.value("callgrind", nlohmann::json::object());
+        row.push_back(counts.contains("Ir") ? human_count(counts["Ir"].get<double>()) : "");
+        row.push_back(counts.contains("D1_miss_rate") ? percent(counts["D1_miss_rate"]) : "");
+        row.push_back(counts.contains("LL_miss_rate") ? percent(counts["LL_miss_rate"]) : "");
+      }
       table.add_row(row);
     }
     text += "\n" + table.render();
+    if (simulated)
+      text += fmt::format("callgrind: {}\nnote: {}\n", record["callgrind"]["how"].get<std::string>(),
+                          record["callgrind"]["note"].get<std::string>());
     if (!record["segments"].empty()) {
       TextTable segments;
       segments.add_column("segment", Align::left);
@@ -188,6 +201,14 @@ std::string run_csv(const nlohmann::json& record) {
   const std::vector<std::string> events = counter_events(record);
   for (const std::string& event : events)
     header.push_back("counter:" + event);
+  // --tool callgrind: its events and miss rates as "callgrind:NAME".
+  std::vector<std::string> simulated;
+  if (record.contains("callgrind")) {
+    simulated = record["callgrind"]["events"].get<std::vector<std::string>>();
+    simulated.insert(simulated.end(), {"D1_miss_rate", "LL_miss_rate"});
+  }
+  for (const std::string& name : simulated)
+    header.push_back("callgrind:" + name);
   CsvWriter csv(header);
   for (const auto& node : record["nodes"]) {
     std::vector<std::string> row = {node["name"],
@@ -209,6 +230,9 @@ std::string run_csv(const nlohmann::json& record) {
     for (const std::string& event : events)
       row.push_back(node.contains("counters") ? fmt::format("{:.0f}", node["counters"][event].get<double>())
                                               : "");
+    const nlohmann::json counts = node.value("callgrind", nlohmann::json::object());
+    for (const std::string& name : simulated)
+      row.push_back(counts.contains(name) ? fmt::format("{:.6g}", counts[name].get<double>()) : "");
     csv.add_row(row);
   }
   return csv.text();

@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "profile/callgrind_observer.h"
 #include "profile/counter_observer.h"
 #include "profile/step_timer.h"
 
@@ -140,6 +141,8 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     std::vector<Observer*> observers;
     if (counted) observers.push_back(&*counter_observer);
     if (options.layer_timing) observers.push_back(&timer);
+    std::optional<profile::CallgrindObserver> callgrind;
+    if (options.callgrind && stream == 0) observers.push_back(&callgrind.emplace());  // innermost: the layer
     profile::ObserverChain chain(observers);
     Observer* observer = observers.empty() ? nullptr : observers.size() == 1 ? observers.front() : &chain;
     ProgressLine progress(options.progress && stream == 0);

@@ -24,6 +24,8 @@ struct RunOptions {
   int trace_iterations = 1;  // iterations kept as a timeline for the Chrome trace
   // perf_event counters read at every step (stream 0), by name as libpfm4 knows them; empty: none.
   std::vector<std::string> counters;
+  // Callgrind collects inside each step of stream 0 and dumps its counts per step (under valgrind only).
+  bool callgrind = false;
 };
 
 struct CounterMeasurements {

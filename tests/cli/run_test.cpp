@@ -2,6 +2,10 @@
 // (timings masked), outputs saved, real inputs read.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "io/npy.h"
@@ -290,6 +294,70 @@ TEST(RunCounters, UnknownEventIsRefusedWithAHint) {
   EXPECT_NE(result.err.find("not-an-event"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("hint:"), std::string::npos) << result.err;
   EXPECT_TRUE(result.out.empty());
+}
+
+// ---- --tool callgrind ----
+
+bool valgrind_runs_here(std::string& why) {
+#if defined(__SANITIZE_ADDRESS__)
+  why = "valgrind cannot run a program built with AddressSanitizer";
+  return false;
+#else
+  if (std::system("valgrind --version > /dev/null 2>&1") != 0) {
+    why = "valgrind is not installed (scripts/install-deps.sh installs it)";
+    return false;
+  }
+  return true;
+#endif
+}
+
+TEST(RunCallgrind, CountsInstructionsAndSimulatedCacheMissesPerLayer) {
+  std::string why;
+  if (!valgrind_runs_here(why)) GTEST_SKIP() << why;
+  const auto result = run_ntp(small_run("reference", {"--tool", "callgrind", "--format", "json"}));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(result.out);
+  ASSERT_TRUE(record.contains("callgrind"));
+  const auto events = record["callgrind"]["events"].get<std::vector<std::string>>();
+  for (const char* event : {"Ir", "Dr", "Dw", "D1mr", "DLmr"})
+    EXPECT_NE(std::find(events.begin(), events.end(), event), events.end()) << event;
+  std::map<std::string, nlohmann::json> layers;
+  for (const auto& node : record["nodes"]) {
+    ASSERT_TRUE(node.contains("callgrind")) << node["name"];
+    const auto& counts = node["callgrind"];
+    EXPECT_GT(counts["Ir"].get<double>(), 0.0) << node["name"];
+    const double d1 = counts.value("D1_miss_rate", -1.0);
+    EXPECT_GE(d1, 0.0) << node["name"];
+    EXPECT_LE(d1, 1.0) << node["name"];
+    layers[node["name"]] = node;
+  }
+  // The reference fc is a plain loop over multiply-adds: instructions follow the FLOPs. fc1 (494 inputs)
+  // does 7.7x the work of fc2 (64 inputs) at the same 64 units.
+  const double flop_ratio = layers["fc1"]["flops"].get<double>() / layers["fc2"]["flops"].get<double>();
+  const double instruction_ratio =
+      layers["fc1"]["callgrind"]["Ir"].get<double>() / layers["fc2"]["callgrind"]["Ir"].get<double>();
+  EXPECT_GT(instruction_ratio, 0.6 * flop_ratio);
+  EXPECT_LT(instruction_ratio, 1.4 * flop_ratio);
+  // A segment's counts are its layers' sums.
+  for (const auto& segment : record["segments"]) {
+    double sum = 0;
+    for (const auto& layer : segment["layers"])
+      sum += layers[layer.get<std::string>()]["callgrind"]["Ir"].get<double>();
+    EXPECT_DOUBLE_EQ(segment["callgrind"]["Ir"].get<double>(), sum) << segment["name"];
+  }
+  const auto table = run_ntp(small_run("reference", {"--tool", "callgrind"}));
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("LL miss"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("valgrind hides AVX-512"), std::string::npos) << table.out;
+}
+
+TEST(RunCallgrind, OneBackEndAtATimeAndNotByHand) {
+  const auto several = run_ntp(small_run("reference,reference2", {"--tool", "callgrind"}));
+  EXPECT_EQ(several.exit_code, 2) << several.err;
+  EXPECT_NE(several.err.find("one back end at a time"), std::string::npos) << several.err;
+  const auto child = run_ntp(small_run("reference", {"--tool", "callgrind", "--tool-child"}));
+  EXPECT_EQ(child.exit_code, 2) << child.err;
+  EXPECT_NE(child.err.find("--tool callgrind instead"), std::string::npos) << child.err;
 }
 
 }  // namespace
