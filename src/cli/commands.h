@@ -46,8 +46,10 @@ struct RunArgs {
   bool save_all = false;
   bool no_layer_timing = false;
   std::string counters;                // "software", "cycles,instructions", ... ("" = none)
-  std::string tool;                    // external profiler NTP relaunches itself under: "" or callgrind
+  std::string tool;                    // external profiler NTP relaunches itself under: "", callgrind, perf
+  std::vector<std::string> regions;    // segments the tool sees (empty: every layer)
   bool tool_child = false;             // this process is the one the tool launched
+  std::string tool_control;            // the child of --tool perf: perf's control fifos "CTL,ACK"
   std::vector<std::string> arguments;  // the command line after the program name, to relaunch under a tool
   std::string format = "table";        // table | json | csv | trace
   std::string output;

@@ -84,10 +84,15 @@ int main(int argc, char** argv) {
                           "event names as perf and libpfm4 know them, comma-separated");
   run_command
       ->add_option("--tool", run.tool,
-                   "relaunch under an external profiler that collects only inside each layer: callgrind "
-                   "(instructions and simulated cache misses per layer, in any VM)")
-      ->check(CLI::IsMember({"callgrind"}));
+                   "relaunch under an external profiler that sees only the layers of the --region segments "
+                   "(default: every layer) in the measured iterations: perf (perf stat; --counters names its "
+                   "events) or callgrind (instructions and simulated cache misses per layer, in any VM); a "
+                   "start marker's tool attribute chooses it too")
+      ->check(CLI::IsMember({"callgrind", "perf"}));
+  run_command->add_option("--region", run.regions,
+                          "a segment (start/end markers) the --tool sees; repeatable");
   run_command->add_flag("--tool-child", run.tool_child, "set by --tool on the relaunched process")->group("");
+  run_command->add_option("--tool-control", run.tool_control, "set by --tool perf")->group("");
   run_command->add_flag("--no-layer-timing", run.no_layer_timing,
                         "end-to-end time only, without instrumentation");
   run_command->add_option("--format", run.format, "table, json, csv or trace (Chrome trace)")

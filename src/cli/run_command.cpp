@@ -162,7 +162,11 @@ BackendRun run_on_backend(const RunContext& run, const Backend& backend) {
   options.layer_timing = !args.no_layer_timing;
   options.progress = true;
   options.counters = run.counters;
-  options.callgrind = args.tool == "callgrind" && args.tool_child;
+  if (args.tool_child) {
+    options.tool = args.tool;
+    options.tool_regions = args.regions;
+    options.perf_control = args.tool_control;
+  }
   std::vector<Executable*> pointers;
   for (auto& executable : executables)
     pointers.push_back(executable.get());
@@ -199,23 +203,6 @@ BackendRun run_on_backend(const RunContext& run, const Backend& backend) {
         args.seed);
   }
   return {std::move(record), std::move(executables.front())};
-}
-
-// "software,LLC-load-misses" -> event names, named sets expanded, each once.
-std::vector<std::string> counter_events(const std::string& list) {
-  std::vector<std::string> events;
-  std::size_t start = 0;
-  while (start < list.size()) {
-    const std::size_t comma = std::min(list.find(',', start), list.size());
-    const std::string name = list.substr(start, comma - start);
-    start = comma + 1;
-    if (name.empty()) continue;
-    std::vector<std::string> expanded = profile::counter_set(name);
-    if (expanded.empty()) expanded = {name};
-    for (const std::string& event : expanded)
-      if (std::find(events.begin(), events.end(), event) == events.end()) events.push_back(event);
-  }
-  return events;
 }
 
 // "onednn,torch" -> the back ends, each checked for the precision before anything runs.
@@ -259,11 +246,15 @@ nlohmann::json combined_trace(const std::vector<nlohmann::json>& records) {
 }  // namespace
 
 int run_command(const RunArgs& args) {
-  if (args.tool == "callgrind" && !args.tool_child) return run_under_callgrind(args);
-  if (args.tool_child && !profile::running_under_valgrind())
+  if (args.tool_child && args.tool == "callgrind" && !profile::running_under_valgrind())
     throw UserError(kCommandLine, "--tool-child is for the process --tool launches",
                     "use --tool callgrind instead");
   const BoundGraph bound = load_with_inputs(args.topology, args.inputs);
+  if (!args.tool_child) {
+    const ToolChoice choice = choose_tool(args, bound.graph);
+    if (choice.tool == "callgrind") return run_under_callgrind(args, choice);
+    if (choice.tool == "perf") return run_under_perf(args, choice);
+  }
   const bool streaming = args.mode == "stream";
   const std::optional<runtime::StreamPlan> plan =
       streaming ? std::optional<runtime::StreamPlan>(runtime::plan_stream(bound.graph, args.chunk_ms))
@@ -288,8 +279,9 @@ int run_command(const RunArgs& args) {
   const std::vector<runtime::InputSet> input_sets =
       streaming ? chunk_inputs(utterance, *plan) : std::vector<runtime::InputSet>{utterance};
   const WeightStore weights = model_weights(bound.topology, graph, args.seed);  // an ONNX model's own
-  const RunContext context{args,      bound,   graph,      analysis, plan,
-                           precision, streams, input_sets, weights,  counter_events(args.counters)};
+  const RunContext context{
+      args,      bound,   graph,      analysis, plan,
+      precision, streams, input_sets, weights,  profile::expand_counter_list(args.counters)};
 
   std::vector<nlohmann::json> records;
   for (const Backend* backend : backends) {

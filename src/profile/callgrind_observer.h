@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ntp/observer.h"
+#include "profile/tool_regions.h"
 
 namespace ntp::profile {
 
@@ -21,15 +22,24 @@ inline std::string callgrind_dump_name(int step) {
 }
 
 // Construct it just before the measured iterations: callgrind starts instrumenting there (the relaunch
-// passes --instr-atstart=no, so loading and warming up run at valgrind's uninstrumented speed).
+// passes --instr-atstart=no, so loading and warming up run at valgrind's uninstrumented speed). Steps
+// outside the regions are not collected.
 class CallgrindObserver final : public Observer {
  public:
-  CallgrindObserver() { CALLGRIND_START_INSTRUMENTATION; }
-  void begin(int /*step*/) override { CALLGRIND_TOGGLE_COLLECT; }
+  explicit CallgrindObserver(ToolRegions regions) : regions_(std::move(regions)) {
+    CALLGRIND_START_INSTRUMENTATION;
+  }
+  void begin(int step) override {
+    if (regions_.covers(step)) CALLGRIND_TOGGLE_COLLECT;
+  }
   void end(int step) override {
+    if (!regions_.covers(step)) return;
     CALLGRIND_TOGGLE_COLLECT;
     CALLGRIND_DUMP_STATS_AT(callgrind_dump_name(step).c_str());
   }
+
+ private:
+  ToolRegions regions_;
 };
 
 }  // namespace ntp::profile

@@ -108,6 +108,22 @@ std::vector<std::string> counter_set_names() {
   return names;
 }
 
+std::vector<std::string> expand_counter_list(const std::string& list) {
+  std::vector<std::string> events;
+  std::size_t start = 0;
+  while (start < list.size()) {
+    const std::size_t comma = std::min(list.find(',', start), list.size());
+    const std::string name = list.substr(start, comma - start);
+    start = comma + 1;
+    if (name.empty()) continue;
+    std::vector<std::string> expanded = counter_set(name);
+    if (expanded.empty()) expanded = {name};
+    for (const std::string& event : expanded)
+      if (std::find(events.begin(), events.end(), event) == events.end()) events.push_back(event);
+  }
+  return events;
+}
+
 PerfCounters::PerfCounters(const std::vector<std::string>& events) {
   std::vector<perf_event_attr> attributes;
   for (const std::string& name : events)

@@ -14,6 +14,8 @@ namespace ntp::profile {
 // The named sets of --counters: basic, cache, memory, topdown, software. Empty for an unknown name.
 std::vector<std::string> counter_set(const std::string& name);
 std::vector<std::string> counter_set_names();
+// "software,LLC-load-misses" -> event names, named sets expanded, each once, in order.
+std::vector<std::string> expand_counter_list(const std::string& list);
 
 struct CounterReading {
   std::vector<double> values;   // per event, summed over threads, scaled for multiplexing

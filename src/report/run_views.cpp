@@ -35,6 +35,33 @@ std::vector<std::string> counter_events(const nlohmann::json& record) {
   return record.contains("counters") ? record["counters"]["events"].get<std::vector<std::string>>()
                                      : std::vector<std::string>{};
 }
+// --tool perf: perf stat's counts over the regions, per measured iteration.
+std::string perf_summary(const nlohmann::json& perf) {
+  const auto regions = perf["regions"].get<std::vector<std::string>>();
+  std::string text = fmt::format(
+      "\nperf stat over {} ({} measured iterations), per iteration:\n",
+      regions.empty() ? std::string("every layer") : fmt::format("segment {}", fmt::join(regions, ", ")),
+      perf["iterations"].get<double>());
+  TextTable table;
+  table.add_column("event", TextTable::Align::left);
+  table.add_column("per iteration", TextTable::Align::right);
+  table.add_column("unit", TextTable::Align::left);
+  table.add_column("counted", TextTable::Align::right);
+  for (const auto& [event, count] : perf["events"].items())
+    table.add_row({event, fmt::format("{:.4g}", perf["per_iteration"][event].get<double>()),
+                   count["unit"].get<std::string>(), percent(count["running_fraction"])});
+  text += table.render();
+  const auto& derived = perf["derived"];
+  if (derived.contains("cores_busy"))
+    text +=
+        fmt::format("cores busy: {:.2f} (task-clock over the regions' measured {:.3f} ms)\n",
+                    derived["cores_busy"].get<double>(), derived["region_ms_per_iteration"].get<double>());
+  if (derived.contains("ipc")) text += fmt::format("IPC: {:.2f}\n", derived["ipc"].get<double>());
+  for (const auto& missing : perf["unsupported"])
+    text +=
+        fmt::format("{}: {}\n", missing["event"].get<std::string>(), missing["reason"].get<std::string>());
+  return text + "perf: " + perf["how"].get<std::string>() + "\n";
+}
 }  // namespace
 
 std::string run_table(const nlohmann::json& record) {
@@ -106,6 +133,7 @@ std::string run_table(const nlohmann::json& record) {
     if (simulated)
       text += fmt::format("callgrind: {}\nnote: {}\n", record["callgrind"]["how"].get<std::string>(),
                           record["callgrind"]["note"].get<std::string>());
+    if (record.contains("perf")) text += perf_summary(record["perf"]);
     if (!record["segments"].empty()) {
       TextTable segments;
       segments.add_column("segment", Align::left);

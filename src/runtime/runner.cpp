@@ -10,6 +10,7 @@
 
 #include "profile/callgrind_observer.h"
 #include "profile/counter_observer.h"
+#include "profile/perf_control.h"
 #include "profile/step_timer.h"
 
 namespace ntp::runtime {
@@ -72,6 +73,17 @@ class InputCycle {
   std::size_t position_ = 0;
 };
 
+// The step ranges of the named segments; the names were checked against the graph before the relaunch.
+profile::ToolRegions tool_regions(const Measurements& measured, const std::vector<std::string>& names) {
+  std::vector<std::pair<int, int>> ranges;
+  for (const std::string& name : names)
+    for (const auto& [first, last] : measured.segment_steps)
+      if (measured.steps[static_cast<std::size_t>(first)].name == name) ranges.emplace_back(first, last);
+  if (ranges.size() < names.size())
+    throw std::runtime_error("a --region names no segment of the compiled graph");
+  return profile::ToolRegions(std::move(ranges));
+}
+
 }  // namespace
 
 Measurements measure(std::vector<Executable*> executables, const Backend& backend,
@@ -122,6 +134,10 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     counters->enable();
   }
 
+  const profile::ToolRegions regions = tool_regions(result, options.tool_regions);
+  std::optional<profile::PerfControl> perf_control;
+  if (options.tool == "perf") perf_control.emplace(options.perf_control);
+
   std::mutex merge;
   const std::int64_t measure_start = now_ns();
   auto stream_loop = [&](int stream) {
@@ -141,8 +157,12 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     std::vector<Observer*> observers;
     if (counted) observers.push_back(&*counter_observer);
     if (options.layer_timing) observers.push_back(&timer);
+    // The external tool innermost, so that it sees the layer and not the other observers.
     std::optional<profile::CallgrindObserver> callgrind;
-    if (options.callgrind && stream == 0) observers.push_back(&callgrind.emplace());  // innermost: the layer
+    std::optional<profile::PerfControlObserver> perf;
+    if (options.tool == "callgrind" && stream == 0) observers.push_back(&callgrind.emplace(regions));
+    if (perf_control && stream == 0)
+      observers.push_back(&perf.emplace(*perf_control, regions, static_cast<int>(step_count) - 1));
     profile::ObserverChain chain(observers);
     Observer* observer = observers.empty() ? nullptr : observers.size() == 1 ? observers.front() : &chain;
     ProgressLine progress(options.progress && stream == 0);

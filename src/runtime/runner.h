@@ -24,8 +24,13 @@ struct RunOptions {
   int trace_iterations = 1;  // iterations kept as a timeline for the Chrome trace
   // perf_event counters read at every step (stream 0), by name as libpfm4 knows them; empty: none.
   std::vector<std::string> counters;
-  // Callgrind collects inside each step of stream 0 and dumps its counts per step (under valgrind only).
-  bool callgrind = false;
+  // The external tool this process was relaunched under (--tool, in the child): "callgrind" collects
+  // inside each step of stream 0 and dumps its counts per step; "perf" switches `perf stat` on and off
+  // through its control fifos ("CTL,ACK" in perf_control). Either sees only the steps of tool_regions
+  // (segment names; empty: every step) in the measured iterations.
+  std::string tool;
+  std::vector<std::string> tool_regions;
+  std::string perf_control;
 };
 
 struct CounterMeasurements {

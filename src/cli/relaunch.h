@@ -1,0 +1,43 @@
+// Relaunching `ntp run` under an external tool (callgrind, perf): the argument vector of the child, a
+// private temporary folder, and spawning without a shell.
+#pragma once
+
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ntp::cli {
+
+// The user's arguments without the options named in `replaced` (in "--x v" or "--x=v" form), which the
+// relaunch sets itself.
+std::vector<std::string> relaunch_arguments(const std::vector<std::string>& arguments,
+                                            const std::set<std::string>& replaced);
+
+// This process's environment, with `library` (when not empty) first in LD_PRELOAD.
+std::vector<std::string> environment_preloading(const std::string& library);
+
+// Runs `argv` (no shell: argv[0] is looked up in PATH) in `environment` and returns its exit status, or
+// 128 + the signal that ended it. Lines the tool writes on stderr that equal one of `quiet_lines` are
+// dropped (perf's "Events enabled"); the rest pass through. Throws a UserError with `install_hint` when
+// the tool cannot be started.
+int spawn_and_wait(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
+                   const std::string& install_hint, const std::vector<std::string>& quiet_lines = {});
+
+// A fresh private folder, removed with everything in it when this goes out of scope.
+class TemporaryFolder {
+ public:
+  explicit TemporaryFolder(const std::string& prefix);
+  ~TemporaryFolder();
+  TemporaryFolder(const TemporaryFolder&) = delete;
+  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// The path of this program, to relaunch it.
+std::filesystem::path this_program();
+
+}  // namespace ntp::cli
