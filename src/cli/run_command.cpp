@@ -15,10 +15,12 @@
 #include "profile/callgrind_observer.h"
 #include "profile/perf_counters.h"
 #include "profile/step_timer.h"
+#include "report/bound.h"
 #include "report/compare.h"
 #include "report/inlay_results.h"
 #include "report/run_record.h"
 #include "runtime/calibration.h"
+#include "runtime/machine_peaks.h"
 #include "runtime/stream.h"
 
 namespace ntp::cli {
@@ -243,6 +245,15 @@ nlohmann::json combined_trace(const std::vector<nlohmann::json>& records) {
   return {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
 }
 
+// This machine's roofline ceilings at the record's precision and thread count (cached per host) and each
+// layer's bound.
+void add_bounds(nlohmann::json& record) {
+  const runtime::MachinePeaks peaks =
+      runtime::machine_peaks(parse_precision(record["options"]["precision"].get<std::string>()),
+                             record["options"]["threads"].get<int>());
+  report::classify_bounds(record, peaks.to_json());
+}
+
 }  // namespace
 
 int run_command(const RunArgs& args) {
@@ -291,6 +302,9 @@ int run_command(const RunArgs& args) {
     records.push_back(std::move(run.record));
   }
 
+  if (!args.tool_child)
+    for (nlohmann::json& record : records)
+      add_bounds(record);
   if (records.size() > 1) {
     nlohmann::json comparison = report::compare_records(records);
     if (args.format == "json") {
@@ -309,7 +323,10 @@ int run_command(const RunArgs& args) {
   return 0;
 }
 
-void write_run_output(const RunArgs& args, const nlohmann::json& record) {
+void write_run_output(const RunArgs& args, const nlohmann::json& measured) {
+  nlohmann::json record = measured;
+  // A tool's parent classifies once the tool's counts are in; its child (under the tool) never calibrates.
+  if (!args.tool_child && !record.contains("machine")) add_bounds(record);
   if (args.format == "json")
     write_output(args.output, record.dump(2) + "\n");
   else if (args.format == "csv")

@@ -35,6 +35,27 @@ std::vector<std::string> counter_events(const nlohmann::json& record) {
   return record.contains("counters") ? record["counters"]["events"].get<std::vector<std::string>>()
                                      : std::vector<std::string>{};
 }
+// "memory (cost model, 62% of roof)": the class, the evidence, and how close the layer came to its roof.
+std::string bound_cell(const nlohmann::json& item) {
+  if (!item.contains("bound")) return "";
+  const auto& bound = item["bound"];
+  std::string cell = bound["class"].get<std::string>() + " (" + bound["evidence"].get<std::string>();
+  if (bound.contains("share_of_roof"))
+    cell += fmt::format(", {:.0f}% of roof", bound["share_of_roof"].get<double>() * 100);
+  return cell + ")";
+}
+
+std::string roofline_line(const nlohmann::json& machine) {
+  return fmt::format(
+      "bound: against this machine's {:.0f} GFLOP/s ({} {} GEMM, {} threads) and {:.1f} GB/s (triad), ridge "
+      "{:.2g} FLOP/byte; {} {}; above 100% of roof a layer's data came from caches\n",
+      machine["gflops_per_second"].get<double>(), machine["backend"].get<std::string>(),
+      machine["precision"].get<std::string>(), machine["threads"].get<int>(),
+      machine["gbytes_per_second"].get<double>(), machine["ridge_flops_per_byte"].get<double>(),
+      machine["from_cache"].get<bool>() ? "calibrated" : "measured",
+      machine["measured_at"].get<std::string>());
+}
+
 // --tool perf: perf stat's counts over the regions, per measured iteration.
 std::string perf_summary(const nlohmann::json& perf) {
   const auto regions = perf["regions"].get<std::vector<std::string>>();
@@ -104,6 +125,8 @@ std::string run_table(const nlohmann::json& record) {
     if (simulated)
       for (const char* title : {"instructions", "D1 miss", "LL miss"})
         table.add_column(title, Align::right);
+    const bool bounds = record.contains("machine");
+    if (bounds) table.add_column("bound", Align::left);
     for (const auto& node : record["nodes"]) {
       std::string implementation = node["implementation"].get<std::string>();
       if (node["fallback"].get<bool>()) implementation += " (fallback: reference)";
@@ -127,9 +150,11 @@ std::string run_table(const nlohmann::json& record) {
         row.push_back(counts.contains("D1_miss_rate") ? percent(counts["D1_miss_rate"]) : "");
         row.push_back(counts.contains("LL_miss_rate") ? percent(counts["LL_miss_rate"]) : "");
       }
+      if (bounds) row.push_back(bound_cell(node));
       table.add_row(row);
     }
     text += "\n" + table.render();
+    if (bounds) text += roofline_line(record["machine"]);
     if (simulated)
       text += fmt::format("callgrind: {}\nnote: {}\n", record["callgrind"]["how"].get<std::string>(),
                           record["callgrind"]["note"].get<std::string>());
@@ -140,10 +165,13 @@ std::string run_table(const nlohmann::json& record) {
       segments.add_column("median ms", Align::right);
       segments.add_column("share", Align::right);
       segments.add_column("layers", Align::left);
+      if (bounds) segments.add_column("bound", Align::left);
       for (const auto& segment : record["segments"]) {
         std::vector<std::string> layers = segment["layers"].get<std::vector<std::string>>();
-        segments.add_row({segment["name"], ms(segment["time_ms"]["median"]), percent(segment["share"]),
-                          fmt::format("{}", fmt::join(layers, " "))});
+        std::vector<std::string> row = {segment["name"], ms(segment["time_ms"]["median"]),
+                                        percent(segment["share"]), fmt::format("{}", fmt::join(layers, " "))};
+        if (bounds) row.push_back(bound_cell(segment));
+        segments.add_row(row);
       }
       text += "\n" + segments.render();
     }
@@ -237,6 +265,10 @@ std::string run_csv(const nlohmann::json& record) {
   }
   for (const std::string& name : simulated)
     header.push_back("callgrind:" + name);
+  const bool bounds = record.contains("machine");
+  if (bounds)
+    for (const char* column : {"bound", "bound_evidence", "intensity_flops_per_byte", "share_of_roof"})
+      header.emplace_back(column);
   CsvWriter csv(header);
   for (const auto& node : record["nodes"]) {
     std::vector<std::string> row = {node["name"],
@@ -261,6 +293,13 @@ std::string run_csv(const nlohmann::json& record) {
     const nlohmann::json counts = node.value("callgrind", nlohmann::json::object());
     for (const std::string& name : simulated)
       row.push_back(counts.contains(name) ? fmt::format("{:.6g}", counts[name].get<double>()) : "");
+    if (bounds) {
+      const nlohmann::json bound = node.value("bound", nlohmann::json::object());
+      row.push_back(bound.value("class", ""));
+      row.push_back(bound.value("evidence", ""));
+      row.push_back(optional_number(bound, "intensity_flops_per_byte", "{:.6g}"));
+      row.push_back(optional_number(bound, "share_of_roof", "{:.4f}"));
+    }
     csv.add_row(row);
   }
   return csv.text();

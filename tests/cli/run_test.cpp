@@ -69,12 +69,28 @@ TEST(Run, JsonRecordHasEveryLayerSegmentAndStatistic) {
   EXPECT_GT(record["latency"]["cold"].get<double>(), 0.0);
   EXPECT_GT(record["throughput"]["inferences_per_second"].get<double>(), 0.0);
   EXPECT_GT(record["instrumentation"]["timer_overhead_ns_per_step"].get<double>(), 0.0);
+  // Every layer's bound follows its cost-model intensity against the machine's calibrated ridge.
+  const auto& machine = record["machine"];
+  ASSERT_GT(machine["gflops_per_second"].get<double>(), 0.0);
+  ASSERT_GT(machine["gbytes_per_second"].get<double>(), 0.0);
+  const double ridge = machine["ridge_flops_per_byte"].get<double>();
+  for (const auto& item : record["nodes"]) {
+    const auto& bound = item["bound"];
+    EXPECT_EQ(bound["evidence"], "cost model") << item["name"];
+    const double intensity = item["flops"].get<double>() / item["bytes"].get<double>();
+    EXPECT_DOUBLE_EQ(bound["intensity_flops_per_byte"].get<double>(), intensity) << item["name"];
+    EXPECT_EQ(bound["class"], intensity < ridge ? "memory" : "compute") << item["name"];
+    EXPECT_LE(bound["roof_gflops_per_second"].get<double>(), machine["gflops_per_second"].get<double>());
+  }
+  for (const auto& segment : record["segments"])
+    EXPECT_TRUE(segment.contains("bound")) << segment["name"];
 }
 
 TEST(Run, TableCsvAndTraceAreWrittenFromTheRecord) {
   const auto table = run_ntp(small_run("reference", {}));
   ASSERT_EQ(table.exit_code, 0) << table.err;
-  for (const char* text : {"bilstm", "share", "GFLOP/s", "latency (ms", "cold", "throughput", "residual"})
+  for (const char* text :
+       {"bilstm", "share", "GFLOP/s", "latency (ms", "cold", "throughput", "residual", "bound", "ridge"})
     EXPECT_NE(table.out.find(text), std::string::npos) << text;
 
   const auto csv = run_ntp(small_run("reference", {"--format", "csv"}));
@@ -82,7 +98,8 @@ TEST(Run, TableCsvAndTraceAreWrittenFromTheRecord) {
   EXPECT_EQ(
       csv.out.substr(0, csv.out.find('\n')),
       "name,op,kind,backend,implementation,fallback,descriptor,median_ms,mean_ms,min_ms,max_ms,p90_ms,p99_ms,"
-      "stddev_ms,share,flops,bytes,gflops_per_second,gbytes_per_second");
+      "stddev_ms,share,flops,bytes,gflops_per_second,gbytes_per_second,bound,bound_evidence,"
+      "intensity_flops_per_byte,share_of_roof");
   EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 8);
 
   const auto trace_file = temporary("trace.json");

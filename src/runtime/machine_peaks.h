@@ -1,0 +1,40 @@
+// This machine's ceilings for the roofline and the bound classification: the peak FLOP/s a back end's
+// GEMM reaches and the memory bandwidth of a STREAM-style triad, measured by a short calibration run and
+// cached per host, precision and thread count.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ntp/backend.h"
+
+namespace ntp::runtime {
+
+struct MachinePeaks {
+  double gflops_per_second = 0;  // the back end's best GEMM at this precision
+  double gbytes_per_second = 0;  // triad over arrays larger than the last-level cache
+  int threads = 0;               // threads both ran on
+  std::string backend;           // the back end whose GEMM set the peak
+  std::string precision;         // the GEMM's (fp32 for int8 runs, and where the back end has no other)
+  std::string host;
+  std::string measured_at;  // UTC, ISO 8601
+  std::string cache_file;   // where it is cached ("" when not cached)
+  bool from_cache = false;
+
+  // FLOP per byte where the two ceilings meet: layers below it are limited by memory.
+  double ridge() const { return gbytes_per_second > 0 ? gflops_per_second / gbytes_per_second : 0; }
+  nlohmann::json to_json() const;
+};
+
+// The folder of cached calibrations: $NTP_CACHE_DIR, else $XDG_CACHE_HOME/ntp, else ~/.cache/ntp.
+std::string peaks_cache_folder();
+
+// Reads the cached calibration for this host, precision and thread count, or measures it (a few seconds)
+// with the build's default back end and caches it. threads 0 means all cores.
+MachinePeaks machine_peaks(DType precision, int threads);
+
+// The measurements alone, without the cache.
+double measure_gemm_gflops(const Backend& backend, DType precision, int threads);
+double measure_triad_gbytes(int threads);
+
+}  // namespace ntp::runtime
