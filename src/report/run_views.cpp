@@ -56,6 +56,28 @@ std::string roofline_line(const nlohmann::json& machine) {
       machine["measured_at"].get<std::string>());
 }
 
+// A layer's values for the trace's counter tracks: rates from the cost model and the counters, and
+// callgrind's counts, each held from the layer's begin to its end.
+std::vector<std::pair<std::string, double>> track_values(const nlohmann::json& node) {
+  std::vector<std::pair<std::string, double>> values;
+  for (const auto& [key, track] : {std::pair{"gflops_per_second", "GFLOP/s (cost model)"},
+                                   std::pair{"gbytes_per_second", "GB/s (cost model)"}})
+    if (node.contains(key)) values.emplace_back(track, node[key].get<double>());
+  const double layer_ms = node.contains("time_ms") ? node["time_ms"]["median"].get<double>() : 0;
+  if (node.contains("counters") && layer_ms > 0)
+    for (const auto& [event, count] : node["counters"].items())
+      values.emplace_back(event + " per ms", count.get<double>() / layer_ms);
+  const nlohmann::json derived = node.value("derived", nlohmann::json::object());
+  if (derived.contains("cores_busy")) values.emplace_back("cores busy", derived["cores_busy"].get<double>());
+  if (derived.contains("ipc")) values.emplace_back("IPC", derived["ipc"].get<double>());
+  const nlohmann::json simulated = node.value("callgrind", nlohmann::json::object());
+  for (const auto& [key, track] :
+       {std::pair{"Ir", "instructions (callgrind)"}, std::pair{"D1_miss_rate", "D1 miss rate (callgrind)"},
+        std::pair{"LL_miss_rate", "LL miss rate (callgrind)"}})
+    if (simulated.contains(key)) values.emplace_back(track, simulated[key].get<double>());
+  return values;
+}
+
 // --tool perf: perf stat's counts over the regions, per measured iteration.
 std::string perf_summary(const nlohmann::json& perf) {
   const auto regions = perf["regions"].get<std::vector<std::string>>();
@@ -309,6 +331,9 @@ nlohmann::json chrome_trace(const nlohmann::json& record) {
   nlohmann::json events = nlohmann::json::array();
   std::map<int, bool> streams;
   std::map<std::pair<std::string, std::pair<int, int>>, double> open_segments;  // (name, (iteration, stream))
+  std::map<std::string, const nlohmann::json*> node_by_name;
+  for (const auto& node : record["nodes"])
+    node_by_name[node["name"].get<std::string>()] = &node;
   for (const auto& event : record["timeline"]) {
     const int stream = event["stream"].get<int>();
     streams[stream] = true;
@@ -316,6 +341,10 @@ nlohmann::json chrome_trace(const nlohmann::json& record) {
     const double begin = event["begin_us"].get<double>();
     const double end = event["end_us"].get<double>();
     if (kind != "marker") {
+      nlohmann::json args = {{"iteration", event["iteration"]}};
+      const auto node = node_by_name.find(event["name"].get<std::string>());
+      if (node != node_by_name.end() && node->second->contains("bound"))
+        args["bound"] = (*node->second)["bound"]["class"];
       events.push_back({{"name", event["name"]},
                         {"cat", kind},
                         {"ph", "X"},
@@ -323,7 +352,14 @@ nlohmann::json chrome_trace(const nlohmann::json& record) {
                         {"dur", end - begin},
                         {"pid", 1},
                         {"tid", stream},
-                        {"args", {{"iteration", event["iteration"]}}}});
+                        {"args", args}});
+      // Counter tracks follow stream 0's first traced iteration: each value from begin to end.
+      if (node != node_by_name.end() && stream == 0 && event["iteration"].get<int>() == 0)
+        for (const auto& [track, value] : track_values(*node->second)) {
+          events.push_back(
+              {{"name", track}, {"ph", "C"}, {"ts", begin}, {"pid", 1}, {"args", {{"value", value}}}});
+          events.push_back({{"name", track}, {"ph", "C"}, {"ts", end}, {"pid", 1}, {"args", {{"value", 0}}}});
+        }
       continue;
     }
     // Markers: the first of a name opens the segment (at its end), the second closes it (at its begin).

@@ -108,14 +108,22 @@ TEST(Run, TableCsvAndTraceAreWrittenFromTheRecord) {
   const auto document = nlohmann::json::parse(ntp::test::slurp(trace_file));
   int layers = 0;
   int segments = 0;
+  std::map<std::string, int> counter_samples;  // track -> samples
   for (const auto& event : document["traceEvents"]) {
+    if (event["ph"] == "C") ++counter_samples[event["name"].get<std::string>()];
     if (event["ph"] != "X") continue;
     EXPECT_GE(event["dur"].get<double>(), 0.0);
     layers += event["cat"] == "layer" ? 1 : 0;
     segments += event["cat"] == "segment" ? 1 : 0;
+    if (event["cat"] == "layer") {
+      EXPECT_TRUE(event["args"].contains("bound")) << event["name"];
+    }
   }
   EXPECT_EQ(layers, 7);  // one iteration traced
   EXPECT_EQ(segments, 3);
+  // Counter tracks: a value at each layer's begin and a zero at its end.
+  EXPECT_EQ(counter_samples["GFLOP/s (cost model)"], 14);
+  EXPECT_EQ(counter_samples["GB/s (cost model)"], 14);
   std::filesystem::remove(trace_file);
 }
 
@@ -303,6 +311,16 @@ TEST(RunCounters, SoftwareCountersPerLayerAndHardwareOnesExplained) {
   EXPECT_NE(table.out.find("cores"), std::string::npos) << table.out;
   const auto csv = run_ntp(small_run("reference", {"--counters", "software", "--format", "csv"}));
   EXPECT_NE(csv.out.find("counter:page-faults"), std::string::npos) << csv.out;
+  const auto trace = run_ntp(small_run("reference", {"--counters", "software", "--format", "trace"}));
+  ASSERT_EQ(trace.exit_code, 0) << trace.err;
+  int task_clock_samples = 0;
+  const auto document = nlohmann::json::parse(trace.out);
+  for (const auto& event : document["traceEvents"])
+    if (event["ph"] == "C" && event["name"] == "task-clock per ms") {
+      ++task_clock_samples;
+      EXPECT_GE(event["args"]["value"].get<double>(), 0.0);
+    }
+  EXPECT_EQ(task_clock_samples, 14) << "a counter track over the 7 layers";
 }
 
 TEST(RunCounters, UnknownEventIsRefusedWithAHint) {
