@@ -60,6 +60,12 @@ nlohmann::json derived_metrics(const nlohmann::json& counts, double seconds) {
   return derived;
 }
 
+nlohmann::json memory_json(const profile::MemoryReading& reading) {
+  return {{"heap_bytes", reading.heap_bytes},
+          {"rss_bytes", reading.rss_bytes},
+          {"peak_rss_bytes", reading.peak_rss_bytes}};
+}
+
 }  // namespace
 
 nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis,
@@ -144,6 +150,11 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
       for (std::size_t i = 0; i < samples.size() && i < attributed.size(); ++i)
         attributed[i] += samples[i];
     }
+    if (s < measurements.cold_memory.size()) {
+      node["memory"] = {{"cold", memory_json(measurements.cold_memory[s])}};
+      if (s < measurements.warm_memory.size())
+        node["memory"]["warm"] = memory_json(measurements.warm_memory[s]);
+    }
     // The library's own timing of the node, where its kernel keeps one (OpenCV's layer ticks).
     if (s < measurements.step_library_ms.size() && !measurements.step_library_ms[s].empty()) {
       const profile::Summary library = profile::summarize(measurements.step_library_ms[s]);
@@ -223,6 +234,18 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
          "multiplexed "
          "(running_fraction below 1)"}};
   }
+
+  record["memory"] = {
+      {"before", memory_json(measurements.memory_before)},
+      {"after", memory_json(measurements.memory_after)},
+      {"how",
+       "heap_bytes: bytes in use in glibc malloc's arenas and mmapped blocks (mallinfo2 uordblks + hblkhd); "
+       "rss_bytes: resident pages (/proc/self/statm); peak_rss_bytes: the process's high-water mark "
+       "(getrusage ru_maxrss). Per node, the change from the step's begin to its end, in the cold inference "
+       "(cold: first-touch, lazy initialisation, the library's caches) and in the last warm-up iteration "
+       "(warm: what each inference allocates and keeps; the measured iterations are not observed, reading "
+       "costs microseconds); net changes, so memory allocated and freed inside a step does not show. Memory "
+       "a library takes outside malloc (its own mmap) shows in rss_bytes only"}};
 
   nlohmann::json timeline = nlohmann::json::array();
   for (const runtime::TraceEvent& event : measurements.timeline) {

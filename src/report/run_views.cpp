@@ -1,6 +1,7 @@
 // The console table, CSV and Chrome trace of a run, all written from its JSON record.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "csv.h"
@@ -76,6 +77,31 @@ std::vector<std::pair<std::string, double>> track_values(const nlohmann::json& n
         std::pair{"LL_miss_rate", "LL miss rate (callgrind)"}})
     if (simulated.contains(key)) values.emplace_back(track, simulated[key].get<double>());
   return values;
+}
+
+// The resident set before and at the end, and the layers that grew memory most, cold and warm.
+std::string memory_summary(const nlohmann::json& record) {
+  const auto& memory = record["memory"];
+  std::string text = fmt::format("memory: resident {} before the cold inference, {} after, peak {}",
+                                 human_bytes(memory["before"]["rss_bytes"].get<double>()),
+                                 human_bytes(memory["after"]["rss_bytes"].get<double>()),
+                                 human_bytes(memory["after"]["peak_rss_bytes"].get<double>()));
+  for (const char* phase : {"cold", "warm"}) {
+    std::vector<std::pair<double, std::string>> growth;  // (resident + heap growth, layer)
+    for (const auto& node : record["nodes"]) {
+      if (!node.contains("memory") || !node["memory"].contains(phase)) continue;
+      const auto& delta = node["memory"][phase];
+      const double bytes = std::max(delta["rss_bytes"].get<double>(), delta["heap_bytes"].get<double>());
+      if (bytes > 0) growth.emplace_back(bytes, node["name"].get<std::string>());
+    }
+    std::sort(growth.rbegin(), growth.rend());
+    std::vector<std::string> top;
+    for (std::size_t i = 0; i < growth.size() && i < 3; ++i)
+      top.push_back(fmt::format("{} +{}", growth[i].second, human_bytes(growth[i].first)));
+    text += fmt::format("; {} growth: {}", phase == std::string("cold") ? "cold-run" : "per-inference",
+                        top.empty() ? std::string("none") : fmt::format("{}", fmt::join(top, ", ")));
+  }
+  return text + "\n";
 }
 
 // --tool perf: perf stat's counts over the regions, per measured iteration.
@@ -232,6 +258,7 @@ std::string run_table(const nlohmann::json& record) {
         instrumentation["overhead_ms_per_inference"].get<double>());
   else
     text += "layer timing off: end-to-end figures only, without instrumentation\n";
+  if (timed && record.contains("memory")) text += memory_summary(record);
   if (record.contains("counters")) {
     const auto& counters = record["counters"];
     if (!counters["events"].empty())
@@ -287,6 +314,10 @@ std::string run_csv(const nlohmann::json& record) {
   }
   for (const std::string& name : simulated)
     header.push_back("callgrind:" + name);
+  const std::vector<std::pair<std::string, std::string>> memory_columns = {
+      {"cold", "heap_bytes"}, {"cold", "rss_bytes"}, {"warm", "heap_bytes"}, {"warm", "rss_bytes"}};
+  for (const auto& [phase, key] : memory_columns)
+    header.push_back(phase + "_" + key);
   const bool bounds = record.contains("machine");
   if (bounds)
     for (const char* column : {"bound", "bound_evidence", "intensity_flops_per_byte", "share_of_roof"})
@@ -315,6 +346,9 @@ std::string run_csv(const nlohmann::json& record) {
     const nlohmann::json counts = node.value("callgrind", nlohmann::json::object());
     for (const std::string& name : simulated)
       row.push_back(counts.contains(name) ? fmt::format("{:.6g}", counts[name].get<double>()) : "");
+    const nlohmann::json memory = node.value("memory", nlohmann::json::object());
+    for (const auto& [phase, key] : memory_columns)
+      row.push_back(memory.contains(phase) ? std::to_string(memory[phase][key].get<std::int64_t>()) : "");
     if (bounds) {
       const nlohmann::json bound = node.value("bound", nlohmann::json::object());
       row.push_back(bound.value("class", ""));

@@ -99,12 +99,19 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
 
   // Cold: the very first inference, with whatever first-touch and lazy initialisation it pays.
   InputCycle main_inputs(main, inputs);
+  // Memory is read around each step of the cold inference and of the last warm-up iteration only: reading it
+  // costs microseconds that the measured iterations must not pay.
+  std::optional<profile::MemoryObserver> memory;
+  if (options.layer_timing) memory.emplace(step_count);
+  result.memory_before = profile::read_memory();
   std::int64_t start = now_ns();
-  main_inputs.run(nullptr);
+  main_inputs.run(memory ? &*memory : nullptr);
   result.cold_seconds = seconds_between(start, now_ns());
+  if (memory) result.cold_memory = memory->deltas();
   main_inputs.restart();
   for (int i = 0; i < options.warmup; ++i)
-    main_inputs.run(nullptr);
+    main_inputs.run(memory && i + 1 == options.warmup ? &*memory : nullptr);
+  if (memory && options.warmup > 0) result.warm_memory = memory->deltas();
   main_inputs.restart();
   for (std::size_t s = 0; s < step_count; ++s) {
     if (result.steps[s].kind != Step::Kind::segment_begin) continue;
@@ -217,6 +224,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
       thread.join();
   }
   result.wall_seconds = seconds_between(measure_start, now_ns());
+  result.memory_after = profile::read_memory();
   if (counters) counters->disable();
   return result;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ntp/executable.h"
+#include "profile/memory_observer.h"
 
 namespace ntp::runtime {
 
@@ -66,6 +67,12 @@ struct Measurements {
   std::size_t inferences = 0;    // measured inferences, all streams
   std::vector<TraceEvent> timeline;
   CounterMeasurements counters;
+  // Per step, stream 0, with layer timing: heap and resident-set growth in the cold inference and in the
+  // last warm-up iteration (empty when there was none).
+  std::vector<profile::MemoryReading> cold_memory;
+  std::vector<profile::MemoryReading> warm_memory;
+  profile::MemoryReading memory_before;  // before the cold inference
+  profile::MemoryReading memory_after;   // after the measured iterations
 };
 
 using InputSet = std::map<std::string, Tensor>;

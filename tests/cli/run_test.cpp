@@ -84,13 +84,26 @@ TEST(Run, JsonRecordHasEveryLayerSegmentAndStatistic) {
   }
   for (const auto& segment : record["segments"])
     EXPECT_TRUE(segment.contains("bound")) << segment["name"];
+  // Memory: the process before and after, and each layer's growth in the cold run and a warm-up iteration.
+  const auto& memory = record["memory"];
+  EXPECT_GT(memory["before"]["rss_bytes"].get<double>(), 1e6);
+  EXPECT_GE(memory["after"]["peak_rss_bytes"].get<double>(), memory["after"]["rss_bytes"].get<double>());
+  EXPECT_GE(memory["after"]["peak_rss_bytes"].get<double>(),
+            memory["before"]["peak_rss_bytes"].get<double>());
+  for (const auto& item : record["nodes"]) {
+    ASSERT_TRUE(item.contains("memory")) << item["name"];
+    for (const char* phase : {"cold", "warm"})
+      for (const char* key : {"heap_bytes", "rss_bytes", "peak_rss_bytes"})
+        EXPECT_TRUE(item["memory"][phase].contains(key)) << item["name"] << phase << key;
+    EXPECT_GE(item["memory"]["cold"]["peak_rss_bytes"].get<double>(), 0.0) << "a peak never falls";
+  }
 }
 
 TEST(Run, TableCsvAndTraceAreWrittenFromTheRecord) {
   const auto table = run_ntp(small_run("reference", {}));
   ASSERT_EQ(table.exit_code, 0) << table.err;
-  for (const char* text :
-       {"bilstm", "share", "GFLOP/s", "latency (ms", "cold", "throughput", "residual", "bound", "ridge"})
+  for (const char* text : {"bilstm", "share", "GFLOP/s", "latency (ms", "cold", "throughput", "residual",
+                           "bound", "ridge", "memory: resident"})
     EXPECT_NE(table.out.find(text), std::string::npos) << text;
 
   const auto csv = run_ntp(small_run("reference", {"--format", "csv"}));
@@ -98,8 +111,8 @@ TEST(Run, TableCsvAndTraceAreWrittenFromTheRecord) {
   EXPECT_EQ(
       csv.out.substr(0, csv.out.find('\n')),
       "name,op,kind,backend,implementation,fallback,descriptor,median_ms,mean_ms,min_ms,max_ms,p90_ms,p99_ms,"
-      "stddev_ms,share,flops,bytes,gflops_per_second,gbytes_per_second,bound,bound_evidence,"
-      "intensity_flops_per_byte,share_of_roof");
+      "stddev_ms,share,flops,bytes,gflops_per_second,gbytes_per_second,cold_heap_bytes,cold_rss_bytes,"
+      "warm_heap_bytes,warm_rss_bytes,bound,bound_evidence,intensity_flops_per_byte,share_of_roof");
   EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 8);
 
   const auto trace_file = temporary("trace.json");
