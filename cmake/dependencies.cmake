@@ -33,3 +33,7 @@ if(Protobuf_FOUND)
 endif()
 # The ONNX backend node tests (Debian's libonnx-testdata), an external oracle for every back end.
 set(NTP_ONNX_TESTDATA_DIR /usr/share/libonnx-testdata/data CACHE PATH "ONNX backend test data")
+
+# NVTX ranges per layer and segment for Nsight Systems: the header-only NVTX 3 of the CUDA toolkit, used
+# whenever the toolkit is installed (no CUDA runtime is needed; without a tool attached the calls are no-ops).
+find_path(NVTX3_INCLUDE_DIR nvtx3/nvToolsExt.h PATHS /usr/local/cuda/include /usr/include)

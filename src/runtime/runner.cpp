@@ -10,6 +10,7 @@
 
 #include "profile/callgrind_observer.h"
 #include "profile/counter_observer.h"
+#include "profile/nvtx_observer.h"
 #include "profile/perf_control.h"
 #include "profile/step_timer.h"
 
@@ -162,6 +163,9 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     std::optional<profile::CounterObserver> counter_observer;
     if (counted) counter_observer.emplace(*counters, step_count);
     std::vector<Observer*> observers;
+    // NVTX outermost: a tool's range handling stays out of every other observer's figures.
+    std::optional<profile::NvtxObserver> nvtx;
+    if (profile::nvtx_built() && options.layer_timing) observers.push_back(&nvtx.emplace(result.steps));
     if (counted) observers.push_back(&*counter_observer);
     if (options.layer_timing) observers.push_back(&timer);
     // The external tool innermost, so that it sees the layer and not the other observers.

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -143,6 +144,43 @@ TEST(RunPerf, BadRegionsToolsAndEventsAreRefusedWithAHint) {
   EXPECT_EQ(event.exit_code, 2) << event.err;
   EXPECT_NE(event.err.find("perf stat refused"), std::string::npos) << event.err;
   EXPECT_NE(event.err.find("perf list"), std::string::npos) << event.err;
+}
+
+// ---- NVTX ----
+
+TEST(RunNvtx, EveryLayerAndSegmentIsARangeInTheMeasuredIterations) {
+#ifndef NTP_NVTX_RECORDER
+  GTEST_SKIP() << "this build has no NVTX (the CUDA toolkit's nvtx3 headers were not found)";
+#else
+  const auto log = std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-nvtx.log");
+  ::setenv("NVTX_INJECTION64_PATH", NTP_NVTX_RECORDER, 1);
+  ::setenv("NTP_NVTX_LOG", log.c_str(), 1);
+  const auto result = run_ntp(small_run("reference", {"--format", "json"}));
+  ::unsetenv("NVTX_INJECTION64_PATH");
+  ::unsetenv("NTP_NVTX_LOG");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::map<std::string, int> pushed;
+  std::map<std::string, int> started;
+  int pops = 0;
+  int ends = 0;
+  std::istringstream lines(slurp(log));
+  std::string kind;
+  std::string name;
+  while (lines >> kind >> name) {
+    if (kind == "push") ++pushed[name];
+    if (kind == "start") ++started[name];
+    pops += kind == "pop" ? 1 : 0;
+    ends += kind == "end" ? 1 : 0;
+  }
+  std::filesystem::remove(log);
+  // 3 measured iterations (warm-up and the cold run are not ranged): 7 layers, 3 segments each.
+  for (const char* layer : {"fc1", "fc2", "fc3", "bilstm", "fc5", "fc6", "probs"})
+    EXPECT_EQ(pushed[layer], 3) << layer;
+  for (const char* segment : {"front", "recurrent", "back"})
+    EXPECT_EQ(started[segment], 3) << segment;
+  EXPECT_EQ(pops, 21);
+  EXPECT_EQ(ends, 9);
+#endif
 }
 
 // ---- --tool callgrind ----
