@@ -37,3 +37,6 @@ set(NTP_ONNX_TESTDATA_DIR /usr/share/libonnx-testdata/data CACHE PATH "ONNX back
 # NVTX ranges per layer and segment for Nsight Systems: the header-only NVTX 3 of the CUDA toolkit, used
 # whenever the toolkit is installed (no CUDA runtime is needed; without a tool attached the calls are no-ops).
 find_path(NVTX3_INCLUDE_DIR nvtx3/nvToolsExt.h PATHS /usr/local/cuda/include /usr/include)
+
+# --tool papi: per-layer counters through PAPI (libpapi-dev), an optional build.
+pkg_check_modules(PAPI QUIET IMPORTED_TARGET papi)

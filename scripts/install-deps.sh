@@ -21,6 +21,8 @@ packages=(
   libpfm4-dev
   # --tool callgrind: valgrind runs NTP with its client requests (valgrind/callgrind.h) around each layer
   valgrind
+  # --tool papi: per-layer counters through PAPI (an optional build; CMake finds it with pkg-config)
+  libpapi-dev
   # --tool perf: perf stat, switched on and off inside the regions through its --control fifos
   linux-perf
   # tests and benchmarks

@@ -87,8 +87,9 @@ int main(int argc, char** argv) {
                    "relaunch under an external profiler that sees only the layers of the --region segments "
                    "(default: every layer) in the measured iterations: perf (perf stat; --counters names its "
                    "events) or callgrind (instructions and simulated cache misses per layer, in any VM); a "
-                   "start marker's tool attribute chooses it too")
-      ->check(CLI::IsMember({"callgrind", "perf"}));
+                   "start marker's tool attribute chooses it too. papi reads --counters through PAPI per "
+                   "layer, in this process")
+      ->check(CLI::IsMember({"callgrind", "perf", "papi"}));
   run_command->add_option("--region", run.regions,
                           "a segment (start/end markers) the --tool sees; repeatable");
   run_command->add_flag("--tool-child", run.tool_child, "set by --tool on the relaunched process")->group("");

@@ -164,7 +164,7 @@ BackendRun run_on_backend(const RunContext& run, const Backend& backend) {
   options.layer_timing = !args.no_layer_timing;
   options.progress = true;
   options.counters = run.counters;
-  if (args.tool_child) {
+  if (args.tool_child || args.tool == "papi") {  // papi reads its counters in this process
     options.tool = args.tool;
     options.tool_regions = args.regions;
     options.perf_control = args.tool_control;
@@ -205,6 +205,13 @@ BackendRun run_on_backend(const RunContext& run, const Backend& backend) {
         args.seed);
   }
   return {std::move(record), std::move(executables.front())};
+}
+
+// --counters as event names; --tool papi without it counts PAPI's instruction, cycle and cache presets.
+std::vector<std::string> counter_names(const RunArgs& args) {
+  if (args.tool == "papi" && args.counters.empty())
+    return {"PAPI_TOT_INS", "PAPI_TOT_CYC", "PAPI_L1_DCM", "PAPI_L2_DCM"};
+  return profile::expand_counter_list(args.counters);
 }
 
 // "onednn,torch" -> the back ends, each checked for the precision before anything runs.
@@ -265,6 +272,11 @@ int run_command(const RunArgs& args) {
     const ToolChoice choice = choose_tool(args, bound.graph);
     if (choice.tool == "callgrind") return run_under_callgrind(args, choice);
     if (choice.tool == "perf") return run_under_perf(args, choice);
+    if (choice.tool == "papi" && args.tool.empty()) {  // a marker asked for it: as if --tool papi
+      RunArgs with_papi = args;
+      with_papi.tool = "papi";
+      return run_command(with_papi);
+    }
   }
   const bool streaming = args.mode == "stream";
   const std::optional<runtime::StreamPlan> plan =
@@ -290,9 +302,8 @@ int run_command(const RunArgs& args) {
   const std::vector<runtime::InputSet> input_sets =
       streaming ? chunk_inputs(utterance, *plan) : std::vector<runtime::InputSet>{utterance};
   const WeightStore weights = model_weights(bound.topology, graph, args.seed);  // an ONNX model's own
-  const RunContext context{
-      args,      bound,   graph,      analysis, plan,
-      precision, streams, input_sets, weights,  profile::expand_counter_list(args.counters)};
+  const RunContext context{args,      bound,   graph,      analysis, plan,
+                           precision, streams, input_sets, weights,  counter_names(args)};
 
   std::vector<nlohmann::json> records;
   for (const Backend* backend : backends) {

@@ -13,7 +13,7 @@ namespace ntp::cli {
 namespace {
 
 const SourceLocation kCommandLine{"<command line>", 0, 0};
-const std::vector<std::string> kBuiltTools = {"callgrind", "perf"};
+const std::vector<std::string> kBuiltTools = {"callgrind", "perf", "papi"};
 
 void check_built(const std::string& tool, const SourceLocation& where) {
   if (std::find(kBuiltTools.begin(), kBuiltTools.end(), tool) == kBuiltTools.end())

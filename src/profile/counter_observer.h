@@ -5,13 +5,13 @@
 #include <vector>
 
 #include "ntp/observer.h"
-#include "profile/perf_counters.h"
+#include "profile/counter_source.h"
 
 namespace ntp::profile {
 
 class CounterObserver final : public Observer {
  public:
-  CounterObserver(PerfCounters& counters, std::size_t steps)
+  CounterObserver(CounterSource& counters, std::size_t steps)
       : counters_(counters),
         begin_(steps),
         delta_(steps, std::vector<double>(counters.events().size(), 0.0)) {}
@@ -29,7 +29,7 @@ class CounterObserver final : public Observer {
   double running_fraction() const { return running_fraction_; }
 
  private:
-  PerfCounters& counters_;
+  CounterSource& counters_;
   std::vector<CounterReading> begin_;
   std::vector<std::vector<double>> delta_;
   double running_fraction_ = 1;

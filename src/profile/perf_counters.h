@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "profile/counter_source.h"
+
 namespace ntp::profile {
 
 // The named sets of --counters: basic, cache, memory, topdown, software. Empty for an unknown name.
@@ -17,18 +19,7 @@ std::vector<std::string> counter_set_names();
 // "software,LLC-load-misses" -> event names, named sets expanded, each once, in order.
 std::vector<std::string> expand_counter_list(const std::string& list);
 
-struct CounterReading {
-  std::vector<double> values;   // per event, summed over threads, scaled for multiplexing
-  double running_fraction = 1;  // the lowest time running / time enabled of any group (1: never multiplexed)
-};
-
-// An event that could not be opened, and why (e.g. no hardware PMU in a virtual machine).
-struct UnavailableEvent {
-  std::string name;
-  std::string reason;
-};
-
-class PerfCounters {
+class PerfCounters final : public CounterSource {
  public:
   // Resolves every name (throws UserError for a name libpfm4 does not know, with a hint) and opens the
   // events it can on every thread the process has now; the ones it cannot open are listed in unavailable().
@@ -38,14 +29,13 @@ class PerfCounters {
   PerfCounters& operator=(const PerfCounters&) = delete;
 
   // Events that opened, in the order asked for.
-  const std::vector<std::string>& events() const { return events_; }
-  const std::vector<UnavailableEvent>& unavailable() const { return unavailable_; }
-  int threads() const { return static_cast<int>(groups_.size()); }
+  const std::vector<std::string>& events() const override { return events_; }
+  const std::vector<UnavailableEvent>& unavailable() const override { return unavailable_; }
+  int threads() const override { return static_cast<int>(groups_.size()); }
 
-  void enable();
-  void disable();
-  // Cumulative counts since enable(); a step's figures are the difference of two readings.
-  CounterReading read() const;
+  void enable() override;
+  void disable() override;
+  CounterReading read() const override;
 
  private:
   struct ThreadGroup {

@@ -226,13 +226,17 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
         {"unavailable", unavailable},
         {"threads", counted.threads},
         {"running_fraction", counted.running_fraction},
+        {"source", options.tool == "papi" ? "papi" : "perf_event"},
         {"how",
-         "perf_event_open, one group per thread of the process (those it had after warm-up), read at every "
-         "step's begin and end on stream 0; each layer's figure is the median over measured iterations of "
-         "the "
-         "difference, summed over threads, scaled by time enabled / time running where the kernel "
-         "multiplexed "
-         "(running_fraction below 1)"}};
+         options.tool == "papi"
+             ? "PAPI (--tool papi): one event set on the thread that runs the graph, inheriting to threads "
+               "it "
+               "starts later where the kernel allows, read at every step's begin and end on stream 0; each "
+               "layer's figure is the median over measured iterations of the difference"
+             : "perf_event_open, one group per thread of the process (those it had after warm-up), read at "
+               "every step's begin and end on stream 0; each layer's figure is the median over measured "
+               "iterations of the difference, summed over threads, scaled by time enabled / time running "
+               "where the kernel multiplexed (running_fraction below 1)"}};
   }
 
   record["memory"] = {

@@ -11,7 +11,9 @@
 #include "profile/callgrind_observer.h"
 #include "profile/counter_observer.h"
 #include "profile/nvtx_observer.h"
+#include "profile/papi_counters.h"
 #include "profile/perf_control.h"
+#include "profile/perf_counters.h"
 #include "profile/step_timer.h"
 
 namespace ntp::runtime {
@@ -130,9 +132,12 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
   }
 
   // Counters open after warm-up, when the library's worker threads exist, and count stream 0.
-  std::unique_ptr<profile::PerfCounters> counters;
+  std::unique_ptr<profile::CounterSource> counters;
   if (!options.counters.empty()) {
-    counters = std::make_unique<profile::PerfCounters>(options.counters);
+    if (options.tool == "papi")
+      counters = profile::make_papi_counters(options.counters);
+    else
+      counters = std::make_unique<profile::PerfCounters>(options.counters);
     result.counters.events = counters->events();
     for (const auto& missing : counters->unavailable())
       result.counters.unavailable.emplace_back(missing.name, missing.reason);

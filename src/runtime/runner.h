@@ -23,9 +23,11 @@ struct RunOptions {
   bool layer_timing = true;
   bool progress = false;     // a progress line on stderr for long runs
   int trace_iterations = 1;  // iterations kept as a timeline for the Chrome trace
-  // perf_event counters read at every step (stream 0), by name as libpfm4 knows them; empty: none.
+  // Counters read at every step (stream 0): perf_event's by name as libpfm4 knows them, or PAPI's with
+  // tool "papi"; empty: none.
   std::vector<std::string> counters;
-  // The external tool this process was relaunched under (--tool, in the child): "callgrind" collects
+  // "papi" reads the counters through PAPI, in this process. The external tool this process was
+  // relaunched under (--tool, in the child): "callgrind" collects
   // inside each step of stream 0 and dumps its counts per step; "perf" switches `perf stat` on and off
   // through its control fifos ("CTL,ACK" in perf_control). Either sees only the steps of tool_regions
   // (segment names; empty: every step) in the measured iterations.

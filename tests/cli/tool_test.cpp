@@ -146,6 +146,27 @@ TEST(RunPerf, BadRegionsToolsAndEventsAreRefusedWithAHint) {
   EXPECT_NE(event.err.find("perf list"), std::string::npos) << event.err;
 }
 
+// ---- --tool papi ----
+
+TEST(RunPapi, CountsPerLayerThroughPapiOrSaysWhyNot) {
+  const auto result =
+      run_ntp(small_run("reference", {"--tool", "papi", "--counters", "PAPI_TOT_INS", "--format", "json"}));
+  if (result.exit_code == 2) {
+    // No PAPI in this build, or no counters for PAPI here (a VM without PMU): said clearly, nothing written.
+    EXPECT_TRUE(result.err.find("PAPI finds no counters on this machine") != std::string::npos ||
+                result.err.find("has no PAPI") != std::string::npos)
+        << result.err;
+    EXPECT_NE(result.err.find("hint:"), std::string::npos) << result.err;
+    EXPECT_TRUE(result.out.empty());
+    GTEST_SKIP() << "PAPI cannot count here: " << result.err;
+  }
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(result.out);
+  EXPECT_EQ(record["counters"]["source"], "papi");
+  for (const auto& node : record["nodes"])
+    EXPECT_GT(node["counters"]["PAPI_TOT_INS"].get<double>(), 0.0) << node["name"];
+}
+
 // ---- NVTX ----
 
 TEST(RunNvtx, EveryLayerAndSegmentIsARangeInTheMeasuredIterations) {
