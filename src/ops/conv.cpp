@@ -32,6 +32,59 @@ std::int64_t window_output(std::int64_t in, std::int64_t kernel, std::int64_t st
 
 namespace {
 
+// The attributes of both directions, in order; `padding` means something else for the transpose, which
+// also takes output_padding.
+std::vector<AttrSpec> convolution_attrs(std::size_t dims, bool transposed) {
+  std::vector<AttrSpec> attrs = {
+      required_integer("filters", "output channels"),
+      required_integers("kernel", dims == 1 ? "kernel width" : "kernel size \"kh,kw\" (one value for both)"),
+      integers_attr("stride", {1}, "stride per spatial dimension (one value for all)"),
+      integers_attr("padding", {0},
+                    transposed ? "cropped from each side of the output, per spatial dimension"
+                               : "zero padding on each side, per spatial dimension")};
+  if (transposed)
+    attrs.push_back(integers_attr("output_padding", {0},
+                                  "added to one side of the output (less than stride or dilation)"));
+  attrs.push_back(integers_attr("dilation", {1}, "dilation per spatial dimension"));
+  attrs.push_back(integer_attr(
+      "groups", 1, transposed ? "channel groups" : "channel groups (C for a depthwise convolution)"));
+  attrs.push_back(integer_attr("bias", 1, "1 to add a learned bias, 0 for none"));
+  for (auto& attr : fused_activation_attrs())
+    attrs.push_back(std::move(attr));
+  return attrs;
+}
+
+// Both directions' checks of the input and the channel attributes.
+struct ConvChannels {
+  std::int64_t channels = 0;
+  std::int64_t filters = 0;
+  std::int64_t groups = 1;
+};
+
+ConvChannels check_channels(const OpContext& ctx, std::size_t dims, const std::string& name) {
+  const Shape& input = ctx.in(0);
+  expect_rank(input, dims + 2, dims + 2, fmt::format("{} input", name));
+  const ConvChannels c{input[1], ctx.attrs.integer("filters"), ctx.attrs.integer("groups")};
+  expect_positive(c.filters, "filters");
+  expect_positive(c.groups, "groups");
+  if (c.channels % c.groups != 0 || c.filters % c.groups != 0)
+    throw ShapeError(fmt::format("{} input channels and {} filters must both divide into {} groups",
+                                 c.channels, c.filters, c.groups),
+                     "groups must divide both C (axis 1 of the input) and filters");
+  check_fused_activation(ctx.attrs);
+  return c;
+}
+
+// The output, the weight and (when asked for) the bias, initialised by fan-in.
+InferResult convolution_result(const OpContext& ctx, Shape out, Shape weight, std::int64_t fan_in,
+                               std::int64_t filters) {
+  InferResult result;
+  result.outputs.push_back({std::move(out), ctx.inputs[0]->dtype});
+  result.weights.push_back({"weight", std::move(weight), fan_in_uniform(fan_in)});
+  if (ctx.attrs.integer("bias") != 0) result.weights.push_back({"bias", {filters}, fan_in_uniform(fan_in)});
+  return result;
+}
+
 OpSchema convolution(const std::string& name, std::size_t dims) {
   OpSchema op;
   op.name = name;
@@ -45,29 +98,10 @@ OpSchema convolution(const std::string& name, std::size_t dims) {
       "2 * N * filters * output positions * C/groups * kernel volume, plus one per output for the bias and "
       "one for the activation; bytes: input, weights and output.",
       dims, dims == 1 ? "kernel" : "kh, kw");
-  op.attrs = {
-      required_integer("filters", "output channels"),
-      required_integers("kernel", dims == 1 ? "kernel width" : "kernel size \"kh,kw\" (one value for both)"),
-      integers_attr("stride", {1}, "stride per spatial dimension (one value for all)"),
-      integers_attr("padding", {0}, "zero padding on each side, per spatial dimension"),
-      integers_attr("dilation", {1}, "dilation per spatial dimension"),
-      integer_attr("groups", 1, "channel groups (C for a depthwise convolution)"),
-      integer_attr("bias", 1, "1 to add a learned bias, 0 for none")};
-  for (auto& attr : fused_activation_attrs())
-    op.attrs.push_back(std::move(attr));
+  op.attrs = convolution_attrs(dims, false);
   op.infer = [dims, name](const OpContext& ctx) {
     const Shape& input = ctx.in(0);
-    expect_rank(input, dims + 2, dims + 2, fmt::format("{} input", name));
-    const std::int64_t filters = ctx.attrs.integer("filters");
-    const std::int64_t groups = ctx.attrs.integer("groups");
-    const std::int64_t channels = input[1];
-    expect_positive(filters, "filters");
-    expect_positive(groups, "groups");
-    if (channels % groups != 0 || filters % groups != 0)
-      throw ShapeError(fmt::format("{} input channels and {} filters must both divide into {} groups",
-                                   channels, filters, groups),
-                       "groups must divide both C (axis 1 of the input) and filters");
-    check_fused_activation(ctx.attrs);
+    const auto [channels, filters, groups] = check_channels(ctx, dims, name);
     const auto kernel = spatial(ctx.attrs, "kernel", dims);
     const auto stride = spatial(ctx.attrs, "stride", dims);
     const auto padding = spatial(ctx.attrs, "padding", dims);
@@ -81,11 +115,7 @@ OpSchema convolution(const std::string& name, std::size_t dims) {
       weight.push_back(kernel[d]);
       volume = checked_mul(volume, kernel[d], "kernel volume");
     }
-    InferResult result;
-    result.outputs.push_back({out, ctx.inputs[0]->dtype});
-    result.weights.push_back({"weight", weight, fan_in_uniform(volume)});
-    if (ctx.attrs.integer("bias") != 0) result.weights.push_back({"bias", {filters}, fan_in_uniform(volume)});
-    return result;
+    return convolution_result(ctx, out, weight, volume, filters);
   };
   op.cost = [](const OpContext& ctx) {
     const Shape& weight = ctx.node.weights.at(0).shape;
@@ -115,30 +145,10 @@ OpSchema transposed_convolution(const std::string& name, std::size_t dims) {
       "positions * filters/groups * kernel volume, plus one per output for the bias and one for the "
       "activation; bytes: input, weights and output.",
       dims, dims, dims == 1 ? "kernel" : "kh, kw");
-  op.attrs = {
-      required_integer("filters", "output channels"),
-      required_integers("kernel", dims == 1 ? "kernel width" : "kernel size \"kh,kw\" (one value for both)"),
-      integers_attr("stride", {1}, "stride per spatial dimension (one value for all)"),
-      integers_attr("padding", {0}, "cropped from each side of the output, per spatial dimension"),
-      integers_attr("output_padding", {0}, "added to one side of the output (less than stride or dilation)"),
-      integers_attr("dilation", {1}, "dilation per spatial dimension"),
-      integer_attr("groups", 1, "channel groups"),
-      integer_attr("bias", 1, "1 to add a learned bias, 0 for none")};
-  for (auto& attr : fused_activation_attrs())
-    op.attrs.push_back(std::move(attr));
+  op.attrs = convolution_attrs(dims, true);
   op.infer = [dims, name](const OpContext& ctx) {
     const Shape& input = ctx.in(0);
-    expect_rank(input, dims + 2, dims + 2, fmt::format("{} input", name));
-    const std::int64_t filters = ctx.attrs.integer("filters");
-    const std::int64_t groups = ctx.attrs.integer("groups");
-    const std::int64_t channels = input[1];
-    expect_positive(filters, "filters");
-    expect_positive(groups, "groups");
-    if (channels % groups != 0 || filters % groups != 0)
-      throw ShapeError(fmt::format("{} input channels and {} filters must both divide into {} groups",
-                                   channels, filters, groups),
-                       "groups must divide both C (axis 1 of the input) and filters");
-    check_fused_activation(ctx.attrs);
+    const auto [channels, filters, groups] = check_channels(ctx, dims, name);
     const auto kernel = spatial(ctx.attrs, "kernel", dims);
     const auto stride = spatial(ctx.attrs, "stride", dims);
     const auto padding = spatial(ctx.attrs, "padding", dims);
@@ -169,11 +179,7 @@ OpSchema transposed_convolution(const std::string& name, std::size_t dims) {
       weight.push_back(kernel[d]);
       volume = checked_mul(volume, kernel[d], "kernel volume");
     }
-    InferResult result;
-    result.outputs.push_back({out, ctx.inputs[0]->dtype});
-    result.weights.push_back({"weight", weight, fan_in_uniform(volume)});
-    if (ctx.attrs.integer("bias") != 0) result.weights.push_back({"bias", {filters}, fan_in_uniform(volume)});
-    return result;
+    return convolution_result(ctx, out, weight, volume, filters);
   };
   op.cost = [](const OpContext& ctx) {
     const Shape& weight = ctx.node.weights.at(0).shape;  // [C, filters/groups, kernel...]

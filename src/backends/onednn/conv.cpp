@@ -37,120 +37,125 @@ void add_between_plain_edges(PrimitiveKernel& kernel, const memory::desc& chosen
                to_plain.impl_info_str());
   }
 }
+
+// What a convolution and a deconvolution share, in oneDNN's terms.
+struct ConvDescription {
+  std::size_t dims = 0;
+  DType io = DType::f32;
+  memory::data_type type = memory::data_type::f32;
+  memory::desc src, dst;  // plain NCW / NCHW
+  memory::dim groups = 1, filters = 0, channels = 0;
+  memory::dims kernel_size, stride, dilation, padding;  // dilation as oneDNN counts it: gaps between taps
+  bool has_bias = false;
+  dnnl::primitive_attr attr;
+
+  memory::desc any(const memory::desc& plain) const {
+    return memory::desc(plain.dims(), type, memory::format_tag::any);
+  }
+  memory::desc bias() const {
+    return has_bias ? memory::desc({filters}, memory::data_type::f32, memory::format_tag::x) : memory::desc();
+  }
+};
+
+ConvDescription describe(const Graph& graph, int node_index, const CompileOptions& options) {
+  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
+  const Shape& in = input_value(graph, node_index, 0).shape;
+  ConvDescription d;
+  d.dims = in.size() - 2;
+  d.io = io_type(options.precision);
+  d.type = data_type(d.io);
+  d.src = plain(in, d.type);
+  d.dst = plain(output_value(graph, node_index, 0).shape, d.type);
+  d.groups = node.attrs.integer("groups");
+  d.filters = node.attrs.integer("filters");
+  d.channels = in[1];
+  d.kernel_size = spatial(node.attrs, "kernel", d.dims);
+  d.stride = spatial(node.attrs, "stride", d.dims, 1);
+  d.dilation = spatial(node.attrs, "dilation", d.dims, 1);
+  for (auto& gaps : d.dilation)
+    gaps -= 1;
+  d.padding = spatial(node.attrs, "padding", d.dims);
+  d.has_bias = node.attrs.integer("bias") != 0;
+  d.attr.set_post_ops(activation_post_ops(node.attrs));
+  return d;
+}
+
+// The kernel around a (de)convolution primitive: plain edges, the weights already in the primitive's layout.
+template <typename PrimitiveDesc, typename Primitive>
+std::unique_ptr<Kernel> conv_kernel(const Graph& graph, int node_index, const CompileOptions& options,
+                                    const ConvDescription& d, const PrimitiveDesc& pd, memory weights) {
+  auto kernel = std::make_unique<PrimitiveKernel>(d.io, 1, 1);
+  kernel->bind_input(0, d.src);
+  kernel->bind_output(0, d.dst);
+  std::unordered_map<int, memory> arguments = {{DNNL_ARG_WEIGHTS, std::move(weights)}};
+  if (d.has_bias)
+    arguments[DNNL_ARG_BIAS] = weight_memory(graph, node_index, options, "bias", memory::data_type::f32);
+  add_between_plain_edges(*kernel, pd.src_desc(), pd.dst_desc(), Primitive(pd), std::move(arguments),
+                          pd.impl_info_str());
+  return kernel;
+}
 }  // namespace
 
 std::unique_ptr<Kernel> make_conv(const Graph& graph, int node_index, const CompileOptions& options) {
-  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
-  const Shape& in = input_value(graph, node_index, 0).shape;
-  const Shape& out = output_value(graph, node_index, 0).shape;
-  const std::size_t dims = in.size() - 2;
-  const memory::dim groups = node.attrs.integer("groups");
-  const memory::dim filters = node.attrs.integer("filters");
-  const DType io = io_type(options.precision);
-  const auto type = data_type(io);
-  const memory::desc src = plain(in, type);
-  const memory::desc dst = plain(out, type);
-  const memory::dims kernel_size = spatial(node.attrs, "kernel", dims);
+  const ConvDescription d = describe(graph, node_index, options);
   // oneDNN groups weights as [G, O/G, I/G, k...]; the schema's [O, I/G, k...] is the same memory.
-  Shape weight_shape = {groups, filters / groups, in[1] / groups};
-  weight_shape.insert(weight_shape.end(), kernel_size.begin(), kernel_size.end());
+  Shape weight_shape = {d.groups, d.filters / d.groups, d.channels / d.groups};
+  weight_shape.insert(weight_shape.end(), d.kernel_size.begin(), d.kernel_size.end());
   memory::dims any_weights = dims_of(weight_shape);
-  if (groups == 1) any_weights.erase(any_weights.begin());
-  const bool has_bias = node.attrs.integer("bias") != 0;
-  memory::dims dilation = spatial(node.attrs, "dilation", dims, 1);
-  for (auto& d : dilation)
-    d -= 1;  // oneDNN counts the gaps between taps
-  const memory::dims padding = spatial(node.attrs, "padding", dims);
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(activation_post_ops(node.attrs));
+  if (d.groups == 1) any_weights.erase(any_weights.begin());
   // oneDNN picks the activations' layout too (format_tag::any): on plain NCHW it runs an im2col gemm
   // (x64:gemm:jit), on its blocked layouts brgconv, which was 1.1-4x faster here even counting the reorders
   // at the edges (DeepSpeech 2's convolutions, ResNet 3x3, conv1d; fp32 and bf16).
   const dnnl::convolution_forward::primitive_desc pd(
-      {dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-       memory::desc(src.dims(), type, memory::format_tag::any),
-       memory::desc(any_weights, type, memory::format_tag::any),
-       has_bias ? memory::desc({filters}, memory::data_type::f32, memory::format_tag::x) : memory::desc(),
-       memory::desc(dst.dims(), type, memory::format_tag::any), spatial(node.attrs, "stride", dims, 1),
-       dilation, padding, padding},
-      attr, context().engine);
-  auto kernel = std::make_unique<PrimitiveKernel>(io, 1, 1);
-  kernel->bind_input(0, src);
-  kernel->bind_output(0, dst);
+      {dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, d.any(d.src),
+       memory::desc(any_weights, d.type, memory::format_tag::any), d.bias(), d.any(d.dst), d.stride,
+       d.dilation, d.padding, d.padding},
+      d.attr, context().engine);
   Shape plain_weights(any_weights.begin(), any_weights.end());
-  const memory weights =
-      reordered(weight_memory(graph, node_index, options, "weight", type, plain_weights), pd.weights_desc());
-  std::unordered_map<int, memory> arguments = {{DNNL_ARG_WEIGHTS, weights}};
-  if (has_bias)
-    arguments[DNNL_ARG_BIAS] = weight_memory(graph, node_index, options, "bias", memory::data_type::f32);
-  add_between_plain_edges(*kernel, pd.src_desc(), pd.dst_desc(), dnnl::convolution_forward(pd),
-                          std::move(arguments), pd.impl_info_str());
-  return kernel;
+  memory weights = reordered(weight_memory(graph, node_index, options, "weight", d.type, plain_weights),
+                             pd.weights_desc());
+  return conv_kernel<dnnl::convolution_forward::primitive_desc, dnnl::convolution_forward>(
+      graph, node_index, options, d, pd, std::move(weights));
 }
 
 std::unique_ptr<Kernel> make_conv_transpose(const Graph& graph, int node_index,
                                             const CompileOptions& options) {
-  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
-  const Shape& in = input_value(graph, node_index, 0).shape;
-  const Shape& out = output_value(graph, node_index, 0).shape;
-  const std::size_t dims = in.size() - 2;
-  const memory::dim groups = node.attrs.integer("groups");
-  const memory::dim filters = node.attrs.integer("filters");
-  const DType io = io_type(options.precision);
-  const auto type = data_type(io);
-  const memory::desc src = plain(in, type);
-  const memory::desc dst = plain(out, type);
-  const memory::dims kernel_size = spatial(node.attrs, "kernel", dims);
+  const ConvDescription d = describe(graph, node_index, options);
+  const memory::dim group_filters = d.filters / d.groups;
   // NTP's weight is [C, F/G, k...] (PyTorch's, ONNX's); oneDNN names it [G, F/G, C/G, k...] (no G when
   // ungrouped): the same memory described by strides.
-  memory::dims weight_dims = {groups, filters / groups, in[1] / groups};
-  weight_dims.insert(weight_dims.end(), kernel_size.begin(), kernel_size.end());
+  memory::dims weight_dims = {d.groups, group_filters, d.channels / d.groups};
+  weight_dims.insert(weight_dims.end(), d.kernel_size.begin(), d.kernel_size.end());
   memory::dim volume = 1;
-  for (const memory::dim k : kernel_size)
+  for (const memory::dim k : d.kernel_size)
     volume *= k;
-  memory::dims weight_strides = {(in[1] / groups) * (filters / groups) * volume, volume,
-                                 (filters / groups) * volume};
-  for (std::size_t d = 0; d < dims; ++d) {
+  memory::dims weight_strides = {(d.channels / d.groups) * group_filters * volume, volume,
+                                 group_filters * volume};
+  for (std::size_t axis = 0; axis < d.dims; ++axis) {
     memory::dim inner = 1;
-    for (std::size_t e = d + 1; e < dims; ++e)
-      inner *= kernel_size[e];
+    for (std::size_t e = axis + 1; e < d.dims; ++e)
+      inner *= d.kernel_size[e];
     weight_strides.push_back(inner);
   }
-  if (groups == 1) {
+  if (d.groups == 1) {
     weight_dims.erase(weight_dims.begin());
     weight_strides.erase(weight_strides.begin());
   }
-  const bool has_bias = node.attrs.integer("bias") != 0;
-  memory::dims dilation = spatial(node.attrs, "dilation", dims, 1);
-  for (auto& d : dilation)
-    d -= 1;  // oneDNN counts the gaps between taps
-  const memory::dims padding = spatial(node.attrs, "padding", dims);
-  memory::dims padding_end = padding;  // output_padding extends the end: less cropped there
-  const memory::dims output_padding = spatial(node.attrs, "output_padding", dims);
-  for (std::size_t d = 0; d < dims; ++d)
-    padding_end[d] -= output_padding[d];
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(activation_post_ops(node.attrs));
+  memory::dims padding_end = d.padding;  // output_padding extends the end: less cropped there
+  const memory::dims output_padding =
+      spatial(graph.nodes[static_cast<std::size_t>(node_index)].attrs, "output_padding", d.dims);
+  for (std::size_t axis = 0; axis < d.dims; ++axis)
+    padding_end[axis] -= output_padding[axis];
   const dnnl::deconvolution_forward::primitive_desc pd(
-      {dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
-       memory::desc(src.dims(), type, memory::format_tag::any),
-       memory::desc(weight_dims, type, memory::format_tag::any),
-       has_bias ? memory::desc({filters}, memory::data_type::f32, memory::format_tag::x) : memory::desc(),
-       memory::desc(dst.dims(), type, memory::format_tag::any), spatial(node.attrs, "stride", dims, 1),
-       dilation, padding, padding_end},
-      attr, context().engine);
-  auto kernel = std::make_unique<PrimitiveKernel>(io, 1, 1);
-  kernel->bind_input(0, src);
-  kernel->bind_output(0, dst);
-  const memory stored = weight_memory(graph, node_index, options, "weight", type);
-  const memory described(memory::desc(weight_dims, type, weight_strides), context().engine,
+      {dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct, d.any(d.src),
+       memory::desc(weight_dims, d.type, memory::format_tag::any), d.bias(), d.any(d.dst), d.stride,
+       d.dilation, d.padding, padding_end},
+      d.attr, context().engine);
+  const memory stored = weight_memory(graph, node_index, options, "weight", d.type);
+  const memory described(memory::desc(weight_dims, d.type, weight_strides), context().engine,
                          stored.get_data_handle());
-  std::unordered_map<int, memory> arguments = {{DNNL_ARG_WEIGHTS, reordered(described, pd.weights_desc())}};
-  if (has_bias)
-    arguments[DNNL_ARG_BIAS] = weight_memory(graph, node_index, options, "bias", memory::data_type::f32);
-  add_between_plain_edges(*kernel, pd.src_desc(), pd.dst_desc(), dnnl::deconvolution_forward(pd),
-                          std::move(arguments), pd.impl_info_str());
-  return kernel;
+  return conv_kernel<dnnl::deconvolution_forward::primitive_desc, dnnl::deconvolution_forward>(
+      graph, node_index, options, d, pd, reordered(described, pd.weights_desc()));
 }
 
 std::unique_ptr<Kernel> make_pool(const Graph& graph, int node_index, const CompileOptions& options) {

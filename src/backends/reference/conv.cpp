@@ -57,7 +57,9 @@ void convolve(const ConvGeometry& g, const float* x, const float* w, const float
   }
 }
 
-RunFunction make_conv(const NodeView& node, std::size_t spatial_dims) {
+// Both directions' set-up: arity, rank, the per-dimension attributes and groups; conv1d runs as 2-D with a
+// height of 1. The output size is left to the caller.
+ConvGeometry read_geometry(const NodeView& node, std::size_t spatial_dims) {
   node.expect_arity(1, 1, 1);
   const Shape& in = node.input_shape(0);
   if (in.size() != 2 + spatial_dims) node.fail(fmt::format("input must have rank {}", 2 + spatial_dims));
@@ -65,7 +67,6 @@ RunFunction make_conv(const NodeView& node, std::size_t spatial_dims) {
   const auto stride = per_dimension(node, "stride", spatial_dims, {1});
   const auto padding = per_dimension(node, "padding", spatial_dims, {0});
   const auto dilation = per_dimension(node, "dilation", spatial_dims, {1});
-
   ConvGeometry g;
   g.batch = in[0];
   g.channels = in[1];
@@ -75,36 +76,49 @@ RunFunction make_conv(const NodeView& node, std::size_t spatial_dims) {
     node.fail(fmt::format("channels {} and filters {} must be divisible by groups {}", g.channels, g.filters,
                           g.groups));
   const std::size_t last = spatial_dims - 1;  // conv1d: only the width
-  g.in_h = spatial_dims == 2 ? in[2] : 1;
+  const bool planar = spatial_dims == 2;
+  g.in_h = planar ? in[2] : 1;
   g.in_w = in.back();
-  g.kernel_h = spatial_dims == 2 ? kernel[0] : 1;
+  g.kernel_h = planar ? kernel[0] : 1;
   g.kernel_w = kernel[last];
-  g.stride_h = spatial_dims == 2 ? stride[0] : 1;
+  g.stride_h = planar ? stride[0] : 1;
   g.stride_w = stride[last];
-  g.pad_h = spatial_dims == 2 ? padding[0] : 0;
+  g.pad_h = planar ? padding[0] : 0;
   g.pad_w = padding[last];
-  g.dilation_h = spatial_dims == 2 ? dilation[0] : 1;
+  g.dilation_h = planar ? dilation[0] : 1;
   g.dilation_w = dilation[last];
   if (g.stride_h <= 0 || g.stride_w <= 0 || g.dilation_h <= 0 || g.dilation_w <= 0)
     node.fail("stride and dilation must be positive");
-  g.out_h = output_size(g.in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h);
-  g.out_w = output_size(g.in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w);
+  return g;
+}
+
+using ConvolveFunction = void (*)(const ConvGeometry&, const float*, const float*, const float*, float*);
+
+// Checks the output shape against the geometry and runs `convolve` with the bias and fused activation.
+RunFunction convolution_run(const NodeView& node, const ConvGeometry& g, std::size_t spatial_dims,
+                            ConvolveFunction convolve) {
   Shape out = {g.batch, g.filters};
   if (spatial_dims == 2) out.push_back(g.out_h);
   out.push_back(g.out_w);
   node.expect_output_shape(0, out);
-
-  const Tensor weight = node.weight("weight");  // [filters, C/groups, kernel...]
+  const Tensor weight = node.weight("weight");
   Tensor bias;
   if (node.attrs().integer("bias") != 0) bias = node.weight("bias");
   const FusedActivation activation = FusedActivation::from(node);
   const std::int64_t out_count = element_count(out);
-
   return [=](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
     float* y = outputs[0]->as<float>();
     convolve(g, inputs[0]->as<float>(), weight.as<float>(), bias.empty() ? nullptr : bias.as<float>(), y);
     activation.apply(y, out_count);
   };
+}
+
+// Weight [filters, C/groups, kernel...].
+RunFunction make_conv(const NodeView& node, std::size_t spatial_dims) {
+  ConvGeometry g = read_geometry(node, spatial_dims);
+  g.out_h = output_size(g.in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h);
+  g.out_w = output_size(g.in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w);
+  return convolution_run(node, g, spatial_dims, convolve);
 }
 
 // Transposed: every input position scatters its kernel into the output,
@@ -143,56 +157,17 @@ void convolve_transposed(const ConvGeometry& g, const float* x, const float* w, 
   }
 }
 
+// Weight [C, filters/groups, kernel...]; output_padding extends the end of each output dimension.
 RunFunction make_conv_transpose(const NodeView& node, std::size_t spatial_dims) {
-  node.expect_arity(1, 1, 1);
-  const Shape& in = node.input_shape(0);
-  if (in.size() != 2 + spatial_dims) node.fail(fmt::format("input must have rank {}", 2 + spatial_dims));
-  const auto kernel = per_dimension(node, "kernel", spatial_dims);
-  const auto stride = per_dimension(node, "stride", spatial_dims, {1});
-  const auto padding = per_dimension(node, "padding", spatial_dims, {0});
+  ConvGeometry g = read_geometry(node, spatial_dims);
   const auto output_padding = per_dimension(node, "output_padding", spatial_dims, {0});
-  const auto dilation = per_dimension(node, "dilation", spatial_dims, {1});
-  ConvGeometry g;
-  g.batch = in[0];
-  g.channels = in[1];
-  g.filters = node.attrs().integer("filters");
-  g.groups = node.attrs().integer("groups");
-  if (g.groups <= 0 || g.channels % g.groups != 0 || g.filters % g.groups != 0)
-    node.fail(fmt::format("channels {} and filters {} must be divisible by groups {}", g.channels, g.filters,
-                          g.groups));
-  const std::size_t last = spatial_dims - 1;
-  const bool planar = spatial_dims == 2;
-  g.in_h = planar ? in[2] : 1;
-  g.in_w = in.back();
-  g.kernel_h = planar ? kernel[0] : 1;
-  g.kernel_w = kernel[last];
-  g.stride_h = planar ? stride[0] : 1;
-  g.stride_w = stride[last];
-  g.pad_h = planar ? padding[0] : 0;
-  g.pad_w = padding[last];
-  g.dilation_h = planar ? dilation[0] : 1;
-  g.dilation_w = dilation[last];
   auto output_size = [](std::int64_t in_size, std::int64_t k, std::int64_t s, std::int64_t p, std::int64_t d,
                         std::int64_t extra) { return (in_size - 1) * s - 2 * p + d * (k - 1) + extra + 1; };
-  g.out_h =
-      output_size(g.in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h, planar ? output_padding[0] : 0);
-  g.out_w = output_size(g.in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w, output_padding[last]);
-  Shape out = {g.batch, g.filters};
-  if (planar) out.push_back(g.out_h);
-  out.push_back(g.out_w);
-  node.expect_output_shape(0, out);
-
-  const Tensor weight = node.weight("weight");  // [C, filters/groups, kernel...]
-  Tensor bias;
-  if (node.attrs().integer("bias") != 0) bias = node.weight("bias");
-  const FusedActivation activation = FusedActivation::from(node);
-  const std::int64_t out_count = element_count(out);
-  return [=](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
-    float* y = outputs[0]->as<float>();
-    convolve_transposed(g, inputs[0]->as<float>(), weight.as<float>(),
-                        bias.empty() ? nullptr : bias.as<float>(), y);
-    activation.apply(y, out_count);
-  };
+  g.out_h = output_size(g.in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h,
+                        spatial_dims == 2 ? output_padding[0] : 0);
+  g.out_w =
+      output_size(g.in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w, output_padding[spatial_dims - 1]);
+  return convolution_run(node, g, spatial_dims, convolve_transposed);
 }
 
 RunFunction make_conv1d(const NodeView& node) {
