@@ -1,4 +1,5 @@
 #include "onednn_backend.h"
+#include "../library_backend.h"
 
 #include <omp.h>
 
@@ -12,8 +13,8 @@ namespace {
 
 using onednn::Factory;
 
-const std::map<std::string, Factory>& factories() {
-  static const std::map<std::string, Factory> table = {
+const backends::FactoryTable& factories() {
+  static const backends::FactoryTable table = {
       {"fc", onednn::make_fc},
       {"matmul", onednn::make_matmul},
       {"lstm", onednn::make_rnn},
@@ -97,12 +98,7 @@ class OnednnBackend final : public Backend {
     return supported;
   }
 
-  std::vector<std::string> ops() const override {
-    std::vector<std::string> names;
-    for (const auto& [op, factory] : factories())
-      names.push_back(op);
-    return names;
-  }
+  std::vector<std::string> ops() const override { return backends::table_ops(factories()); }
 
   void set_threads(int threads) const override {
     if (threads > 0) omp_set_num_threads(threads);  // Debian's oneDNN runs on GNU OpenMP
@@ -129,21 +125,18 @@ class OnednnBackend final : public Backend {
                                        const CompileOptions& options) const override {
     const Node& node = graph.nodes.at(static_cast<std::size_t>(node_index));
     try {
-      if (options.precision == DType::s8) {
-        // int8 covers the layers that carry the work (fc, single-layer lstm); the others run in fp32.
-        if (node.op == "fc") return onednn::make_fc_int8(graph, node_index, options);
-        if (node.op == "lstm" && node.attrs.integer("layers") == 1)
-          return onednn::make_lstm_int8(graph, node_index, options);
-        CompileOptions fp32 = options;
-        fp32.precision = DType::f32;
-        return factories().at(node.op)(graph, node_index, fp32);
-      }
-      return factories().at(node.op)(graph, node_index, options);
+      // int8 covers the layers that carry the work (fc, single-layer lstm); the others run in fp32.
+      return backends::build_from_table(
+          factories(), graph, node_index, options,
+          [&node](const Graph& g, int index, const CompileOptions& o) -> std::unique_ptr<Kernel> {
+            if (node.op == "fc") return onednn::make_fc_int8(g, index, o);
+            if (node.op == "lstm" && node.attrs.integer("layers") == 1)
+              return onednn::make_lstm_int8(g, index, o);
+            return nullptr;
+          });
     } catch (const dnnl::error& error) {
-      throw UserError(node.where,
-                      fmt::format("oneDNN cannot build layer '{}' ({}) in {}: {}", node.name, node.op,
-                                  dtype_name(options.precision), error.what()),
-                      "try --precision fp32, or run it with --backend reference");
+      throw backends::library_refused(node, "oneDNN", options, error.what(),
+                                      "try --precision fp32, or run it with --backend reference");
     }
   }
 };

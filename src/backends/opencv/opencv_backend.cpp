@@ -1,4 +1,5 @@
 #include "opencv_backend.h"
+#include "../library_backend.h"
 
 #include <fmt/format.h>
 
@@ -13,8 +14,8 @@ namespace {
 
 using opencv::Factory;
 
-const std::map<std::string, Factory>& factories() {
-  static const std::map<std::string, Factory> table = {
+const backends::FactoryTable& factories() {
+  static const backends::FactoryTable table = {
       {"fc", opencv::make_fc},
       {"matmul", opencv::make_matmul},
       {"lstm", opencv::make_lstm},
@@ -74,12 +75,7 @@ class OpencvBackend final : public Backend {
   std::string version() const override { return CV_VERSION; }
   std::vector<DType> precisions() const override { return {DType::f32}; }
 
-  std::vector<std::string> ops() const override {
-    std::vector<std::string> names;
-    for (const auto& [op, factory] : factories())
-      names.push_back(op);
-    return names;
-  }
+  std::vector<std::string> ops() const override { return backends::table_ops(factories()); }
 
   // OpenCV parallelises its layers with its own framework (TBB in Debian's build); its LSTM layer is
   // sequential whatever this says.
@@ -105,12 +101,10 @@ class OpencvBackend final : public Backend {
                                        const CompileOptions& options) const override {
     const Node& node = graph.nodes.at(static_cast<std::size_t>(node_index));
     try {
-      return factories().at(node.op)(graph, node_index, options);
+      return backends::build_from_table(factories(), graph, node_index, options);
     } catch (const cv::Exception& error) {
-      throw UserError(
-          node.where,
-          fmt::format("OpenCV DNN cannot build layer '{}' ({}): {}", node.name, node.op, error.what()),
-          "run it with --backend reference");
+      throw backends::library_refused(node, "OpenCV DNN", options, error.what(),
+                                      "run it with --backend reference");
     }
   }
 };

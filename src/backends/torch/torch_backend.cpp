@@ -1,4 +1,5 @@
 #include "torch_backend.h"
+#include "../library_backend.h"
 
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
@@ -15,8 +16,8 @@ namespace {
 
 using libtorch::Factory;
 
-const std::map<std::string, Factory>& factories() {
-  static const std::map<std::string, Factory> table = {
+const backends::FactoryTable& factories() {
+  static const backends::FactoryTable table = {
       {"fc", libtorch::make_fc},
       {"matmul", libtorch::make_matmul},
       {"attention", libtorch::make_attention},
@@ -74,12 +75,7 @@ class TorchBackend final : public Backend {
     return supported;
   }
 
-  std::vector<std::string> ops() const override {
-    std::vector<std::string> names;
-    for (const auto& [op, factory] : factories())
-      names.push_back(op);
-    return names;
-  }
+  std::vector<std::string> ops() const override { return backends::table_ops(factories()); }
 
   // Debian's LibTorch parallelises on OpenMP; at::set_num_threads sets it for ATen and its oneDNN.
   void set_threads(int threads) const override {
@@ -108,20 +104,17 @@ class TorchBackend final : public Backend {
     const Node& node = graph.nodes.at(static_cast<std::size_t>(node_index));
     c10::InferenceMode inference;  // weights and states become inference tensors, as the run's are
     try {
-      if (options.precision == DType::s8) {
-        // int8 covers the layers that carry the work (fc, lstm); the others run in fp32, as on onednn.
-        if (node.op == "fc") return libtorch::make_fc_int8(graph, node_index, options);
-        if (node.op == "lstm") return libtorch::make_lstm_int8(graph, node_index, options);
-        CompileOptions fp32 = options;
-        fp32.precision = DType::f32;
-        return factories().at(node.op)(graph, node_index, fp32);
-      }
-      return factories().at(node.op)(graph, node_index, options);
+      // int8 covers the layers that carry the work (fc, lstm); the others run in fp32, as on onednn.
+      return backends::build_from_table(
+          factories(), graph, node_index, options,
+          [&node](const Graph& g, int index, const CompileOptions& o) -> std::unique_ptr<Kernel> {
+            if (node.op == "fc") return libtorch::make_fc_int8(g, index, o);
+            if (node.op == "lstm") return libtorch::make_lstm_int8(g, index, o);
+            return nullptr;
+          });
     } catch (const c10::Error& error) {
-      throw UserError(node.where,
-                      fmt::format("LibTorch cannot build layer '{}' ({}) in {}: {}", node.name, node.op,
-                                  dtype_name(options.precision), error.what_without_backtrace()),
-                      "try --precision fp32, or run it with --backend reference");
+      throw backends::library_refused(node, "LibTorch", options, error.what_without_backtrace(),
+                                      "try --precision fp32, or run it with --backend reference");
     }
   }
 };
