@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "fidelity_harness.h"
 #include "ntp/executable.h"
 #include "ntp/registry.h"
 #include "ntp/topology.h"
@@ -24,42 +25,6 @@
 #include "profile/step_timer.h"
 
 namespace {
-
-struct Arguments {
-  int rounds = 5;
-  int iterations = 2;
-  int threads = 2;
-  int hidden = 2048;
-  std::vector<int> batches = {1};
-  std::string precision = "fp32";
-};
-
-Arguments parse(int argc, char** argv) {
-  Arguments args;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    const std::string value = argv[i + 1];
-    if (key == "--rounds") {
-      args.rounds = std::stoi(value);
-    } else if (key == "--iterations") {
-      args.iterations = std::stoi(value);
-    } else if (key == "--threads") {
-      args.threads = std::stoi(value);
-    } else if (key == "--hidden") {
-      args.hidden = std::stoi(value);
-    } else if (key == "--precision") {
-      args.precision = value;
-    } else if (key == "--batches") {
-      args.batches.clear();
-      for (std::size_t start = 0; start <= value.size();) {
-        const std::size_t comma = std::min(value.find(',', start), value.size());
-        args.batches.push_back(std::stoi(value.substr(start, comma - start)));
-        start = comma + 1;
-      }
-    }
-  }
-  return args;
-}
 
 // The network by hand: weights from NTP's seeded store (so both compute the same numbers), converted once.
 class HandwrittenTorchDeepSpeech {
@@ -103,14 +68,6 @@ class HandwrittenTorchDeepSpeech {
   std::vector<at::Tensor> lstm_;
 };
 
-template <class Body>
-double mean_seconds_per_iteration(int iterations, Body body) {
-  const std::int64_t start = ntp::profile::now_ns();
-  for (int i = 0; i < iterations; ++i)
-    body();
-  return static_cast<double>(ntp::profile::now_ns() - start) * 1e-9 / iterations;
-}
-
 // Per-step timing as the profiler takes it (two clock reads per step), so "on" shows its cost; also kept
 // per step, median over rounds, for --layers.
 class StepObserver final : public ntp::Observer {
@@ -131,7 +88,9 @@ class StepObserver final : public ntp::Observer {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Arguments args = parse(argc, argv);
+  ntp::bench::FidelityArguments defaults;
+  defaults.threads = 2;
+  const ntp::bench::FidelityArguments args = ntp::bench::parse_fidelity_arguments(argc, argv, defaults);
   const ntp::Backend* backend = ntp::find_backend("torch");
   if (backend == nullptr) {
     fmt::print(stderr, "this build has no torch back end\n");
@@ -143,20 +102,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const at::ScalarType type = *precision == ntp::DType::bf16 ? at::kBFloat16 : at::kFloat;
-  fmt::print(
-      "DeepSpeech v0.1 (hidden {}), {}, {} threads, median of {} rounds x {} iterations, interleaved\n\n",
-      args.hidden, args.precision, args.threads, args.rounds, args.iterations);
-  fmt::print("{:>5}  {:>12}  {:>12}  {:>12}  {:>9}  {:>9}  {:>10}\n", "batch", "hand ms", "ntp off ms",
-             "ntp on ms", "off/hand", "on/hand", "max |diff|");
+  ntp::bench::print_fidelity_header(args);
   for (const int batch : args.batches) {
-    ntp::LoadOptions options;
-    options.overrides = {{"hidden", std::to_string(args.hidden)}, {"batch", std::to_string(batch)}};
-    auto loaded = ntp::load_topology(std::string(NTP_SOURCE_DIR) + "/examples/deepspeech-v0.1.xml", options);
-    if (!loaded.ok()) {
-      fmt::print(stderr, "{}\n", loaded.error().to_string());
-      return 2;
-    }
-    const ntp::Graph& graph = loaded.value();
+    const ntp::Graph graph = ntp::bench::load_deepspeech(args.hidden, batch);
     const ntp::WeightStore weights = ntp::generate_weights(graph, 1);
     const auto inputs = ntp::generate_inputs(graph, 1);
     ntp::Executable executable(graph, *backend, {*precision, args.threads, &weights});
@@ -176,17 +124,9 @@ int main(int argc, char** argv) {
           std::max(max_difference,
                    static_cast<double>(std::fabs(actual.as<float>()[i] - expected.data_ptr<float>()[i])));
 
-    std::vector<double> hand, off, on;
-    for (int round = 0; round < args.rounds; ++round) {
-      hand.push_back(mean_seconds_per_iteration(args.iterations, [&] { handwritten.run(features_view); }));
-      off.push_back(mean_seconds_per_iteration(args.iterations, [&] { executable.run(inputs, nullptr); }));
-      on.push_back(mean_seconds_per_iteration(args.iterations, [&] { executable.run(inputs, &observer); }));
-    }
-    const double hand_ms = ntp::profile::summarize(hand).median * 1e3;
-    const double off_ms = ntp::profile::summarize(off).median * 1e3;
-    const double on_ms = ntp::profile::summarize(on).median * 1e3;
-    fmt::print("{:>5}  {:>12.2f}  {:>12.2f}  {:>12.2f}  {:>9.3f}  {:>9.3f}  {:>10.2g}\n", batch, hand_ms,
-               off_ms, on_ms, off_ms / hand_ms, on_ms / hand_ms, max_difference);
+    ntp::bench::run_interleaved_rounds(
+        args, batch, max_difference, [&] { handwritten.run(features_view); },
+        [&] { executable.run(inputs, nullptr); }, [&] { executable.run(inputs, &observer); });
     for (std::size_t step = 0; step < observer.samples().size(); ++step) {
       const auto& samples = observer.samples()[step];
       if (samples.empty()) continue;
