@@ -123,6 +123,28 @@ inline Graph parse_case(const Case& test_case) {
   return loaded.value();
 }
 
+// The largest |difference| and the largest |expected| over two tensors of the same shape.
+inline std::pair<double, double> error_and_magnitude(const Tensor& expected, const Tensor& actual) {
+  double error = 0;
+  double magnitude = 0;
+  for (std::int64_t i = 0; i < expected.elements(); ++i) {
+    magnitude = std::max(magnitude, static_cast<double>(std::fabs(expected.as<float>()[i])));
+    error = std::max(error, static_cast<double>(std::fabs(expected.as<float>()[i] - actual.as<float>()[i])));
+  }
+  return {error, magnitude};
+}
+
+// The layers the library back ends quantise in int8, plus each back end's own recurrent variant.
+inline std::vector<Case> int8_cases(Case own_recurrent) {
+  return {Case{"fc", in("x", "6,3,10"), R"(<layer name="l" type="fc" units="7"/>)"},
+          Case{"fc_relu_clip", in("x", "5,12"),
+               R"(<layer name="l" type="fc" units="9" activation="relu" clip="0.5"/>)"},
+          Case{"lstm_forward", in("x", "7,2,5"), R"(<layer name="l" type="lstm" hidden="6"/>)"},
+          Case{"lstm_reverse", in("x", "7,2,5"),
+               R"(<layer name="l" type="lstm" hidden="6" direction="reverse"/>)"},
+          std::move(own_recurrent)};
+}
+
 struct Agreement {
   double max_error = 0;
   double magnitude = 0;     // largest |reference output|
@@ -144,15 +166,10 @@ inline Agreement compare_last_node(const Graph& graph, const Backend& candidate_
   Agreement agreement;
   agreement.steps = candidate.steps();
   for (const int output : graph.nodes.back().outputs) {
-    const Tensor expected = reference.value_f32(output);
-    const Tensor actual = candidate.value_f32(output);
-    for (std::int64_t i = 0; i < expected.elements(); ++i) {
-      agreement.magnitude =
-          std::max(agreement.magnitude, static_cast<double>(std::fabs(expected.as<float>()[i])));
-      agreement.max_error =
-          std::max(agreement.max_error,
-                   static_cast<double>(std::fabs(expected.as<float>()[i] - actual.as<float>()[i])));
-    }
+    const auto [error, magnitude] =
+        error_and_magnitude(reference.value_f32(output), candidate.value_f32(output));
+    agreement.max_error = std::max(agreement.max_error, error);
+    agreement.magnitude = std::max(agreement.magnitude, magnitude);
   }
   return agreement;
 }

@@ -119,30 +119,17 @@ TEST_P(OnednnInt8, QuantisedLayersStayCloseToReference) {
   EXPECT_EQ(candidate.steps()[0].op, "convert");
   EXPECT_NE(candidate.steps()[0].name.find("int8"), std::string::npos);  // int8 for fc, uint8 for lstm
   EXPECT_NE(candidate.steps()[0].name.find(":fp32->"), std::string::npos);
-  const int output = graph.outputs[0];
-  const ntp::Tensor expected = reference.value_f32(output);
-  const ntp::Tensor actual = candidate.value_f32(output);
-  double magnitude = 0;
-  double error = 0;
-  for (std::int64_t i = 0; i < expected.elements(); ++i) {
-    magnitude = std::max(magnitude, static_cast<double>(std::fabs(expected.as<float>()[i])));
-    error = std::max(error, static_cast<double>(std::fabs(expected.as<float>()[i] - actual.as<float>()[i])));
-  }
+  const auto [error, magnitude] = ntp::testing_support::error_and_magnitude(
+      reference.value_f32(graph.outputs[0]), candidate.value_f32(graph.outputs[0]));
   // 8-bit weights and inputs: a few percent of the output's magnitude.
   EXPECT_LE(error, 0.05 * magnitude) << test_case.name << " error " << error << " magnitude " << magnitude;
   EXPECT_GT(error, 0.0) << "identical to fp32: the layer did not run quantised";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    FcAndLstm, OnednnInt8,
-    testing::Values(Case{"fc", in("x", "6,3,10"), R"(<layer name="l" type="fc" units="7"/>)"},
-                    Case{"fc_relu_clip", in("x", "5,12"),
-                         R"(<layer name="l" type="fc" units="9" activation="relu" clip="0.5"/>)"},
-                    Case{"lstm_forward", in("x", "7,2,5"), R"(<layer name="l" type="lstm" hidden="6"/>)"},
-                    Case{"lstm_reverse", in("x", "7,2,5"),
-                         R"(<layer name="l" type="lstm" hidden="6" direction="reverse"/>)"},
-                    Case{"lstm_bidirectional", in("x", "7,2,5"),
-                         R"(<layer name="l" type="lstm" hidden="6" direction="bidirectional"/>)"}),
-    [](const testing::TestParamInfo<Case>& param) { return param.param.name; });
+INSTANTIATE_TEST_SUITE_P(FcAndLstm, OnednnInt8,
+                         testing::ValuesIn(ntp::testing_support::int8_cases(
+                             {"lstm_bidirectional", in("x", "7,2,5"),
+                              R"(<layer name="l" type="lstm" hidden="6" direction="bidirectional"/>)"})),
+                         [](const testing::TestParamInfo<Case>& param) { return param.param.name; });
 
 }  // namespace

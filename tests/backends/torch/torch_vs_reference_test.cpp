@@ -16,6 +16,7 @@
 namespace {
 
 using ntp::testing_support::Case;
+using ntp::testing_support::error_and_magnitude;
 using ntp::testing_support::in;
 using ntp::testing_support::kOpCases;
 
@@ -28,17 +29,6 @@ ntp::Graph parse(const std::string& body) {
   auto loaded = ntp::parse_topology("<topology name=\"t\">" + body + "</topology>", "t.xml");
   if (!loaded.ok()) throw std::runtime_error(loaded.error().to_string());
   return loaded.value();
-}
-
-// The largest |difference| and the largest |expected| over two tensors of the same shape.
-std::pair<double, double> error_and_magnitude(const ntp::Tensor& expected, const ntp::Tensor& actual) {
-  double error = 0;
-  double magnitude = 0;
-  for (std::int64_t i = 0; i < expected.elements(); ++i) {
-    magnitude = std::max(magnitude, static_cast<double>(std::fabs(expected.as<float>()[i])));
-    error = std::max(error, static_cast<double>(std::fabs(expected.as<float>()[i] - actual.as<float>()[i])));
-  }
-  return {error, magnitude};
 }
 
 class TorchVersusReference : public testing::TestWithParam<std::tuple<Case, ntp::DType>> {};
@@ -230,14 +220,9 @@ TEST_P(TorchInt8, DynamicQuantisationStaysCloseToReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     FcAndLstm, TorchInt8,
-    testing::Values(Case{"fc", in("x", "6,3,10"), R"(<layer name="l" type="fc" units="7"/>)"},
-                    Case{"fc_relu_clip", in("x", "5,12"),
-                         R"(<layer name="l" type="fc" units="9" activation="relu" clip="0.5"/>)"},
-                    Case{"lstm_forward", in("x", "7,2,5"), R"(<layer name="l" type="lstm" hidden="6"/>)"},
-                    Case{"lstm_reverse", in("x", "7,2,5"),
-                         R"(<layer name="l" type="lstm" hidden="6" direction="reverse"/>)"},
-                    Case{"lstm_bidirectional_stacked", in("x", "7,2,5"),
-                         R"(<layer name="l" type="lstm" hidden="6" layers="2" direction="bidirectional"/>)"}),
+    testing::ValuesIn(ntp::testing_support::int8_cases(
+        {"lstm_bidirectional_stacked", in("x", "7,2,5"),
+         R"(<layer name="l" type="lstm" hidden="6" layers="2" direction="bidirectional"/>)"})),
     [](const testing::TestParamInfo<Case>& param) { return param.param.name; });
 
 }  // namespace
