@@ -46,6 +46,7 @@ struct RunArgs {
   bool save_all = false;
   bool no_layer_timing = false;
   std::string counters;                // "software", "cycles,instructions", ... ("" = none)
+  int counter_group = 4;               // hardware events per counter group; groups take turns
   std::string tool;                    // external profiler NTP relaunches itself under: "", callgrind, perf
   std::vector<std::string> regions;    // segments the tool sees (empty: every layer)
   bool tool_child = false;             // this process is the one the tool launched

@@ -83,6 +83,11 @@ int main(int argc, char** argv) {
                           "perf_event counters per layer: a set (basic, cache, memory, topdown, software) or "
                           "event names as perf and libpfm4 know them, comma-separated");
   run_command
+      ->add_option("--counter-group", run.counter_group,
+                   "hardware events per counter group (default 4, what every x86 PMU can count at once; 0: "
+                   "all in one group); more groups take turns over the measured iterations")
+      ->check(CLI::NonNegativeNumber);
+  run_command
       ->add_option("--tool", run.tool,
                    "relaunch under an external profiler that sees only the layers of the --region segments "
                    "(default: every layer) in the measured iterations: perf (perf stat; --counters names its "

@@ -164,6 +164,7 @@ BackendRun run_on_backend(const RunContext& run, const Backend& backend) {
   options.layer_timing = !args.no_layer_timing;
   options.progress = true;
   options.counters = run.counters;
+  options.counter_group_size = args.counter_group;
   if (args.tool_child || args.tool == "papi") {  // papi reads its counters in this process
     options.tool = args.tool;
     options.tool_regions = args.regions;

@@ -194,6 +194,10 @@ CounterReading PerfCounters::read() const {
   return reading;
 }
 
+bool is_software_event(const std::string& name) {
+  return encode(name).type == PERF_TYPE_SOFTWARE;
+}
+
 bool hardware_counters_available() {
   perf_event_attr attr{};
   attr.size = sizeof(attr);

@@ -47,6 +47,9 @@ class PerfCounters final : public CounterSource {
   std::vector<ThreadGroup> groups_;
 };
 
+// Whether an event is one of the kernel's software events (no PMU counter); throws for unknown names.
+bool is_software_event(const std::string& name);
+
 // Whether this machine exposes a hardware PMU to this process (a virtual machine often does not).
 bool hardware_counters_available();
 

@@ -169,7 +169,8 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
     if (!counted.events.empty()) {
       nlohmann::json counts = nlohmann::json::object();
       for (std::size_t e = 0; e < counted.events.size(); ++e)
-        counts[counted.events[e]] = median_of(counted.step_values[s][e]);
+        if (!counted.step_values[s][e].empty())
+          counts[counted.events[e]] = median_of(counted.step_values[s][e]);
       const double seconds = timed ? profile::summarize(measurements.step_seconds[s]).median : 0;
       node["counters"] = counts;
       node["derived"] = derived_metrics(counts, seconds);
@@ -227,6 +228,16 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
         {"threads", counted.threads},
         {"running_fraction", counted.running_fraction},
         {"source", options.tool == "papi" ? "papi" : "perf_event"},
+        {"groups", counted.groups},
+        {"scheduling",
+         counted.groups.size() > 1
+             ? fmt::format(
+                   "{} events in {} groups of at most {} hardware events: measured iteration i counted "
+                   "group i mod {}, so each event's figure is the median over the iterations its group "
+                   "counted (every {}th)",
+                   counted.events.size(), counted.groups.size(), options.counter_group_size,
+                   counted.groups.size(), counted.groups.size())
+             : std::string("one group: every event counted in every measured iteration")},
         {"how",
          options.tool == "papi"
              ? "PAPI (--tool papi): one event set on the thread that runs the graph, inheriting to threads "

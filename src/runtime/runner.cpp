@@ -10,6 +10,7 @@
 
 #include "profile/callgrind_observer.h"
 #include "profile/counter_observer.h"
+#include "profile/counter_schedule.h"
 #include "profile/nvtx_observer.h"
 #include "profile/papi_counters.h"
 #include "profile/perf_control.h"
@@ -132,19 +133,23 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
   }
 
   // Counters open after warm-up, when the library's worker threads exist, and count stream 0.
-  std::unique_ptr<profile::CounterSource> counters;
+  std::unique_ptr<profile::ScheduledCounters> counters;
   if (!options.counters.empty()) {
-    if (options.tool == "papi")
-      counters = profile::make_papi_counters(options.counters);
-    else
-      counters = std::make_unique<profile::PerfCounters>(options.counters);
+    std::vector<std::unique_ptr<profile::CounterSource>> groups;
+    if (options.tool == "papi") {
+      groups.push_back(profile::make_papi_counters(options.counters));
+    } else {
+      for (const auto& group : profile::schedule_counter_groups(options.counters, options.counter_group_size))
+        groups.push_back(std::make_unique<profile::PerfCounters>(group));
+    }
+    counters = std::make_unique<profile::ScheduledCounters>(std::move(groups), step_count);
     result.counters.events = counters->events();
     for (const auto& missing : counters->unavailable())
       result.counters.unavailable.emplace_back(missing.name, missing.reason);
     result.counters.threads = counters->threads();
+    result.counters.groups = counters->groups();
     result.counters.step_values.assign(step_count,
                                        std::vector<std::vector<double>>(counters->events().size()));
-    counters->enable();
   }
 
   const profile::ToolRegions regions = tool_regions(result, options.tool_regions);
@@ -165,13 +170,11 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     profile::StepTimer timer(step_count);
     const bool timed = options.layer_timing && stream == 0;
     const bool counted = counters != nullptr && stream == 0;
-    std::optional<profile::CounterObserver> counter_observer;
-    if (counted) counter_observer.emplace(*counters, step_count);
     std::vector<Observer*> observers;
     // NVTX outermost: a tool's range handling stays out of every other observer's figures.
     std::optional<profile::NvtxObserver> nvtx;
     if (profile::nvtx_built() && options.layer_timing) observers.push_back(&nvtx.emplace(result.steps));
-    if (counted) observers.push_back(&*counter_observer);
+    if (counted) observers.push_back(counters.get());
     if (options.layer_timing) observers.push_back(&timer);
     // The external tool innermost, so that it sees the layer and not the other observers.
     std::optional<profile::CallgrindObserver> callgrind;
@@ -186,6 +189,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     std::vector<TraceEvent> events;
     int done = 0;
     while (keep_going(options, done, measure_start)) {
+      if (counted) counters->start_iteration(done);
       const std::int64_t begin = now_ns();
       cycle.run(observer);
       const std::int64_t end = now_ns();
@@ -202,11 +206,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
               timer.end_ns(static_cast<std::size_t>(first)), timer.begin_ns(static_cast<std::size_t>(last))));
         }
       }
-      if (counted) {
-        for (std::size_t s = 0; s < step_count; ++s)
-          for (std::size_t e = 0; e < counter_observer->delta(s).size(); ++e)
-            result.counters.step_values[s][e].push_back(counter_observer->delta(s)[e]);
-      }
+      if (counted) counters->collect(result.counters.step_values);
       if (options.layer_timing && done < options.trace_iterations) {
         for (std::size_t s = 0; s < step_count; ++s)
           events.push_back({static_cast<int>(s), done, stream,
@@ -217,7 +217,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
       progress.update(done, options.time_seconds > 0 ? 0 : options.iterations);
     }
     const std::lock_guard<std::mutex> lock(merge);
-    if (counted) result.counters.running_fraction = counter_observer->running_fraction();
+    if (counted) result.counters.running_fraction = counters->running_fraction();
     result.latency_seconds.insert(result.latency_seconds.end(), latencies.begin(), latencies.end());
     result.timeline.insert(result.timeline.end(), events.begin(), events.end());
     result.inferences += static_cast<std::size_t>(done);
@@ -234,7 +234,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
   }
   result.wall_seconds = seconds_between(measure_start, now_ns());
   result.memory_after = profile::read_memory();
-  if (counters) counters->disable();
+  counters.reset();  // disables the counting group
   return result;
 }
 

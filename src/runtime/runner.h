@@ -26,6 +26,8 @@ struct RunOptions {
   // Counters read at every step (stream 0): perf_event's by name as libpfm4 knows them, or PAPI's with
   // tool "papi"; empty: none.
   std::vector<std::string> counters;
+  // Hardware events per counter group (0: all in one); more groups take turns over the measured iterations.
+  int counter_group_size = 4;
   // "papi" reads the counters through PAPI, in this process. The external tool this process was
   // relaunched under (--tool, in the child): "callgrind" collects
   // inside each step of stream 0 and dumps its counts per step; "perf" switches `perf stat` on and off
@@ -39,7 +41,8 @@ struct RunOptions {
 struct CounterMeasurements {
   std::vector<std::string> events;                               // the events that opened
   std::vector<std::pair<std::string, std::string>> unavailable;  // (event, why not)
-  std::vector<std::vector<std::vector<double>>> step_values;     // [step][event][iteration]
+  std::vector<std::vector<std::vector<double>>> step_values;     // [step][event][iteration its group counted]
+  std::vector<std::vector<std::string>> groups;                  // the events of each group, in turn
   double running_fraction = 1;  // below 1: the kernel multiplexed them and the values are scaled
   int threads = 0;              // threads counted (those the process had after warm-up)
 };

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "ntp/status.h"
+#include "profile/counter_schedule.h"
 #include "profile/perf_counters.h"
 
 namespace {
@@ -123,6 +124,44 @@ TEST(PerfCounters, HardwareEventsCountOrSayWhyNot) {
     sink = sink + i;
   const auto after = counters.read();
   EXPECT_GT(after.values[0] - before.values[0], 3e7) << "at least a load, an add and a store per iteration";
+}
+
+}  // namespace
+
+namespace {
+
+TEST(CounterSchedule, HardwareEventsSplitIntoGroupsSoftwareOnesRideInTheFirst) {
+  const std::vector<std::string> events = {"cycles",       "task-clock",  "instructions", "branch-misses",
+                                           "cache-misses", "page-faults", "LLC-loads",    "LLC-load-misses"};
+  const auto groups = ntp::profile::schedule_counter_groups(events, 2);
+  ASSERT_EQ(groups.size(), 3u);
+  EXPECT_EQ(groups[0], (std::vector<std::string>{"cycles", "task-clock", "instructions", "page-faults"}));
+  EXPECT_EQ(groups[1], (std::vector<std::string>{"branch-misses", "cache-misses"}));
+  EXPECT_EQ(groups[2], (std::vector<std::string>{"LLC-loads", "LLC-load-misses"}));
+  EXPECT_EQ(ntp::profile::schedule_counter_groups(events, 0).size(), 1u);
+}
+
+// Two groups of software events take turns: each event counts in every other iteration, and only then.
+TEST(CounterSchedule, GroupsTakeTurnsOverIterations) {
+  std::vector<std::unique_ptr<ntp::profile::CounterSource>> groups;
+  groups.push_back(std::make_unique<ntp::profile::PerfCounters>(std::vector<std::string>{"task-clock"}));
+  groups.push_back(std::make_unique<ntp::profile::PerfCounters>(std::vector<std::string>{"page-faults"}));
+  ntp::profile::ScheduledCounters counters(std::move(groups), 1);
+  ASSERT_EQ(counters.events(), (std::vector<std::string>{"task-clock", "page-faults"}));
+  std::vector<std::vector<std::vector<double>>> values(1, std::vector<std::vector<double>>(2));
+  for (int iteration = 0; iteration < 4; ++iteration) {
+    counters.start_iteration(iteration);
+    counters.begin(0);
+    volatile double sink = 0;
+    for (int i = 0; i < 2'000'000; ++i)
+      sink = sink + i;
+    counters.end(0);
+    counters.collect(values);
+  }
+  ASSERT_EQ(values[0][0].size(), 2u);  // task-clock: iterations 0 and 2
+  ASSERT_EQ(values[0][1].size(), 2u);  // page-faults: iterations 1 and 3
+  EXPECT_GT(values[0][0][0], 1e5) << "two million additions take well over 0.1 ms of task-clock";
+  EXPECT_GE(values[0][1][0], 0.0);
 }
 
 }  // namespace
