@@ -36,4 +36,43 @@ Summary summarize(std::vector<double> samples) {
   return summary;
 }
 
+RankTest mann_whitney_u(const std::vector<double>& first, const std::vector<double>& second) {
+  RankTest test;
+  test.n1 = first.size();
+  test.n2 = second.size();
+  if (test.n1 < kMinimumSamples || test.n2 < kMinimumSamples) return test;
+  test.enough = true;
+  // Pool, sort, and give tied values their average rank.
+  std::vector<std::pair<double, int>> pooled;
+  for (const double value : first)
+    pooled.emplace_back(value, 0);
+  for (const double value : second)
+    pooled.emplace_back(value, 1);
+  std::sort(pooled.begin(), pooled.end());
+  const double n = static_cast<double>(pooled.size());
+  double first_rank_sum = 0;
+  double tie_term = 0;  // sum of t^3 - t over groups of t ties
+  for (std::size_t i = 0; i < pooled.size();) {
+    std::size_t j = i;
+    while (j < pooled.size() && pooled[j].first == pooled[i].first)
+      ++j;
+    const double average_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2;
+    for (std::size_t k = i; k < j; ++k)
+      if (pooled[k].second == 0) first_rank_sum += average_rank;
+    const double ties = static_cast<double>(j - i);
+    tie_term += ties * ties * ties - ties;
+    i = j;
+  }
+  const double n1 = static_cast<double>(test.n1);
+  const double n2 = static_cast<double>(test.n2);
+  test.u = first_rank_sum - n1 * (n1 + 1) / 2;
+  const double mean = n1 * n2 / 2;
+  const double variance = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)));
+  if (variance <= 0) return test;                           // every sample equal: no difference
+  const double deviation = std::fabs(test.u - mean) - 0.5;  // continuity correction
+  test.z = std::max(0.0, deviation) / std::sqrt(variance) * (test.u >= mean ? 1 : -1);
+  test.p_value = std::erfc(std::fabs(test.z) / std::sqrt(2.0));
+  return test;
+}
+
 }  // namespace ntp::profile

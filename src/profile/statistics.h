@@ -17,4 +17,17 @@ struct Summary {
 Summary summarize(std::vector<double> samples);
 double percentile(const std::vector<double>& sorted, double fraction);
 
+// Mann-Whitney U: do two sets of samples come from distributions of different location? Two-sided, by the
+// normal approximation with tie and continuity corrections; below `kMinimumSamples` per side it does not
+// decide (enough = false).
+struct RankTest {
+  bool enough = false;
+  std::size_t n1 = 0, n2 = 0;
+  double u = 0;        // U of the first sample
+  double z = 0;        // standardised
+  double p_value = 1;  // two-sided
+};
+inline constexpr std::size_t kMinimumSamples = 5;
+RankTest mann_whitney_u(const std::vector<double>& first, const std::vector<double>& second);
+
 }  // namespace ntp::profile

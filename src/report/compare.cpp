@@ -3,15 +3,19 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 
 #include "csv.h"
+#include "profile/statistics.h"
 #include "text_table.h"
 
 namespace ntp::report {
 
 namespace {
+
+constexpr double kSignificance = 0.05;  // two-sided, per layer (no correction for the number of layers)
 
 // The option values that tell the runs apart, in this order, become their labels.
 std::vector<std::string> default_labels(const std::vector<nlohmann::json>& records) {
@@ -29,6 +33,28 @@ std::vector<std::string> default_labels(const std::vector<nlohmann::json>& recor
       labels[r] += (labels[r].empty() ? "" : " ") + prefix + text;
     }
   }
+  // Topology variants (--set hidden=...), topologies and hosts that differ name the runs too.
+  std::set<std::string> params;
+  for (const auto& record : records)
+    if (record["topology"].contains("params"))
+      for (const auto& [key, value] : record["topology"]["params"].items())
+        params.insert(key);
+  const auto add_differing = [&](const std::function<std::string(const nlohmann::json&)>& text) {
+    std::set<std::string> seen;
+    for (const auto& record : records)
+      seen.insert(text(record));
+    if (seen.size() < 2) return;
+    for (std::size_t r = 0; r < records.size(); ++r)
+      labels[r] += (labels[r].empty() ? "" : " ") + text(records[r]);
+  };
+  for (const std::string& key : params)
+    add_differing([&key](const nlohmann::json& record) {
+      const auto values = record["topology"].value("params", nlohmann::json::object());
+      return key + "=" + (values.contains(key) ? values[key].get<std::string>() : std::string("?"));
+    });
+  add_differing([](const nlohmann::json& record) { return record["topology"]["name"].get<std::string>(); });
+  add_differing(
+      [](const nlohmann::json& record) { return "on " + record["context"].value("host", std::string("?")); });
   std::set<std::string> distinct(labels.begin(), labels.end());
   if (distinct.size() < records.size())
     for (std::size_t r = 0; r < records.size(); ++r)
@@ -53,6 +79,36 @@ nlohmann::json run_cell(const nlohmann::json& node, double baseline_ms) {
   return cell;
 }
 
+// Whether a run's samples differ from the baseline's (Mann-Whitney U), or why that cannot be said.
+nlohmann::json significance(const nlohmann::json& baseline_samples, const nlohmann::json& samples) {
+  if (!baseline_samples.is_array() || !samples.is_array()) return nullptr;
+  const auto test = profile::mann_whitney_u(baseline_samples.get<std::vector<double>>(),
+                                            samples.get<std::vector<double>>());
+  if (!test.enough)
+    return {{"enough", false},
+            {"note", fmt::format("too few samples to test ({} and {}; at least {} each: --iterations)",
+                                 test.n1, test.n2, profile::kMinimumSamples)}};
+  return {{"enough", true}, {"p_value", test.p_value}, {"significant", test.p_value < kSignificance}};
+}
+
+nlohmann::json latency_samples(const nlohmann::json& record) {
+  return record.contains("samples") ? record["samples"].value("latency_ms", nlohmann::json())
+                                    : nlohmann::json();
+}
+
+std::string significance_text(const nlohmann::json& cell) {
+  if (!cell.contains("significance") || cell["significance"].is_null()) return "";
+  const auto& test = cell["significance"];
+  if (!test["enough"].get<bool>()) return "n<5";
+  return test["significant"].get<bool>() ? fmt::format("p={:.2g}", test["p_value"].get<double>()) : "same";
+}
+
+std::string p_value_text(const nlohmann::json& cell) {
+  if (!cell.contains("significance") || cell["significance"].is_null() || !cell["significance"]["enough"])
+    return "";
+  return fmt::format("{:.6g}", cell["significance"]["p_value"].get<double>());
+}
+
 std::string ratio_text(const nlohmann::json& cell) {
   return cell.contains("ratio") ? fmt::format("{:.2f}x", cell["ratio"].get<double>()) : "";
 }
@@ -66,7 +122,9 @@ nlohmann::json compare_records(const std::vector<nlohmann::json>& records, std::
   comparison["baseline"] = labels.empty() ? "" : labels.front();
   comparison["how"] =
       "each cell is the run's median layer time; ratio is that time over the baseline's (the first run), "
-      "so above 1 is slower; layers are matched by name, else by descriptor";
+      "so above 1 is slower; layers are matched by name, else by descriptor; significance: a two-sided "
+      "Mann-Whitney U test of the run's per-iteration times against the baseline's (normal approximation "
+      "with tie correction), significant below p = 0.05, not tested with fewer than 5 samples a side";
   nlohmann::json runs = nlohmann::json::array();
   for (std::size_t r = 0; r < records.size(); ++r) {
     const auto& record = records[r];
@@ -89,6 +147,7 @@ nlohmann::json compare_records(const std::vector<nlohmann::json>& records, std::
   nlohmann::json layers = nlohmann::json::array();
   std::map<std::string, std::size_t> row_of_name;
   std::multimap<std::string, std::size_t> rows_of_descriptor;
+  std::map<std::size_t, nlohmann::json> baseline_samples;  // row -> the baseline's per-iteration times
   const std::size_t run_count = records.size();
   for (std::size_t r = 0; r < run_count; ++r) {
     std::set<std::size_t> matched;
@@ -121,6 +180,10 @@ nlohmann::json compare_records(const std::vector<nlohmann::json>& records, std::
       const double baseline_ms =
           r > 0 && !baseline_cell.is_null() ? baseline_cell.value("median_ms", -1.0) : -1;
       layers[row]["runs"][r] = run_cell(node, baseline_ms);
+      if (r == 0) baseline_samples[row] = node.value("samples_ms", nlohmann::json());
+      if (r > 0 && baseline_samples.count(row) != 0)
+        layers[row]["runs"][r]["significance"] =
+            significance(baseline_samples[row], node.value("samples_ms", nlohmann::json()));
     }
   }
   comparison["layers"] = layers;
@@ -141,6 +204,8 @@ nlohmann::json compare_records(const std::vector<nlohmann::json>& records, std::
     }
     nlohmann::json entry = {{"label", labels[r]}, {"latency_median_ms", latency}};
     if (r > 0 && baseline_latency > 0) entry["ratio"] = latency / baseline_latency;
+    if (r > 0)
+      entry["significance"] = significance(latency_samples(records.front()), latency_samples(records[r]));
     if (ratios > 0) {
       entry["geomean_layer_ratio"] = std::exp(log_sum / ratios);
       entry["layers_compared"] = ratios;
@@ -169,7 +234,10 @@ std::string comparison_table(const nlohmann::json& comparison) {
     const std::string label = runs[r]["label"];
     table.add_column(label + " ms", Align::right);
     table.add_column("share", Align::right);
-    if (r > 0) table.add_column("ratio", Align::right);
+    if (r > 0) {
+      table.add_column("ratio", Align::right);
+      table.add_column("differs", Align::left);
+    }
   }
   for (const auto& layer : comparison["layers"]) {
     std::vector<std::string> row = {layer["name"], layer["op"]};
@@ -182,7 +250,10 @@ std::string comparison_table(const nlohmann::json& comparison) {
       if (timed && cell["fallback"].get<bool>()) time += "*";
       row.push_back(time);
       row.push_back(timed ? fmt::format("{:.1f}%", cell["share"].get<double>() * 100) : "");
-      if (r > 0) row.push_back(cell.is_null() ? "" : ratio_text(cell));
+      if (r > 0) {
+        row.push_back(cell.is_null() ? "" : ratio_text(cell));
+        row.push_back(cell.is_null() ? "" : significance_text(cell));
+      }
     }
     table.add_row(row);
   }
@@ -192,7 +263,10 @@ std::string comparison_table(const nlohmann::json& comparison) {
     const auto& entry = comparison["end_to_end"][r];
     total.push_back(fmt::format("{:.3f}", entry["latency_median_ms"].get<double>()));
     total.emplace_back("100%");
-    if (r > 0) total.push_back(ratio_text(entry));
+    if (r > 0) {
+      total.push_back(ratio_text(entry));
+      total.push_back(significance_text(entry));
+    }
   }
   table.add_row(total);
   text += "\n" + table.render();
@@ -204,14 +278,15 @@ std::string comparison_table(const nlohmann::json& comparison) {
                           entry["layers_compared"].get<int>(), entry["geomean_layer_ratio"].get<double>());
   }
   text +=
-      "ratio: time over the baseline's (above 1 is slower); * ran on the reference back end (fallback); - "
-      "not in that run\n";
+      "ratio: time over the baseline's (above 1 is slower); differs: p-value of a Mann-Whitney U test where "
+      "the difference is significant (p < 0.05), same where not, n<5 with too few samples; * ran on the "
+      "reference back end (fallback); - not in that run\n";
   return text;
 }
 
 std::string comparison_csv(const nlohmann::json& comparison) {
   CsvWriter csv({"layer", "op", "kind", "descriptor", "run", "backend", "implementation", "fallback",
-                 "median_ms", "share", "ratio"});
+                 "median_ms", "share", "ratio", "p_value"});
   const auto& runs = comparison["runs"];
   for (const auto& layer : comparison["layers"])
     for (std::size_t r = 0; r < runs.size(); ++r) {
@@ -221,13 +296,15 @@ std::string comparison_csv(const nlohmann::json& comparison) {
                    cell["backend"], cell["implementation"], cell["fallback"].get<bool>() ? "true" : "false",
                    cell.contains("median_ms") ? fmt::format("{:.6f}", cell["median_ms"].get<double>()) : "",
                    cell.contains("share") ? fmt::format("{:.6f}", cell["share"].get<double>()) : "",
-                   cell.contains("ratio") ? fmt::format("{:.6f}", cell["ratio"].get<double>()) : ""});
+                   cell.contains("ratio") ? fmt::format("{:.6f}", cell["ratio"].get<double>()) : "",
+                   p_value_text(cell)});
     }
   for (std::size_t r = 0; r < runs.size(); ++r) {
     const auto& entry = comparison["end_to_end"][r];
     csv.add_row({"end to end", "", "", "", runs[r]["label"], runs[r]["backend"], "", "",
                  fmt::format("{:.6f}", entry["latency_median_ms"].get<double>()), "1",
-                 entry.contains("ratio") ? fmt::format("{:.6f}", entry["ratio"].get<double>()) : ""});
+                 entry.contains("ratio") ? fmt::format("{:.6f}", entry["ratio"].get<double>()) : "",
+                 p_value_text(entry)});
   }
   return csv.text();
 }

@@ -76,3 +76,35 @@ TEST(Compare, CsvHasOneRowPerLayerAndRunPlusEndToEnd) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Compare, SignificanceByMannWhitneyAndTopologyVariantsInLabels) {
+  auto slow = node("lstm", "lstm:d", 2, 0.5);
+  slow["samples_ms"] = {2.0, 2.1, 1.9, 2.05, 1.95};
+  auto fast = node("lstm", "lstm:d", 1, 0.5);
+  fast["samples_ms"] = {1.0, 1.1, 0.9, 1.05, 0.95};
+  auto fc_a = node("fc", "fc:d", 1, 0.5);
+  fc_a["samples_ms"] = {1.0, 1.2, 0.8, 1.1, 0.9};
+  auto fc_b = fc_a;  // the same distribution: no difference
+  auto a = record("onednn", 1, 3, {fast, fc_a});
+  auto b = record("onednn", 1, 4, {slow, fc_b});
+  a["topology"]["params"] = {{"hidden", "1024"}, {"frames", "146"}};
+  b["topology"]["params"] = {{"hidden", "2048"}, {"frames", "146"}};
+  a["samples"] = {{"latency_ms", {3.0, 3.1}}};  // too few to test
+  b["samples"] = {{"latency_ms", {4.0, 4.1}}};
+  const auto comparison = ntp::report::compare_records({a, b});
+  EXPECT_EQ(comparison["runs"][0]["label"], "hidden=1024");
+  EXPECT_EQ(comparison["runs"][1]["label"], "hidden=2048");
+  const auto& lstm = comparison["layers"][0]["runs"][1]["significance"];
+  EXPECT_TRUE(lstm["significant"].get<bool>());
+  EXPECT_NEAR(lstm["p_value"].get<double>(), 0.01219, 1e-4);  // U = 25 of 25: the smallest p with 5 a side
+  EXPECT_FALSE(comparison["layers"][1]["runs"][1]["significance"]["significant"].get<bool>());
+  EXPECT_FALSE(comparison["end_to_end"][1]["significance"]["enough"].get<bool>());
+  const std::string table = ntp::report::comparison_table(comparison);
+  EXPECT_NE(table.find("p=0.012"), std::string::npos) << table;
+  EXPECT_NE(table.find("same"), std::string::npos) << table;
+  EXPECT_NE(table.find("n<5"), std::string::npos) << table;
+}
+
+}  // namespace

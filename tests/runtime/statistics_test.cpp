@@ -46,3 +46,22 @@ TEST(StepTimer, RecordsOrderedTimestampsAndCalibrates) {
 }
 
 }  // namespace
+
+namespace {
+
+// The normal approximation with continuity correction (scipy.stats.mannwhitneyu's "asymptotic" method).
+TEST(MannWhitney, SeparatedTiedAndTooSmallSamples) {
+  const auto separated = ntp::profile::mann_whitney_u({1, 2, 3, 4, 5}, {6, 7, 8, 9, 10});
+  ASSERT_TRUE(separated.enough);
+  EXPECT_DOUBLE_EQ(separated.u, 0);
+  EXPECT_NEAR(separated.p_value, 0.012186, 1e-5);
+  const auto same = ntp::profile::mann_whitney_u({1, 2, 3, 4, 5}, {1, 2, 3, 4, 5});
+  EXPECT_NEAR(same.p_value, 1.0, 1e-12);
+  // Ties take their average rank (rank sum 17, U = 2) and shrink the variance to 25/12 * (11 - 72/90).
+  const auto tied = ntp::profile::mann_whitney_u({1, 2, 2, 3, 3}, {3, 3, 4, 4, 5});
+  EXPECT_DOUBLE_EQ(tied.u, 2.0);
+  EXPECT_NEAR(tied.p_value, 0.0300596, 1e-6);
+  EXPECT_FALSE(ntp::profile::mann_whitney_u({1, 2, 3}, {4, 5, 6, 7, 8}).enough);
+}
+
+}  // namespace
