@@ -74,6 +74,12 @@ struct ExportArgs {
   int opset = 17;
 };
 
+struct CompareArgs {
+  std::vector<std::string> files;  // run records (ntp run --format json); the first is the baseline
+  std::string format = "table";    // table | json | csv
+  std::string output;
+};
+
 struct BackendsArgs {
   std::string format = "table";  // table | json
 };
@@ -82,6 +88,7 @@ int inspect_command(const InspectArgs& args);
 int run_command(const RunArgs& args);
 int check_command(const CheckArgs& args);
 int backends_command(const BackendsArgs& args);
+int compare_command(const CompareArgs& args);
 int ops_command(const OpsArgs& args);
 int export_command(const ExportArgs& args);  // built with ONNX only
 

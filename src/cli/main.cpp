@@ -117,6 +117,17 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json"}));
   check_command->add_option("-o,--output", check.output, "write to this file instead of stdout");
 
+  ntp::cli::CompareArgs compare;
+  auto* compare_command = app.add_subcommand(
+      "compare",
+      "line up saved run records layer by layer: times, shares, ratios to the first, significance");
+  compare_command->add_option("records", compare.files, "run records (ntp run --format json -o FILE)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  compare_command->add_option("--format", compare.format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  compare_command->add_option("-o,--output", compare.output, "write to this file instead of stdout");
+
   ntp::cli::BackendsArgs backends;
   auto* backends_command =
       app.add_subcommand("backends", "the back ends of this build: versions, precisions, ops");
@@ -155,6 +166,7 @@ int main(int argc, char** argv) {
     }
     if (*check_command) return ntp::cli::check_command(check);
     if (*backends_command) return ntp::cli::backends_command(backends);
+    if (*compare_command) return ntp::cli::compare_command(compare);
     if (*ops_command) return ntp::cli::ops_command(ops);
 #if NTP_HAVE_ONNX
     if (*export_command) return ntp::cli::export_command(export_args);

@@ -1,0 +1,77 @@
+// `ntp compare`: saved run records lined up layer by layer, with significance; bad files refused clearly.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "process.h"
+
+namespace {
+
+using ntp::test::example;
+using ntp::test::run_ntp;
+
+std::filesystem::path temporary(const std::string& name) {
+  return std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-" + name);
+}
+
+// A saved run of the small DeepSpeech at this LSTM size.
+std::filesystem::path saved_run(const std::string& hidden) {
+  const auto path = temporary("hidden" + hidden + ".json");
+  const auto result = run_ntp({"run", example("deepspeech-v0.1.xml"), "--backend", "reference", "--set",
+                               "hidden=" + hidden, "--set", "frames=16", "--warmup", "1", "--iterations", "6",
+                               "--format", "json", "-o", path.string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return path;
+}
+
+TEST(CompareCommand, LinesUpTopologyVariantsWithSignificance) {
+  const auto small = saved_run("64");
+  const auto large = saved_run("96");
+  const auto result = run_ntp({"compare", small.string(), large.string(), "--format", "json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto comparison = nlohmann::json::parse(result.out);
+  EXPECT_EQ(comparison["schema"], "ntp.compare/1");
+  EXPECT_EQ(comparison["runs"][0]["label"], "hidden=64");
+  EXPECT_EQ(comparison["runs"][1]["label"], "hidden=96");
+  ASSERT_EQ(comparison["layers"].size(), 7u);
+  for (const auto& layer : comparison["layers"]) {
+    const auto& cell = layer["runs"][1];
+    EXPECT_GT(cell["ratio"].get<double>(), 0.0) << layer["name"];
+    ASSERT_TRUE(cell["significance"]["enough"].get<bool>()) << "6 samples a side";
+    const double p = cell["significance"]["p_value"].get<double>();
+    EXPECT_GE(p, 0.0);
+    EXPECT_LE(p, 1.0);
+  }
+  const auto table = run_ntp({"compare", small.string(), large.string()});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  for (const char* text : {"hidden=64 ms", "hidden=96 ms", "differs", "end to end", "geometric mean"})
+    EXPECT_NE(table.out.find(text), std::string::npos) << text << "\n" << table.out;
+  const auto csv = run_ntp({"compare", small.string(), large.string(), "--format", "csv"});
+  EXPECT_EQ(csv.out.substr(0, csv.out.find('\n')),
+            "layer,op,kind,descriptor,run,backend,implementation,fallback,median_ms,share,ratio,p_value");
+  std::filesystem::remove(small);
+  std::filesystem::remove(large);
+}
+
+TEST(CompareCommand, BadFilesAreRefusedWithWhereAndAHint) {
+  const auto broken = temporary("broken.json");
+  std::ofstream(broken) << "{\n  \"schema\": \"ntp.run/1\",\n  \"nodes\": [1, 2,\n";
+  const auto bad = run_ntp({"compare", broken.string(), broken.string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(broken.string() + ":4:1: error: not valid JSON"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("hint: give run records"), std::string::npos) << bad.err;
+  EXPECT_TRUE(bad.out.empty());
+  const auto other = temporary("other.json");
+  std::ofstream(other) << R"({"schema": "something/2"})";
+  const auto foreign = run_ntp({"compare", other.string(), other.string()});
+  EXPECT_EQ(foreign.exit_code, 2);
+  EXPECT_NE(foreign.err.find("not an NTP run record (schema 'something/2')"), std::string::npos)
+      << foreign.err;
+  const auto missing = run_ntp({"compare", temporary("nowhere.json").string(), other.string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  std::filesystem::remove(broken);
+  std::filesystem::remove(other);
+}
+
+}  // namespace
