@@ -54,17 +54,24 @@ std::vector<AttrSpec> convolution_attrs(std::size_t dims, bool transposed) {
   return attrs;
 }
 
-// Both directions' checks of the input and the channel attributes.
-struct ConvChannels {
+// Both directions' attributes, read and checked against the input once.
+struct ConvAttributes {
   std::int64_t channels = 0;
   std::int64_t filters = 0;
   std::int64_t groups = 1;
+  std::vector<std::int64_t> kernel, stride, padding, dilation;  // one value per spatial dimension
 };
 
-ConvChannels check_channels(const OpContext& ctx, std::size_t dims, const std::string& name) {
+ConvAttributes read_convolution(const OpContext& ctx, std::size_t dims, const std::string& name) {
   const Shape& input = ctx.in(0);
   expect_rank(input, dims + 2, dims + 2, fmt::format("{} input", name));
-  const ConvChannels c{input[1], ctx.attrs.integer("filters"), ctx.attrs.integer("groups")};
+  ConvAttributes c{input[1],
+                   ctx.attrs.integer("filters"),
+                   ctx.attrs.integer("groups"),
+                   spatial(ctx.attrs, "kernel", dims),
+                   spatial(ctx.attrs, "stride", dims),
+                   spatial(ctx.attrs, "padding", dims),
+                   spatial(ctx.attrs, "dilation", dims)};
   expect_positive(c.filters, "filters");
   expect_positive(c.groups, "groups");
   if (c.channels % c.groups != 0 || c.filters % c.groups != 0)
@@ -101,11 +108,8 @@ OpSchema convolution(const std::string& name, std::size_t dims) {
   op.attrs = convolution_attrs(dims, false);
   op.infer = [dims, name](const OpContext& ctx) {
     const Shape& input = ctx.in(0);
-    const auto [channels, filters, groups] = check_channels(ctx, dims, name);
-    const auto kernel = spatial(ctx.attrs, "kernel", dims);
-    const auto stride = spatial(ctx.attrs, "stride", dims);
-    const auto padding = spatial(ctx.attrs, "padding", dims);
-    const auto dilation = spatial(ctx.attrs, "dilation", dims);
+    const auto [channels, filters, groups, kernel, stride, padding, dilation] =
+        read_convolution(ctx, dims, name);
     Shape out = {input[0], filters};
     Shape weight = {filters, channels / groups};
     std::int64_t volume = channels / groups;
@@ -148,12 +152,9 @@ OpSchema transposed_convolution(const std::string& name, std::size_t dims) {
   op.attrs = convolution_attrs(dims, true);
   op.infer = [dims, name](const OpContext& ctx) {
     const Shape& input = ctx.in(0);
-    const auto [channels, filters, groups] = check_channels(ctx, dims, name);
-    const auto kernel = spatial(ctx.attrs, "kernel", dims);
-    const auto stride = spatial(ctx.attrs, "stride", dims);
-    const auto padding = spatial(ctx.attrs, "padding", dims);
+    const auto [channels, filters, groups, kernel, stride, padding, dilation] =
+        read_convolution(ctx, dims, name);
     const auto output_padding = spatial(ctx.attrs, "output_padding", dims);
-    const auto dilation = spatial(ctx.attrs, "dilation", dims);
     Shape out = {input[0], filters};
     Shape weight = {channels, filters / groups};
     std::int64_t volume = filters / groups;
