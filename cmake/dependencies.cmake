@@ -8,6 +8,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)
 pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
 pkg_check_modules(SAMPLERATE REQUIRED IMPORTED_TARGET samplerate)
+# The results database of past runs (ntp history, ntp compare by run id).
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 # Counters: perf_event_open with event names resolved by libpfm4 (libpfm4-dev).
 find_path(PFM_INCLUDE_DIR perfmon/pfmlib_perf_event.h REQUIRED)
 find_library(PFM_LIBRARY pfm REQUIRED)

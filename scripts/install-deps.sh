@@ -8,6 +8,8 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   # core libraries
   libpugixml-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  # the results database of past runs
+  libsqlite3-dev
   # inlays: audio files, resampling, FFT
   libsndfile1-dev libsamplerate0-dev libfftw3-dev
   # back ends

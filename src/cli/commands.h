@@ -55,6 +55,8 @@ struct RunArgs {
   std::string format = "table";        // table | json | csv | trace
   std::string output;
   std::string command_line;
+  std::string db;      // results database ("" = the default)
+  bool no_db = false;  // do not record the run
 };
 
 struct CheckArgs {
@@ -75,9 +77,17 @@ struct ExportArgs {
 };
 
 struct CompareArgs {
-  std::vector<std::string> files;  // run records (ntp run --format json); the first is the baseline
+  std::vector<std::string> files;  // run records (files, or run ids in the results database); first: baseline
+  std::string db;                  // results database for run ids ("" = the default)
   std::string format = "table";    // table | json | csv
   std::string output;
+};
+
+struct HistoryArgs {
+  std::string db;
+  std::string topology, backend, host, since;
+  int limit = 50;
+  std::string format = "table";  // table | json
 };
 
 struct BackendsArgs {
@@ -89,6 +99,7 @@ int run_command(const RunArgs& args);
 int check_command(const CheckArgs& args);
 int backends_command(const BackendsArgs& args);
 int compare_command(const CompareArgs& args);
+int history_command(const HistoryArgs& args);
 int ops_command(const OpsArgs& args);
 int export_command(const ExportArgs& args);  // built with ONNX only
 

@@ -1,13 +1,18 @@
 // `ntp compare A.json B.json ...`: run records saved earlier, lined up layer by layer against the first.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "commands.h"
 #include "ntp/status.h"
 #include "output.h"
 #include "report/compare.h"
+#include "report/results_db.h"
 
 namespace ntp::cli {
 
@@ -53,13 +58,29 @@ std::vector<nlohmann::json> records_in(const std::string& file) {
                   kHint);
 }
 
+bool is_run_id(const std::string& text) {
+  return !text.empty() && text.size() < 19 && std::all_of(text.begin(), text.end(), ::isdigit) &&
+         !std::filesystem::exists(text);
+}
+
 }  // namespace
 
 int compare_command(const CompareArgs& args) {
   std::vector<nlohmann::json> records;
-  for (const std::string& file : args.files)
-    for (nlohmann::json& record : records_in(file))
-      records.push_back(std::move(record));
+  std::optional<report::ResultsDatabase> database;
+  for (const std::string& file : args.files) {
+    if (!is_run_id(file)) {
+      for (nlohmann::json& record : records_in(file))
+        records.push_back(std::move(record));
+      continue;
+    }
+    if (!database) database.emplace(args.db.empty() ? report::default_database_path() : args.db);
+    std::optional<nlohmann::json> record = database->record(std::stoll(file));
+    if (!record)
+      throw UserError({database->path(), 0, 0}, fmt::format("no run {} in the results database", file),
+                      "`ntp history` lists the runs it has");
+    records.push_back(std::move(*record));
+  }
   if (records.size() < 2)
     throw UserError({"<command line>", 0, 0}, "compare needs at least two runs",
                     "give two or more run records; the first is the baseline");

@@ -99,6 +99,10 @@ int main(int argc, char** argv) {
                           "a segment (start/end markers) the --tool sees; repeatable");
   run_command->add_flag("--tool-child", run.tool_child, "set by --tool on the relaunched process")->group("");
   run_command->add_option("--tool-control", run.tool_control, "set by --tool perf")->group("");
+  run_command->add_option("--db", run.db,
+                          "record the run in this results database (default: $NTP_DB, else "
+                          "~/.local/share/ntp/results.db)");
+  run_command->add_flag("--no-db", run.no_db, "do not record the run in the results database");
   run_command->add_flag("--no-layer-timing", run.no_layer_timing,
                         "end-to-end time only, without instrumentation");
   run_command->add_option("--format", run.format, "table, json, csv or trace (Chrome trace)")
@@ -121,12 +125,29 @@ int main(int argc, char** argv) {
   auto* compare_command = app.add_subcommand(
       "compare",
       "line up saved run records layer by layer: times, shares, ratios to the first, significance");
-  compare_command->add_option("records", compare.files, "run records (ntp run --format json -o FILE)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  compare_command
+      ->add_option("records", compare.files,
+                   "run records: files (ntp run --format json -o FILE) or run ids from `ntp history`")
+      ->required();
+  compare_command->add_option("--db", compare.db,
+                              "results database for run ids (default: $NTP_DB, else "
+                              "~/.local/share/ntp/results.db)");
   compare_command->add_option("--format", compare.format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   compare_command->add_option("-o,--output", compare.output, "write to this file instead of stdout");
+
+  ntp::cli::HistoryArgs history;
+  auto* history_command = app.add_subcommand("history", "list past runs from the results database");
+  history_command->add_option("--db", history.db,
+                              "results database (default: $NTP_DB, else ~/.local/share/ntp/results.db)");
+  history_command->add_option("--topology", history.topology, "only runs of this topology (its name)");
+  history_command->add_option("--backend", history.backend, "only runs on this back end");
+  history_command->add_option("--host", history.host, "only runs on this host");
+  history_command->add_option("--since", history.since, "only runs recorded since this UTC date, 2026-11-24");
+  history_command->add_option("--limit", history.limit, "at most this many, newest first")
+      ->check(CLI::PositiveNumber);
+  history_command->add_option("--format", history.format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
 
   ntp::cli::BackendsArgs backends;
   auto* backends_command =
@@ -167,6 +188,7 @@ int main(int argc, char** argv) {
     if (*check_command) return ntp::cli::check_command(check);
     if (*backends_command) return ntp::cli::backends_command(backends);
     if (*compare_command) return ntp::cli::compare_command(compare);
+    if (*history_command) return ntp::cli::history_command(history);
     if (*ops_command) return ntp::cli::ops_command(ops);
 #if NTP_HAVE_ONNX
     if (*export_command) return ntp::cli::export_command(export_args);

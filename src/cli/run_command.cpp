@@ -18,6 +18,7 @@
 #include "report/bound.h"
 #include "report/compare.h"
 #include "report/inlay_results.h"
+#include "report/results_db.h"
 #include "report/run_record.h"
 #include "runtime/calibration.h"
 #include "runtime/machine_peaks.h"
@@ -262,6 +263,17 @@ void add_bounds(nlohmann::json& record) {
   report::classify_bounds(record, peaks.to_json());
 }
 
+// Every run goes into the results database (unless --no-db), once its output is written.
+void record_runs(const RunArgs& args, const std::vector<nlohmann::json>& records) {
+  if (args.no_db || args.tool_child) return;
+  report::ResultsDatabase database(args.db.empty() ? report::default_database_path() : args.db);
+  std::vector<std::string> ids;
+  for (const nlohmann::json& record : records)
+    ids.push_back(std::to_string(database.add_run(record)));
+  std::fprintf(stderr, "ntp: recorded as run %s in %s\n", fmt::format("{}", fmt::join(ids, ", ")).c_str(),
+               database.path().c_str());
+}
+
 }  // namespace
 
 int run_command(const RunArgs& args) {
@@ -329,6 +341,7 @@ int run_command(const RunArgs& args) {
     } else {
       write_output(args.output, report::comparison_table(comparison));
     }
+    record_runs(args, records);
     return 0;
   }
   write_run_output(args, records.front());
@@ -347,6 +360,7 @@ void write_run_output(const RunArgs& args, const nlohmann::json& measured) {
     write_output(args.output, report::chrome_trace(record).dump() + "\n");
   else
     write_output(args.output, report::run_table(record));
+  record_runs(args, {record});
 }
 
 }  // namespace ntp::cli

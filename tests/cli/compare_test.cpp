@@ -74,4 +74,45 @@ TEST(CompareCommand, BadFilesAreRefusedWithWhereAndAHint) {
   std::filesystem::remove(other);
 }
 
+TEST(ResultsDatabase, RunsAreRecordedListedAndComparedById) {
+  const auto database = temporary("history.db");
+  std::filesystem::remove(database);
+  std::vector<std::string> ids;
+  for (const char* hidden : {"64", "96"}) {
+    const auto result = run_ntp({"run", example("deepspeech-v0.1.xml"), "--backend", "reference", "--set",
+                                 std::string("hidden=") + hidden, "--set", "frames=16", "--iterations", "5",
+                                 "--db", database.string()});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const auto at = result.err.find("recorded as run ");
+    ASSERT_NE(at, std::string::npos) << result.err;
+    ids.push_back(result.err.substr(at + 16, result.err.find(' ', at + 16) - at - 16));
+  }
+  const auto skipped =
+      run_ntp({"run", example("deepspeech-v0.1.xml"), "--backend", "reference", "--set", "hidden=64", "--set",
+               "frames=16", "--iterations", "3", "--db", database.string(), "--no-db"});
+  EXPECT_EQ(skipped.err.find("recorded as run"), std::string::npos) << skipped.err;
+
+  const auto history = run_ntp({"history", "--db", database.string(), "--format", "json"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  const auto listed = nlohmann::json::parse(history.out);
+  ASSERT_EQ(listed["runs"].size(), 2u);
+  EXPECT_EQ(listed["runs"][0]["id"].dump(), ids[1]) << "newest first";
+  EXPECT_EQ(listed["runs"][0]["topology"], "deepspeech-v0.1");
+  EXPECT_EQ(run_ntp({"history", "--db", database.string(), "--backend", "onednn", "--format", "json"})
+                .out.find("\"id\""),
+            std::string::npos);
+
+  const auto by_id = run_ntp({"compare", ids[0], ids[1], "--db", database.string(), "--format", "json"});
+  ASSERT_EQ(by_id.exit_code, 0) << by_id.err;
+  const auto comparison = nlohmann::json::parse(by_id.out);
+  EXPECT_EQ(comparison["runs"][0]["label"], "hidden=64");
+  EXPECT_EQ(comparison["runs"][1]["label"], "hidden=96");
+  const auto unknown = run_ntp({"compare", ids[0], "4242", "--db", database.string()});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("no run 4242 in the results database"), std::string::npos) << unknown.err;
+  std::filesystem::remove(database);
+  std::filesystem::remove(database.string() + "-wal");
+  std::filesystem::remove(database.string() + "-shm");
+}
+
 }  // namespace

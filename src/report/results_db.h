@@ -1,0 +1,59 @@
+// The results database: every run's full JSON record in SQLite, so past runs can be listed, filtered and
+// compared by id. WAL journaling and one transaction per run: parallel writers (sweep workers) wait for each
+// other, and a killed process loses nothing already committed. The schema is versioned (PRAGMA
+// user_version) and migrated forward on open.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace ntp::report {
+
+// $NTP_DB, else $XDG_DATA_HOME/ntp/results.db, else ~/.local/share/ntp/results.db.
+std::string default_database_path();
+
+struct RunRow {
+  std::int64_t id = 0;
+  std::string recorded_at;  // UTC, ISO 8601
+  std::string topology;
+  std::string backend;
+  std::string precision;
+  std::int64_t batch = 0;
+  int threads = 0;
+  std::string host;
+  double latency_median_ms = 0;
+};
+
+struct RunFilter {
+  std::string topology, backend, host;
+  std::string since;  // ISO 8601 date or time; "" = any
+  int limit = 50;
+};
+
+class ResultsDatabase {
+ public:
+  // Opens (creating the file and its folder) and migrates; throws UserError naming the file on failure.
+  explicit ResultsDatabase(const std::string& path);
+  ~ResultsDatabase();
+  ResultsDatabase(const ResultsDatabase&) = delete;
+  ResultsDatabase& operator=(const ResultsDatabase&) = delete;
+
+  static constexpr int kSchemaVersion = 1;
+
+  std::int64_t add_run(const nlohmann::json& record);
+  std::vector<RunRow> runs(const RunFilter& filter) const;  // newest first
+  std::optional<nlohmann::json> record(std::int64_t id) const;
+  const std::string& path() const { return path_; }
+
+ private:
+  void execute(const std::string& sql) const;
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace ntp::report
