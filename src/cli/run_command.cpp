@@ -263,15 +263,21 @@ void add_bounds(nlohmann::json& record) {
   report::classify_bounds(record, peaks.to_json());
 }
 
-// Every run goes into the results database (unless --no-db), once its output is written.
+// Every run goes into the results database (unless --no-db), once its output is written. A database that
+// cannot be written costs the record, not the run: a warning, and the run still succeeds.
 void record_runs(const RunArgs& args, const std::vector<nlohmann::json>& records) {
   if (args.no_db || args.tool_child) return;
-  report::ResultsDatabase database(args.db.empty() ? report::default_database_path() : args.db);
-  std::vector<std::string> ids;
-  for (const nlohmann::json& record : records)
-    ids.push_back(std::to_string(database.add_run(record)));
-  std::fprintf(stderr, "ntp: recorded as run %s in %s\n", fmt::format("{}", fmt::join(ids, ", ")).c_str(),
-               database.path().c_str());
+  try {
+    report::ResultsDatabase database(args.db.empty() ? report::default_database_path() : args.db);
+    std::vector<std::string> ids;
+    for (const nlohmann::json& record : records)
+      ids.push_back(std::to_string(database.add_run(record)));
+    std::fprintf(stderr, "ntp: recorded as run %s in %s\n", fmt::format("{}", fmt::join(ids, ", ")).c_str(),
+                 database.path().c_str());
+  } catch (const UserError& error) {
+    std::fprintf(stderr, "ntp: warning: the run was not recorded: %s\n",
+                 error.diagnostic().to_string().c_str());
+  }
 }
 
 }  // namespace

@@ -92,6 +92,14 @@ TEST(ResultsDatabase, RunsAreRecordedListedAndComparedById) {
                "frames=16", "--iterations", "3", "--db", database.string(), "--no-db"});
   EXPECT_EQ(skipped.err.find("recorded as run"), std::string::npos) << skipped.err;
 
+  // A database that cannot be written costs the record, not the run.
+  const auto unwritable =
+      run_ntp({"run", example("deepspeech-v0.1.xml"), "--backend", "reference", "--set", "hidden=64", "--set",
+               "frames=16", "--iterations", "3", "--db", "/proc/no-such-folder/results.db"});
+  EXPECT_EQ(unwritable.exit_code, 0) << unwritable.err;
+  EXPECT_NE(unwritable.err.find("warning: the run was not recorded"), std::string::npos) << unwritable.err;
+  EXPECT_NE(unwritable.out.find("bilstm"), std::string::npos);
+
   const auto history = run_ntp({"history", "--db", database.string(), "--format", "json"});
   ASSERT_EQ(history.exit_code, 0) << history.err;
   const auto listed = nlohmann::json::parse(history.out);
