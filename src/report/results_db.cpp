@@ -81,13 +81,23 @@ ResultsDatabase::ResultsDatabase(const std::string& path) : path_(path) {
     throw UserError({path, 0, 0}, "cannot open the results database: " + message,
                     "choose another file with --db, or skip recording with --no-db");
   }
+  try {
+    migrate();
+  } catch (...) {
+    sqlite3_close(db_);  // the destructor does not run for a constructor that throws
+    db_ = nullptr;
+    throw;
+  }
+}
+
+void ResultsDatabase::migrate() {
   sqlite3_busy_timeout(db_, 10000);  // parallel writers wait for each other
   execute("PRAGMA journal_mode=WAL");
   Statement version(db_, "PRAGMA user_version", path_);
   int current = 0;
   if (sqlite3_step(version.get()) == SQLITE_ROW) current = sqlite3_column_int(version.get(), 0);
   if (current > kSchemaVersion)
-    throw UserError({path, 0, 0},
+    throw UserError({path_, 0, 0},
                     fmt::format("the results database has schema version {}, newer than this ntp's {}",
                                 current, kSchemaVersion),
                     "use a newer ntp, or another file with --db");

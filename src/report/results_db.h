@@ -51,6 +51,7 @@ class ResultsDatabase {
   const std::string& path() const { return path_; }
 
  private:
+  void migrate();  // WAL, the version check and the migrations, on open
   void execute(const std::string& sql) const;
   std::string path_;
   sqlite3* db_ = nullptr;
