@@ -4,11 +4,10 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "commands.h"
+#include "io/files.h"
 #include "ntp/status.h"
 #include "output.h"
 #include "report/compare.h"
@@ -36,11 +35,9 @@ SourceLocation location_of(const std::string& file, const std::string& text, std
 
 // The run records in one file: a run record, or a multi-back-end comparison with its records.
 std::vector<nlohmann::json> records_in(const std::string& file) {
-  std::ifstream stream(file);
-  if (!stream) throw UserError({file, 0, 0}, "cannot read the file", kHint);
-  std::stringstream buffer;
-  buffer << stream.rdbuf();
-  const std::string text = buffer.str();
+  const std::optional<std::string> read = io::read_file(file);
+  if (!read) throw UserError({file, 0, 0}, "cannot read the file", kHint);
+  const std::string& text = *read;
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(text);

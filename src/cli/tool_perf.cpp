@@ -7,9 +7,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "external_tools.h"
+#include "io/files.h"
 #include "ntp/status.h"
 #include "profile/perf_counters.h"
 #include "profile/perf_stat.h"
@@ -25,13 +25,6 @@ void make_fifo(const std::filesystem::path& path) {
   if (::mkfifo(path.c_str(), 0600) != 0)
     throw UserError(kCommandLine,
                     fmt::format("cannot make the fifo {}: {}", path.string(), std::strerror(errno)));
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
 }
 
 // Milliseconds the regions took per measured iteration, from the record's own timing (0 when not timed).
@@ -133,7 +126,8 @@ int run_under_perf(const RunArgs& args, const ToolChoice& choice) {
 
   std::ifstream file(record_path);
   nlohmann::json record = nlohmann::json::parse(file);
-  const std::vector<profile::PerfStatCount> counts = profile::parse_perf_stat(read_file(stat_path));
+  const std::vector<profile::PerfStatCount> counts =
+      profile::parse_perf_stat(io::read_file(stat_path).value_or(""));
   record["perf"] = perf_section(counts, record, choice, perf_argv);
   if (choice.regions.size() == 1)
     for (auto& segment : record["segments"])

@@ -6,31 +6,24 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "import_context.h"
+#include "io/files.h"
 #include "onnx/onnx_model.h"
 
 namespace ntp::onnx_io {
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file)
+onnx::ModelProto parse_model(const std::string& path) {
+  const std::optional<std::string> read = io::read_file(path);
+  if (!read)
     throw UserError({path, 0, 0}, "cannot open the ONNX model",
                     "check the path and that the file is readable");
-  std::ostringstream bytes;
-  bytes << file.rdbuf();
-  return bytes.str();
-}
-
-onnx::ModelProto parse_model(const std::string& path) {
-  const std::string bytes = read_file(path);
+  const std::string& bytes = *read;
   if (bytes.empty()) throw UserError({path, 0, 0}, "the ONNX model file is empty", "export the model again");
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes))

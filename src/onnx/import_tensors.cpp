@@ -2,6 +2,8 @@
 // data files confined to the model's folder.
 #include "import_tensors.h"
 
+#include "io/files.h"
+
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
 
@@ -280,12 +282,10 @@ ConstTensor decode_tensor(const TensorProto& proto, const TensorSource& source) 
 }
 
 Result<TensorFile> load_tensor_file(const std::string& path) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) return Diagnostic{{path, 0, 0}, "cannot open the tensor file", "check the path"};
-  std::ostringstream bytes;
-  bytes << stream.rdbuf();
+  const std::optional<std::string> bytes = io::read_file(path);
+  if (!bytes) return Diagnostic{{path, 0, 0}, "cannot open the tensor file", "check the path"};
   TensorProto proto;
-  if (!proto.ParseFromString(bytes.str()))
+  if (!proto.ParseFromString(*bytes))
     return Diagnostic{
         {path, 0, 0}, "not a serialized ONNX TensorProto", "the file is truncated or of another kind"};
   try {

@@ -22,6 +22,8 @@ const std::set<std::string> kInterestingFlags = {
     "avx512vl", "avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_bf16", "amx_int8",
     "amx_tile", "asimd",       "sve",         "bf16",        "i8mm"};
 
+}  // namespace
+
 std::string utc_now() {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm parts{};
@@ -30,7 +32,6 @@ std::string utc_now() {
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
   return text;
 }
-}  // namespace
 
 nlohmann::json host_context() {
   nlohmann::json context;

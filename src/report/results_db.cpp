@@ -1,13 +1,12 @@
 #include "results_db.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 
+#include "host_context.h"
 #include "ntp/status.h"
 
 namespace ntp::report {
@@ -54,10 +53,6 @@ class Statement {
  private:
   sqlite3_stmt* statement_ = nullptr;
 };
-
-std::string utc_now() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
-}
 
 }  // namespace
 

@@ -1,6 +1,5 @@
 #include "machine_peaks.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "ntp/topology.h"
 #include "ntp/weights.h"
 #include "profile/step_timer.h"
+#include "report/host_context.h"
 
 namespace ntp::runtime {
 
@@ -46,10 +46,6 @@ std::size_t triad_array_bytes() {
   const long last_level = std::max(::sysconf(_SC_LEVEL3_CACHE_SIZE), ::sysconf(_SC_LEVEL2_CACHE_SIZE));
   return std::clamp<std::size_t>(2 * static_cast<std::size_t>(std::max(0L, last_level)), 64UL << 20,
                                  512UL << 20);
-}
-
-std::string utc_now() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
 }
 
 }  // namespace
@@ -182,7 +178,7 @@ MachinePeaks machine_peaks(DType wanted, int threads) {
                peaks.cache_file.c_str());
   peaks.gflops_per_second = measure_gemm_gflops(backend, precision, threads);
   peaks.gbytes_per_second = measure_triad_gbytes(used_threads);
-  peaks.measured_at = utc_now();
+  peaks.measured_at = report::utc_now();
   // Written whole to a temporary file and renamed, so a parallel run never reads half of it.
   std::error_code error;
   std::filesystem::create_directories(peaks_cache_folder(), error);

@@ -3,12 +3,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <pugixml.hpp>
 #include <set>
 #include <sstream>
 
 #include "graph/shape_inference.h"
+#include "io/files.h"
 #include "ntp/op_schema.h"
 #include "ntp/topology.h"
 #include "parameters.h"
@@ -507,13 +507,11 @@ Result<Graph> parse_topology(const std::string& text, const std::string& source_
 }
 
 Result<Graph> load_topology(const std::string& path, const LoadOptions& options) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file)
+  const std::optional<std::string> contents = io::read_file(path);
+  if (!contents)
     return Diagnostic{
         {path, 0, 0}, "cannot open the topology file", "check the path and that the file is readable"};
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  return parse_topology(contents.str(), path, options);
+  return parse_topology(*contents, path, options);
 }
 
 }  // namespace ntp
