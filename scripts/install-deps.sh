@@ -27,8 +27,8 @@ packages=(
   libpapi-dev
   # --tool perf: perf stat, switched on and off inside the regions through its --control fifos
   linux-perf
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # tests and benchmarks; the HTML reports are rendered in headless chromium, its screenshots read by libpng
+  libgtest-dev libgmock-dev libbenchmark-dev chromium fonts-dejavu-core libpng-dev
 )
 
 missing=()

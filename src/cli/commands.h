@@ -52,7 +52,7 @@ struct RunArgs {
   bool tool_child = false;             // this process is the one the tool launched
   std::string tool_control;            // the child of --tool perf: perf's control fifos "CTL,ACK"
   std::vector<std::string> arguments;  // the command line after the program name, to relaunch under a tool
-  std::string format = "table";        // table | json | csv | trace
+  std::string format = "table";        // table | json | csv | trace | html
   std::string output;
   std::string command_line;
   std::string db;      // results database ("" = the default)
@@ -79,7 +79,14 @@ struct ExportArgs {
 struct CompareArgs {
   std::vector<std::string> files;  // run records (files, or run ids in the results database); first: baseline
   std::string db;                  // results database for run ids ("" = the default)
-  std::string format = "table";    // table | json | csv
+  std::string format = "table";    // table | json | csv | html
+  std::string output;
+};
+
+struct ReportArgs {
+  std::string input;            // a run record or comparison file, or a run id in the results database
+  std::string db;               // results database for run ids ("" = the default)
+  std::string format = "html";  // html | table
   std::string output;
 };
 
@@ -100,6 +107,7 @@ int check_command(const CheckArgs& args);
 int backends_command(const BackendsArgs& args);
 int compare_command(const CompareArgs& args);
 int history_command(const HistoryArgs& args);
+int report_command(const ReportArgs& args);
 int ops_command(const OpsArgs& args);
 int export_command(const ExportArgs& args);  // built with ONNX only
 

@@ -105,8 +105,10 @@ int main(int argc, char** argv) {
   run_command->add_flag("--no-db", run.no_db, "do not record the run in the results database");
   run_command->add_flag("--no-layer-timing", run.no_layer_timing,
                         "end-to-end time only, without instrumentation");
-  run_command->add_option("--format", run.format, "table, json, csv or trace (Chrome trace)")
-      ->check(CLI::IsMember({"table", "json", "csv", "trace"}));
+  run_command
+      ->add_option("--format", run.format,
+                   "table, json, csv, trace (Chrome trace) or html (a self-contained report with charts)")
+      ->check(CLI::IsMember({"table", "json", "csv", "trace", "html"}));
   run_command->add_option("-o,--output", run.output, "write to this file instead of stdout");
 
   ntp::cli::CheckArgs check;
@@ -132,9 +134,24 @@ int main(int argc, char** argv) {
   compare_command->add_option("--db", compare.db,
                               "results database for run ids (default: $NTP_DB, else "
                               "~/.local/share/ntp/results.db)");
-  compare_command->add_option("--format", compare.format, "table, json or csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}));
+  compare_command->add_option("--format", compare.format, "table, json, csv or html (with charts)")
+      ->check(CLI::IsMember({"table", "json", "csv", "html"}));
   compare_command->add_option("-o,--output", compare.output, "write to this file instead of stdout");
+
+  ntp::cli::ReportArgs report;
+  auto* report_command = app.add_subcommand(
+      "report", "write a saved run record or comparison as a self-contained HTML report with charts");
+  report_command
+      ->add_option("result", report.input,
+                   "a run record or comparison (ntp run/compare --format json -o FILE), or a run id from "
+                   "`ntp history`")
+      ->required();
+  report_command->add_option("--db", report.db,
+                             "results database for run ids (default: $NTP_DB, else "
+                             "~/.local/share/ntp/results.db)");
+  report_command->add_option("--format", report.format, "html (default) or table")
+      ->check(CLI::IsMember({"html", "table"}));
+  report_command->add_option("-o,--output", report.output, "write to this file instead of stdout");
 
   ntp::cli::HistoryArgs history;
   auto* history_command = app.add_subcommand("history", "list past runs from the results database");
@@ -189,6 +206,7 @@ int main(int argc, char** argv) {
     if (*backends_command) return ntp::cli::backends_command(backends);
     if (*compare_command) return ntp::cli::compare_command(compare);
     if (*history_command) return ntp::cli::history_command(history);
+    if (*report_command) return ntp::cli::report_command(report);
     if (*ops_command) return ntp::cli::ops_command(ops);
 #if NTP_HAVE_ONNX
     if (*export_command) return ntp::cli::export_command(export_args);

@@ -17,6 +17,7 @@
 #include "profile/step_timer.h"
 #include "report/bound.h"
 #include "report/compare.h"
+#include "report/html_report.h"
 #include "report/inlay_results.h"
 #include "report/results_db.h"
 #include "report/run_record.h"
@@ -344,6 +345,8 @@ int run_command(const RunArgs& args) {
       write_output(args.output, report::comparison_csv(comparison));
     } else if (args.format == "trace") {
       write_output(args.output, combined_trace(records).dump() + "\n");
+    } else if (args.format == "html") {
+      write_output(args.output, report::comparison_html(comparison));
     } else {
       write_output(args.output, report::comparison_table(comparison));
     }
@@ -364,6 +367,8 @@ void write_run_output(const RunArgs& args, const nlohmann::json& measured) {
     write_output(args.output, report::run_csv(record));
   else if (args.format == "trace")
     write_output(args.output, report::chrome_trace(record).dump() + "\n");
+  else if (args.format == "html")
+    write_output(args.output, report::run_html(record));
   else
     write_output(args.output, report::run_table(record));
   record_runs(args, {record});

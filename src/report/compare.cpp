@@ -96,6 +96,14 @@ nlohmann::json latency_samples(const nlohmann::json& record) {
                                     : nlohmann::json();
 }
 
+std::string p_value_text(const nlohmann::json& cell) {
+  if (!cell.contains("significance") || cell["significance"].is_null() || !cell["significance"]["enough"])
+    return "";
+  return fmt::format("{:.6g}", cell["significance"]["p_value"].get<double>());
+}
+
+}  // namespace
+
 std::string significance_text(const nlohmann::json& cell) {
   if (!cell.contains("significance") || cell["significance"].is_null()) return "";
   const auto& test = cell["significance"];
@@ -103,17 +111,9 @@ std::string significance_text(const nlohmann::json& cell) {
   return test["significant"].get<bool>() ? fmt::format("p={:.2g}", test["p_value"].get<double>()) : "same";
 }
 
-std::string p_value_text(const nlohmann::json& cell) {
-  if (!cell.contains("significance") || cell["significance"].is_null() || !cell["significance"]["enough"])
-    return "";
-  return fmt::format("{:.6g}", cell["significance"]["p_value"].get<double>());
-}
-
 std::string ratio_text(const nlohmann::json& cell) {
   return cell.contains("ratio") ? fmt::format("{:.2f}x", cell["ratio"].get<double>()) : "";
 }
-
-}  // namespace
 
 nlohmann::json compare_records(const std::vector<nlohmann::json>& records, std::vector<std::string> labels) {
   if (labels.size() != records.size()) labels = default_labels(records);

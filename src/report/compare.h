@@ -17,4 +17,9 @@ nlohmann::json compare_records(const std::vector<nlohmann::json>& records,
 std::string comparison_table(const nlohmann::json& comparison);
 std::string comparison_csv(const nlohmann::json& comparison);
 
+// A cell's (or an end-to-end entry's) ratio to the baseline, "1.25x", and its test: "p=0.012" where the
+// difference is significant, "same" where not, "n<5" with too few samples; "" where there is none.
+std::string ratio_text(const nlohmann::json& cell);
+std::string significance_text(const nlohmann::json& cell);
+
 }  // namespace ntp::report

@@ -66,7 +66,8 @@ TEST(CompareCommand, BadFilesAreRefusedWithWhereAndAHint) {
   std::ofstream(other) << R"({"schema": "something/2"})";
   const auto foreign = run_ntp({"compare", other.string(), other.string()});
   EXPECT_EQ(foreign.exit_code, 2);
-  EXPECT_NE(foreign.err.find("not an NTP run record (schema 'something/2')"), std::string::npos)
+  EXPECT_NE(foreign.err.find("not an NTP result this command reads (schema 'something/2')"),
+            std::string::npos)
       << foreign.err;
   const auto missing = run_ntp({"compare", temporary("nowhere.json").string(), other.string()});
   EXPECT_EQ(missing.exit_code, 2);

@@ -28,7 +28,8 @@ inline std::string slurp(const std::filesystem::path& path) {
   return text.str();
 }
 
-inline ProcessResult run_ntp(const std::vector<std::string>& arguments) {
+// Runs `program` (a path) with `arguments`, stdout and stderr captured through files.
+inline ProcessResult run_program(const std::string& program, const std::vector<std::string>& arguments) {
   const auto folder = std::filesystem::temp_directory_path() / ("ntp-cli-" + std::to_string(::getpid()));
   std::filesystem::create_directories(folder);
   const auto out_path = folder / "out.txt";
@@ -37,7 +38,7 @@ inline ProcessResult run_ntp(const std::vector<std::string>& arguments) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> argv_strings = {NTP_BINARY};
+  std::vector<std::string> argv_strings = {program};
   argv_strings.insert(argv_strings.end(), arguments.begin(), arguments.end());
   std::vector<char*> argv;
   for (auto& argument : argv_strings)
@@ -45,7 +46,7 @@ inline ProcessResult run_ntp(const std::vector<std::string>& arguments) {
   argv.push_back(nullptr);
   pid_t pid = 0;
   ProcessResult result;
-  if (posix_spawn(&pid, NTP_BINARY, &actions, nullptr, argv.data(), environ) == 0) {
+  if (posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
     int status = 0;
     waitpid(pid, &status, 0);
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -55,6 +56,10 @@ inline ProcessResult run_ntp(const std::vector<std::string>& arguments) {
   result.err = slurp(err_path);
   std::filesystem::remove_all(folder);
   return result;
+}
+
+inline ProcessResult run_ntp(const std::vector<std::string>& arguments) {
+  return run_program(NTP_BINARY, arguments);
 }
 
 inline std::string example(const std::string& name) {

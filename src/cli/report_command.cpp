@@ -1,0 +1,36 @@
+// `ntp report RESULT -o report.html`: a saved run record, comparison or run id written as a report.
+#include <fmt/format.h>
+
+#include <optional>
+
+#include "commands.h"
+#include "ntp/status.h"
+#include "output.h"
+#include "record_files.h"
+#include "report/compare.h"
+#include "report/html_report.h"
+#include "report/results_db.h"
+#include "report/run_record.h"
+
+namespace ntp::cli {
+
+namespace {
+
+nlohmann::json load_result(const std::string& argument, const std::string& db) {
+  if (!is_run_id(argument)) return read_document(argument, {"ntp.run/1", "ntp.compare/1"});
+  return load_records({argument}, db).front();
+}
+
+}  // namespace
+
+int report_command(const ReportArgs& args) {
+  const nlohmann::json result = load_result(args.input, args.db);
+  const bool comparison = result["schema"] == "ntp.compare/1";
+  if (args.format == "table")
+    write_output(args.output, comparison ? report::comparison_table(result) : report::run_table(result));
+  else
+    write_output(args.output, comparison ? report::comparison_html(result) : report::run_html(result));
+  return 0;
+}
+
+}  // namespace ntp::cli

@@ -1,0 +1,406 @@
+#include "html_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "compare.h"
+#include "html.h"
+#include "svg_charts.h"
+
+namespace ntp::report {
+
+namespace {
+
+using Rows = std::vector<std::vector<std::string>>;
+
+constexpr std::size_t kStackedParts = 11;  // layers named in a stacked bar; the rest are "other"
+
+std::string text_of(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_float()) return fmt::format("{:.6g}", value.get<double>());
+  return value.dump();
+}
+
+std::string optional_figure(const nlohmann::json& object, const char* key, const char* format) {
+  return object.contains(key) && object[key].is_number()
+             ? fmt::format(fmt::runtime(format), object[key].get<double>())
+             : "";
+}
+
+std::string percent(double share) {
+  return fmt::format("{:.1f}%", share * 100);
+}
+
+std::string footer(const std::string& schema) {
+  return fmt::format(
+      "<p class=\"note\">Written by ntp from {} data; every figure on this page is in that "
+      "JSON document.</p>\n",
+      html::escape(schema));
+}
+
+// ---- a run ------------------------------------------------------------------------------------------
+
+std::string context_section(const nlohmann::json& record) {
+  const nlohmann::json& context = record["context"];
+  const nlohmann::json& options = record["options"];
+  const nlohmann::json& topology = record["topology"];
+  std::vector<std::string> params;
+  const nlohmann::json given_params = topology.value("params", nlohmann::json::object());
+  for (const auto& [name, value] : given_params.items())
+    params.push_back(name + "=" + text_of(value));
+  std::vector<std::string> libraries;
+  const nlohmann::json library_versions = context.value("libraries", nlohmann::json::object());
+  for (const auto& [name, version] : library_versions.items())
+    libraries.push_back(name + " " + text_of(version));
+  const int threads = options.value("threads", 0);
+  Rows rows = {
+      {"topology", fmt::format("{} ({})", topology.value("name", ""), topology.value("source", ""))},
+      {"parameters", fmt::format("{}", fmt::join(params, ", "))},
+      {"back end", options.value("backend", "")},
+      {"precision", options.value("precision", "")},
+      {"batch", text_of(options.value("batch", nlohmann::json(1)))},
+      {"threads", threads > 0 ? std::to_string(threads) : "the library's default"},
+      {"mode", fmt::format("{}, {} stream(s)", options.value("mode", ""), options.value("streams", 1))},
+      {"iterations", fmt::format("{} measured after {} warm-up", options.value("iterations", 0),
+                                 options.value("warmup", 0))},
+      {"host",
+       fmt::format("{}: {}, {} cores, {:.1f} GiB", context.value("host", ""), context.value("cpu_model", ""),
+                   context.value("cores", 0), context.value("memory_bytes", 0.0) / (1 << 30))},
+      {"ISA", fmt::format("{}", fmt::join(context.value("isa", std::vector<std::string>{}), " "))},
+      {"libraries", fmt::format("{}", fmt::join(libraries, ", "))},
+      {"ntp", fmt::format("{} ({})", context.value("ntp_version", ""), context.value("git_commit", ""))},
+      {"date", context.value("date", "")},
+      {"command line", context.value("command_line", "")},
+  };
+  return html::section("context", "Context") + html::table({"", ""}, rows);
+}
+
+std::string end_to_end_section(const nlohmann::json& record) {
+  const nlohmann::json& latency = record["latency"];
+  std::string text =
+      html::section("end-to-end", "End to end", latency.value("how", std::string("wall time per inference")));
+  Rows rows;
+  for (const char* key : {"median", "mean", "p90", "p99", "min", "max", "stddev", "cold"})
+    if (latency.contains(key)) rows.push_back({key, fmt::format("{:.3f}", latency[key].get<double>())});
+  if (latency.contains("cv")) rows.push_back({"cv", percent(latency["cv"].get<double>())});
+  if (record.contains("throughput"))
+    rows.push_back(
+        {"throughput", fmt::format("{:.2f} items/s", record["throughput"].value("items_per_second", 0.0))});
+  if (record.contains("audio") && record["audio"].contains("real_time_factor"))
+    rows.push_back(
+        {"real-time factor", fmt::format("{:.4f}", record["audio"]["real_time_factor"].get<double>())});
+  if (record.contains("compile_seconds"))
+    rows.push_back({"compile", fmt::format("{:.3f} s", record["compile_seconds"].get<double>())});
+  text += html::table({"statistic", "ms"}, rows);
+  const std::vector<double> samples = record.contains("samples")
+                                          ? record["samples"].value("latency_ms", std::vector<double>{})
+                                          : std::vector<double>{};
+  std::vector<svg::Marker> markers;
+  for (const char* key : {"median", "p90", "p99"})
+    if (latency.contains(key)) markers.push_back({key, latency[key].get<double>()});
+  return text + svg::histogram(samples, markers, "end-to-end latency per inference (ms)");
+}
+
+std::string bound_text(const nlohmann::json& item) {
+  if (!item.contains("bound")) return "";
+  const nlohmann::json& bound = item["bound"];
+  std::string text = bound.value("class", "") + " (" + bound.value("evidence", "") + ")";
+  if (bound.contains("share_of_roof"))
+    text += fmt::format(", {:.0f}% of roof", bound["share_of_roof"].get<double>() * 100);
+  return text;
+}
+
+std::string bar_colour(const nlohmann::json& item) {
+  return item.contains("bound") ? svg::bound_colour(item["bound"].value("class", "")) : svg::palette(0);
+}
+
+// The nodes that were timed (layers and inlays), in step order.
+std::vector<const nlohmann::json*> timed_nodes(const nlohmann::json& record) {
+  std::vector<const nlohmann::json*> nodes;
+  for (const nlohmann::json& node : record["nodes"])
+    if (node.contains("time_ms")) nodes.push_back(&node);
+  return nodes;
+}
+
+std::string layers_section(const nlohmann::json& record) {
+  const std::vector<const nlohmann::json*> nodes = timed_nodes(record);
+  if (nodes.empty())
+    return html::section("layers", "Layers", "layer timing was off in this run: end-to-end figures only");
+  std::string text = html::section("layers", "Layers",
+                                   "median time per inference of each layer and inlay, with its share of the "
+                                   "end-to-end time; colour: what "
+                                   "bounds it (blue compute, red memory, yellow front end, grey unknown)");
+  std::vector<svg::Bar> bars;
+  Rows rows;
+  for (const nlohmann::json* node : nodes) {
+    const double median = (*node)["time_ms"]["median"].get<double>();
+    const double share = node->value("share", 0.0);
+    bars.push_back({node->value("name", ""), median, fmt::format("{:.3f} ms, {}", median, percent(share)),
+                    bar_colour(*node), ""});
+    const nlohmann::json bound = node->value("bound", nlohmann::json::object());
+    rows.push_back({std::to_string(node->value("step", 0)), node->value("name", ""), node->value("op", ""),
+                    node->value("implementation", "") + (node->value("fallback", false) ? " (fallback)" : ""),
+                    fmt::format("{:.3f}", median), optional_figure((*node)["time_ms"], "p90", "{:.3f}"),
+                    percent(share), optional_figure(*node, "gflops_per_second", "{:.2f}"),
+                    optional_figure(*node, "gbytes_per_second", "{:.2f}"), bound_text(*node)});
+  }
+  text += svg::bar_chart(bars, "median ms per inference");
+  return text + html::table({"step", "name", "op", "implementation", "median ms", "p90 ms", "share",
+                             "GFLOP/s", "GB/s", "bound"},
+                            rows);
+}
+
+std::string segments_section(const nlohmann::json& record) {
+  if (!record.contains("segments") || record["segments"].empty()) return "";
+  std::string text = html::section("segments", "Segments", "time between each pair of start and end markers");
+  std::vector<svg::Bar> bars;
+  Rows rows;
+  for (const nlohmann::json& segment : record["segments"]) {
+    const double median = segment["time_ms"]["median"].get<double>();
+    const double share = segment.value("share", 0.0);
+    bars.push_back({segment.value("name", ""), median, fmt::format("{:.3f} ms, {}", median, percent(share)),
+                    bar_colour(segment), ""});
+    rows.push_back({segment.value("name", ""),
+                    fmt::format("{}", fmt::join(segment.value("layers", std::vector<std::string>{}), ", ")),
+                    fmt::format("{:.3f}", median), percent(share), bound_text(segment)});
+  }
+  text += svg::bar_chart(bars, "median ms per inference");
+  return text + html::table({"segment", "layers", "median ms", "share", "bound"}, rows);
+}
+
+// The largest parts by name, the rest folded into "other", so a legend stays readable.
+std::vector<std::string> largest_names(const std::map<std::string, double>& weight) {
+  std::vector<std::pair<std::string, double>> sorted(weight.begin(), weight.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < sorted.size() && i < kStackedParts; ++i)
+    names.push_back(sorted[i].first);
+  if (sorted.size() > kStackedParts) names.emplace_back("other");
+  return names;
+}
+
+// One stacked row from (name, share) pairs: parts outside `legend` are summed into "other".
+svg::StackRow stack_row(const std::string& label, const std::vector<svg::Part>& parts,
+                        const std::vector<std::string>& legend) {
+  svg::StackRow row{label, {}};
+  double other = 0;
+  for (const svg::Part& part : parts) {
+    if (std::find(legend.begin(), legend.end(), part.name) != legend.end())
+      row.parts.push_back(part);
+    else
+      other += part.share;
+  }
+  if (other > 0) row.parts.push_back({"other", other});
+  return row;
+}
+
+std::string shares_section(const nlohmann::json& record) {
+  const std::vector<const nlohmann::json*> nodes = timed_nodes(record);
+  if (nodes.empty()) return "";
+  std::map<std::string, double> weight;
+  std::vector<svg::Part> parts;
+  for (const nlohmann::json* node : nodes) {
+    parts.push_back({node->value("name", ""), node->value("share", 0.0)});
+    weight[parts.back().name] += parts.back().share;
+  }
+  const std::vector<std::string> legend = largest_names(weight);
+  return html::section("shares", "Share of time",
+                       "each layer's share of the end-to-end median; the rest is NTP's timer and the gaps "
+                       "between layers") +
+         svg::stacked_shares({stack_row(record["topology"].value("name", ""), parts, legend)}, legend);
+}
+
+std::string counters_section(const nlohmann::json& record) {
+  std::vector<std::string> events;
+  std::string source;
+  if (record.contains("counters")) {
+    events = record["counters"].value("events", std::vector<std::string>{});
+    source = "counters";
+  } else if (record.contains("callgrind")) {
+    events = record["callgrind"].value("events", std::vector<std::string>{});
+    source = "callgrind";
+  }
+  std::string text;
+  if (!events.empty()) {
+    text = html::section("counters", "Counters",
+                         source == "callgrind" ? record["callgrind"].value("how", std::string())
+                                               : "medians per layer per inference");
+    std::vector<std::string> header = {"name"};
+    header.insert(header.end(), events.begin(), events.end());
+    Rows rows;
+    for (const nlohmann::json& node : record["nodes"]) {
+      if (!node.contains(source)) continue;
+      std::vector<std::string> row = {node.value("name", "")};
+      for (const std::string& event : events)
+        row.push_back(optional_figure(node[source], event.c_str(), "{:.0f}"));
+      rows.push_back(std::move(row));
+    }
+    text += html::table(header, rows);
+  }
+  const nlohmann::json unavailable = record.contains("counters")
+                                         ? record["counters"].value("unavailable", nlohmann::json::array())
+                                         : nlohmann::json::array();
+  for (const nlohmann::json& missing : unavailable)
+    text += "<p class=\"note\">" +
+            html::escape(fmt::format("counter {} not counted: {}", missing.value("event", ""),
+                                     missing.value("reason", ""))) +
+            "</p>\n";
+  if (record.contains("perf"))
+    text += "<p class=\"note\">" +
+            html::escape(fmt::format("perf stat: {}",
+                                     record["perf"].value("per_iteration", nlohmann::json()).dump())) +
+            "</p>\n";
+  return text;
+}
+
+std::string roofline_section(const nlohmann::json& record) {
+  if (!record.contains("machine")) return "";
+  const nlohmann::json& machine = record["machine"];
+  std::vector<svg::RoofPoint> points;
+  for (const nlohmann::json& node : record["nodes"]) {
+    if (!node.contains("bound") || !node["bound"].contains("intensity_flops_per_byte")) continue;
+    points.push_back({node.value("name", ""), node["bound"]["intensity_flops_per_byte"].get<double>(),
+                      node.value("gflops_per_second", 0.0),
+                      svg::bound_colour(node["bound"].value("class", ""))});
+  }
+  return html::section(
+             "roofline", "Roofline",
+             fmt::format(
+                 "each layer at its arithmetic intensity and attained GFLOP/s, under this machine's "
+                 "ceilings: {:.0f} GFLOP/s ({} {} GEMM, {} threads) and {:.1f} GB/s (triad), measured {}",
+                 machine.value("gflops_per_second", 0.0), machine.value("backend", ""),
+                 machine.value("precision", ""), machine.value("threads", 0),
+                 machine.value("gbytes_per_second", 0.0), machine.value("measured_at", ""))) +
+         svg::roofline(points, machine.value("gflops_per_second", 1.0),
+                       machine.value("gbytes_per_second", 1.0));
+}
+
+std::string transcripts_section(const nlohmann::json& record) {
+  if (!record.contains("transcripts")) return "";
+  Rows rows;
+  for (const nlohmann::json& entry : record["transcripts"])
+    rows.push_back(
+        {entry.value("node", ""), std::to_string(entry.value("item", 0)), entry.value("text", "")});
+  return html::section("transcripts", "Transcripts", record.value("transcripts_note", std::string())) +
+         html::table({"decoder", "item", "text"}, rows);
+}
+
+// ---- a comparison -----------------------------------------------------------------------------------
+
+std::string runs_section(const nlohmann::json& comparison) {
+  const nlohmann::json& runs = comparison["runs"];
+  Rows rows;
+  std::vector<svg::Bar> bars;
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const nlohmann::json& run = runs[r];
+    const nlohmann::json& entry = comparison["end_to_end"][r];
+    const double median = entry["latency_median_ms"].get<double>();
+    const int threads = run.value("threads", 0);
+    rows.push_back({run.value("label", ""), run.value("topology", ""),
+                    run.value("backend", "") + " " + run.value("library_version", ""),
+                    run.value("precision", ""), text_of(run.value("batch", nlohmann::json(1))),
+                    threads > 0 ? std::to_string(threads) : "default",
+                    run.value("host", "") + " (" + run.value("cpu", "") + ")", fmt::format("{:.3f}", median),
+                    r == 0 ? "baseline" : ratio_text(entry), significance_text(entry),
+                    optional_figure(entry, "geomean_layer_ratio", "{:.2f}x"),
+                    optional_figure(run, "items_per_second", "{:.2f}")});
+    bars.push_back(
+        {run.value("label", ""), median,
+         r == 0 ? fmt::format("{:.3f} ms", median)
+                : fmt::format("{:.3f} ms, {} {}", median, ratio_text(entry), significance_text(entry)),
+         svg::palette(r), ""});
+  }
+  return html::section("runs", "Runs", "the first run is the baseline") +
+         html::table({"run", "topology", "back end", "precision", "batch", "threads", "host", "median ms",
+                      "ratio", "differs", "geomean layer ratio", "items/s"},
+                     rows) +
+         svg::bar_chart(bars, "end-to-end median ms per inference");
+}
+
+std::string compared_layers_section(const nlohmann::json& comparison) {
+  const nlohmann::json& runs = comparison["runs"];
+  std::vector<std::string> labels;
+  for (const nlohmann::json& run : runs)
+    labels.push_back(run.value("label", ""));
+  std::vector<svg::BarGroup> groups;
+  std::vector<std::string> header = {"layer", "op"};
+  for (std::size_t r = 0; r < labels.size(); ++r) {
+    header.insert(header.end(), {labels[r] + " ms", "share"});
+    if (r > 0) header.insert(header.end(), {"ratio", "differs"});
+  }
+  Rows rows;
+  for (const nlohmann::json& layer : comparison["layers"]) {
+    svg::BarGroup group{layer.value("name", ""), {}};
+    std::vector<std::string> row = {layer.value("name", ""), layer.value("op", "")};
+    for (std::size_t r = 0; r < labels.size(); ++r) {
+      const nlohmann::json& cell = layer["runs"][r];
+      const bool timed = !cell.is_null() && cell.contains("median_ms");
+      group.values.push_back(timed ? cell["median_ms"].get<double>() : -1);
+      row.push_back(cell.is_null() ? "-"
+                    : timed        ? fmt::format("{:.3f}{}", cell["median_ms"].get<double>(),
+                                          cell.value("fallback", false) ? "*" : "")
+                                   : "");
+      row.push_back(timed ? percent(cell.value("share", 0.0)) : "");
+      if (r > 0) {
+        row.push_back(cell.is_null() ? "" : ratio_text(cell));
+        row.push_back(cell.is_null() ? "" : significance_text(cell));
+      }
+    }
+    groups.push_back(std::move(group));
+    rows.push_back(std::move(row));
+  }
+  return html::section("layers", "Layers",
+                       "median ms per inference of each layer in each run; * ran on the reference back end "
+                       "(fallback); - not in that run") +
+         svg::grouped_bars(groups, labels, "median ms per inference") + html::table(header, rows);
+}
+
+std::string compared_shares_section(const nlohmann::json& comparison) {
+  const nlohmann::json& runs = comparison["runs"];
+  std::map<std::string, double> weight;
+  std::vector<std::vector<svg::Part>> parts(runs.size());
+  for (const nlohmann::json& layer : comparison["layers"])
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      const nlohmann::json& cell = layer["runs"][r];
+      if (cell.is_null() || !cell.contains("share")) continue;
+      parts[r].push_back({layer.value("name", ""), cell["share"].get<double>()});
+      weight[layer.value("name", "")] += cell["share"].get<double>();
+    }
+  const std::vector<std::string> legend = largest_names(weight);
+  std::vector<svg::StackRow> rows;
+  for (std::size_t r = 0; r < runs.size(); ++r)
+    rows.push_back(stack_row(runs[r].value("label", ""), parts[r], legend));
+  return html::section("shares", "Share of time", "each layer's share of its run's end-to-end median") +
+         svg::stacked_shares(rows, legend);
+}
+
+}  // namespace
+
+std::string run_html(const nlohmann::json& record) {
+  const std::string title =
+      fmt::format("{} on {}", record["topology"].value("name", ""), record["options"].value("backend", ""));
+  std::string body = "<h1>" + html::escape(title) + "</h1>\n";
+  body += "<p class=\"note\">" +
+          html::escape(fmt::format("ntp run, {} on {}", record["context"].value("date", ""),
+                                   record["context"].value("host", ""))) +
+          "</p>\n";
+  body += context_section(record) + end_to_end_section(record) + layers_section(record) +
+          segments_section(record) + shares_section(record) + counters_section(record) +
+          roofline_section(record) + transcripts_section(record) + footer(record.value("schema", ""));
+  return html::page("NTP: " + title, body);
+}
+
+std::string comparison_html(const nlohmann::json& comparison) {
+  const std::string title = fmt::format("comparison of {} runs against {}", comparison["runs"].size(),
+                                        comparison.value("baseline", ""));
+  std::string body = "<h1>" + html::escape(title) + "</h1>\n";
+  body += "<p class=\"note\">" + html::escape(comparison.value("how", std::string())) + "</p>\n";
+  body += runs_section(comparison) + compared_layers_section(comparison) +
+          compared_shares_section(comparison) + footer(comparison.value("schema", ""));
+  return html::page("NTP: " + title, body);
+}
+
+}  // namespace ntp::report

@@ -1,0 +1,18 @@
+// The HTML reports: one self-contained file (inline style and SVG charts, no script, no external
+// resource) written from a run record or a comparison, for reading offline and sharing.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace ntp::report {
+
+// A run: context, end-to-end statistics with a latency histogram, per-layer time bars with shares, segments,
+// the stacked share of each layer, counters, bound classes and a roofline under the machine's ceilings.
+std::string run_html(const nlohmann::json& record);
+
+// A comparison (compare_records): the runs side by side, end to end and per layer, shares per run,
+// ratios to the baseline and their significance.
+std::string comparison_html(const nlohmann::json& comparison);
+
+}  // namespace ntp::report

@@ -1,0 +1,70 @@
+// Charts for the HTML reports, drawn as inline SVG: no script, no external file, readable offline and in
+// any browser. Every label is escaped here, so callers pass names from topologies as they are.
+// Each chart is one <svg class="chart" data-chart="KIND"> element, which the report tests look for.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ntp::report::svg {
+
+// The colours charts use: a palette for runs and layers (colour-blind safe), and one per bound class.
+const std::string& palette(std::size_t index);
+const std::string& bound_colour(const std::string& bound_class);  // compute, memory, front-end, unknown
+
+struct Bar {
+  std::string label;
+  double value = 0;
+  std::string value_text;  // printed after the bar ("12.3 ms, 45%")
+  std::string colour;
+  std::string tooltip;  // "" = the label and value text
+};
+// Horizontal bars, one per row, scaled to the largest value.
+std::string bar_chart(const std::vector<Bar>& bars, const std::string& axis_label);
+
+struct Marker {
+  std::string label;  // "median", "p99"
+  double value = 0;
+};
+// A histogram of samples (bins by the square-root rule) with vertical markers.
+std::string histogram(const std::vector<double>& samples, const std::vector<Marker>& markers,
+                      const std::string& axis_label);
+
+struct Part {
+  std::string name;
+  double share = 0;  // of the row's 100%
+};
+struct StackRow {
+  std::string label;
+  std::vector<Part> parts;
+};
+// One 100% bar per row; a part's colour follows its name's place in `legend`, the same in every row.
+std::string stacked_shares(const std::vector<StackRow>& rows, const std::vector<std::string>& legend);
+
+struct BarGroup {
+  std::string label;
+  std::vector<double> values;  // one per series; negative: missing
+};
+// Per group (a layer), one bar per series (a run), coloured by series, with a legend.
+std::string grouped_bars(const std::vector<BarGroup>& groups, const std::vector<std::string>& series,
+                         const std::string& axis_label);
+
+struct RoofPoint {
+  std::string label;
+  double intensity = 0;  // FLOP per byte
+  double gflops = 0;     // attained GFLOP/s
+  std::string colour;
+};
+// Log-log roofline: the machine's roof min(peak, bandwidth x intensity) and each layer under it.
+std::string roofline(const std::vector<RoofPoint>& points, double peak_gflops, double gbytes_per_second);
+
+struct Series {
+  std::string name;
+  std::vector<std::pair<double, double>> points;  // (x, y), in x order
+};
+// Lines over a numeric x (logarithmic when it spans more than 10x), one per series, with a legend.
+std::string line_chart(const std::vector<Series>& series, const std::string& x_label,
+                       const std::string& y_label);
+
+}  // namespace ntp::report::svg
