@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -83,6 +84,33 @@ struct CompareArgs {
   std::string output;
 };
 
+struct SweepArgs {
+  TopologyArgs topology;            // the file, and the --set values every point shares
+  std::vector<std::string> grid;    // "hidden=1024,2048": the cross product of all axes
+  std::vector<std::string> points;  // "hidden=1024,batch=16": points one by one instead
+  std::string shard;                // "i/N": run every N-th point, from the i-th
+  std::string backend;
+  int threads = 0;
+  std::uint64_t seed = 1;
+  int warmup = 2;
+  int iterations = 10;
+  double time_seconds = 0;
+  std::string mode = "latency";
+  int streams = 1;
+  double timeout_seconds = 3600;  // per point; 0: none
+  std::string format = "table";   // table | json | csv | html
+  std::string output;
+  std::string command_line;
+  std::string db;
+  bool no_db = false;
+};
+
+struct MergeArgs {
+  std::vector<std::string> files;  // sweep results of `ntp sweep --shard i/N --format json`
+  std::string format = "json";     // json | table | csv | html
+  std::string output;
+};
+
 struct ReportArgs {
   std::string input;            // a run record or comparison file, or a run id in the results database
   std::string db;               // results database for run ids ("" = the default)
@@ -108,6 +136,10 @@ int backends_command(const BackendsArgs& args);
 int compare_command(const CompareArgs& args);
 int history_command(const HistoryArgs& args);
 int report_command(const ReportArgs& args);
+int sweep_command(const SweepArgs& args);  // 0: every point ran; 3: some failed (the output says why)
+int merge_command(const MergeArgs& args);
+// A sweep result (ntp.sweep/1) in a format: json, table, csv or html.
+void write_sweep_output(const nlohmann::json& sweep, const std::string& format, const std::string& output);
 int ops_command(const OpsArgs& args);
 int export_command(const ExportArgs& args);  // built with ONNX only
 

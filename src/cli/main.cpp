@@ -138,6 +138,50 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv", "html"}));
   compare_command->add_option("-o,--output", compare.output, "write to this file instead of stdout");
 
+  ntp::cli::SweepArgs sweep;
+  auto* sweep_command = app.add_subcommand(
+      "sweep", "run a topology over a grid of parameters, each point in a fresh process, and compare them");
+  add_topology_options(*sweep_command, sweep.topology);
+  add_execution_options(*sweep_command, sweep.backend, sweep.threads, sweep.seed);
+  sweep_command->add_option(
+      "--grid", sweep.grid,
+      "an axis: name=v1,v2,... (a topology parameter, or backend, batch, threads, precision, "
+      "streams, mode, iterations, warmup, seed); the sweep runs every combination");
+  sweep_command->add_option("--point", sweep.points,
+                            "one point, name=v,name=v (repeatable), instead of a grid");
+  sweep_command->add_option("--shard", sweep.shard,
+                            "i/N: run only points i-1, i-1+N, ... (for a job array); `ntp merge` joins the "
+                            "shards");
+  sweep_command->add_option("--warmup", sweep.warmup, "untimed iterations before measuring, per point")
+      ->check(CLI::NonNegativeNumber);
+  sweep_command->add_option("--iterations", sweep.iterations, "measured iterations per point")
+      ->check(CLI::PositiveNumber);
+  sweep_command->add_option("--time", sweep.time_seconds, "measure each point for this many seconds instead")
+      ->check(CLI::PositiveNumber);
+  sweep_command->add_option("--mode", sweep.mode, "latency, throughput or stream, as in run")
+      ->check(CLI::IsMember({"latency", "throughput", "stream"}));
+  sweep_command->add_option("--streams", sweep.streams, "concurrent streams in throughput mode")
+      ->check(CLI::Range(1, 64));
+  sweep_command
+      ->add_option("--timeout", sweep.timeout_seconds,
+                   "seconds a point may run before it is killed and recorded as timed out (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  sweep_command->add_option("--db", sweep.db,
+                            "record every point in this results database (default: $NTP_DB, else "
+                            "~/.local/share/ntp/results.db)");
+  sweep_command->add_flag("--no-db", sweep.no_db, "do not record the points");
+  sweep_command->add_option("--format", sweep.format, "table, json, csv or html (charts against each axis)")
+      ->check(CLI::IsMember({"table", "json", "csv", "html"}));
+  sweep_command->add_option("-o,--output", sweep.output, "write to this file instead of stdout");
+
+  ntp::cli::MergeArgs merge;
+  auto* merge_command = app.add_subcommand("merge", "join the shards of a sweep (ntp sweep --shard i/N)");
+  merge_command->add_option("shards", merge.files, "the shards' results (ntp sweep --format json -o FILE)")
+      ->required();
+  merge_command->add_option("--format", merge.format, "json (default), table, csv or html")
+      ->check(CLI::IsMember({"table", "json", "csv", "html"}));
+  merge_command->add_option("-o,--output", merge.output, "write to this file instead of stdout");
+
   ntp::cli::ReportArgs report;
   auto* report_command = app.add_subcommand(
       "report", "write a saved run record or comparison as a self-contained HTML report with charts");
@@ -207,6 +251,11 @@ int main(int argc, char** argv) {
     if (*compare_command) return ntp::cli::compare_command(compare);
     if (*history_command) return ntp::cli::history_command(history);
     if (*report_command) return ntp::cli::report_command(report);
+    if (*sweep_command) {
+      sweep.command_line = joined_command_line(argc, argv);
+      return ntp::cli::sweep_command(sweep);
+    }
+    if (*merge_command) return ntp::cli::merge_command(merge);
     if (*ops_command) return ntp::cli::ops_command(ops);
 #if NTP_HAVE_ONNX
     if (*export_command) return ntp::cli::export_command(export_args);

@@ -47,8 +47,9 @@ nlohmann::json read_document(const std::string& file, const std::vector<std::str
   const std::string schema = document.is_object() ? document.value("schema", std::string()) : std::string();
   if (std::find(schemas.begin(), schemas.end(), schema) == schemas.end())
     throw UserError({file, 1, 1},
-                    schema.empty() ? "not an NTP result (no \"schema\")"
-                                   : fmt::format("not an NTP result this command reads (schema '{}')", schema),
+                    schema.empty()
+                        ? "not an NTP result (no \"schema\")"
+                        : fmt::format("not an NTP result this command reads (schema '{}')", schema),
                     fmt::format("{}; this command reads {}", kHint, fmt::join(schemas, ", ")));
   return document;
 }

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstring>
 #include <thread>
 
@@ -114,6 +116,36 @@ int spawn_and_wait(const std::vector<std::string>& argv, const std::vector<std::
   if (forwarder.joinable()) forwarder.join();
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+ChildOutcome run_logged(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                        double timeout_seconds) {
+  std::vector<char*> pointers = pointers_to(argv);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t child = 0;
+  const int error = posix_spawn(&child, pointers[0], &actions, nullptr, pointers.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0)
+    throw UserError(kCommandLine, fmt::format("cannot start {}: {}", argv[0], std::strerror(error)));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+  ChildOutcome outcome;
+  int status = 0;
+  while (true) {
+    const pid_t done = waitpid(child, &status, WNOHANG);
+    if (done == child) break;
+    if (done < 0 && errno != EINTR) break;
+    if (timeout_seconds > 0 && std::chrono::steady_clock::now() >= deadline && !outcome.timed_out) {
+      outcome.timed_out = true;
+      ::kill(child, SIGKILL);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  outcome.status =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return outcome;
 }
 
 TemporaryFolder::TemporaryFolder(const std::string& prefix) {

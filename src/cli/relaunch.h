@@ -24,6 +24,15 @@ std::vector<std::string> environment_preloading(const std::string& library);
 int spawn_and_wait(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
                    const std::string& install_hint, const std::vector<std::string>& quiet_lines = {});
 
+struct ChildOutcome {
+  int status = 0;          // exit status, or 128 + the signal that ended it
+  bool timed_out = false;  // killed after the time limit
+};
+// Runs `argv` (no shell; argv[0] a path) with stdout and stderr written to `log`, killing it with SIGKILL
+// once `timeout_seconds` have passed (0: no limit).
+ChildOutcome run_logged(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                        double timeout_seconds);
+
 // A fresh private folder, removed with everything in it when this goes out of scope.
 class TemporaryFolder {
  public:

@@ -1,4 +1,4 @@
-// `ntp report RESULT -o report.html`: a saved run record, comparison or run id written as a report.
+// `ntp report RESULT -o report.html`: a saved run record, comparison, sweep or run id written as a report.
 #include <fmt/format.h>
 
 #include <optional>
@@ -17,7 +17,7 @@ namespace ntp::cli {
 namespace {
 
 nlohmann::json load_result(const std::string& argument, const std::string& db) {
-  if (!is_run_id(argument)) return read_document(argument, {"ntp.run/1", "ntp.compare/1"});
+  if (!is_run_id(argument)) return read_document(argument, {"ntp.run/1", "ntp.compare/1", "ntp.sweep/1"});
   return load_records({argument}, db).front();
 }
 
@@ -25,6 +25,10 @@ nlohmann::json load_result(const std::string& argument, const std::string& db) {
 
 int report_command(const ReportArgs& args) {
   const nlohmann::json result = load_result(args.input, args.db);
+  if (result["schema"] == "ntp.sweep/1") {
+    write_sweep_output(result, args.format, args.output);
+    return 0;
+  }
   const bool comparison = result["schema"] == "ntp.compare/1";
   if (args.format == "table")
     write_output(args.output, comparison ? report::comparison_table(result) : report::run_table(result));

@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "compare.h"
 #include "html.h"
 #include "svg_charts.h"
+#include "sweep.h"
 
 namespace ntp::report {
 
@@ -377,6 +379,109 @@ std::string compared_shares_section(const nlohmann::json& comparison) {
          svg::stacked_shares(rows, legend);
 }
 
+// ---- a sweep ----------------------------------------------------------------------------------------
+
+bool numeric(const std::string& text) {
+  char* end = nullptr;
+  std::strtod(text.c_str(), &end);
+  return !text.empty() && *end == '\0';
+}
+
+std::string param(const nlohmann::json& point, const std::string& name) {
+  return point["params"].value(name, std::string());
+}
+
+std::string sweep_points_section(const nlohmann::json& sweep) {
+  std::vector<std::string> header = {"point"};
+  for (const nlohmann::json& axis : sweep["axes"])
+    header.push_back(axis["name"].get<std::string>());
+  header.insert(header.end(), {"status", "median ms", "items/s", "seconds", "reason"});
+  Rows rows;
+  for (const nlohmann::json& point : sweep["points"]) {
+    std::vector<std::string> row = {std::to_string(point["index"].get<std::int64_t>())};
+    for (const nlohmann::json& axis : sweep["axes"])
+      row.push_back(param(point, axis["name"].get<std::string>()));
+    const bool ran = point.contains("record");
+    row.insert(
+        row.end(),
+        {point["status"].get<std::string>(),
+         ran ? fmt::format("{:.3f}", point["record"]["latency"]["median"].get<double>()) : "",
+         ran ? fmt::format("{:.2f}", point["record"]["throughput"].value("items_per_second", 0.0)) : "",
+         fmt::format("{:.1f}", point.value("seconds", 0.0)), point.value("reason", "")});
+    rows.push_back(std::move(row));
+  }
+  std::string note = "each point ran in its own ntp run process";
+  if (sweep.contains("missing") && !sweep["missing"].empty())
+    note += "; no shard ran points " + sweep["missing"].dump();
+  return html::section("points", "Points", note) + html::table(header, rows);
+}
+
+// Points that ran, grouped by their values of every axis but `axis` (one line each).
+std::map<std::string, std::vector<const nlohmann::json*>> lines_along(const nlohmann::json& sweep,
+                                                                      const std::string& axis) {
+  std::map<std::string, std::vector<const nlohmann::json*>> lines;
+  for (const nlohmann::json& point : sweep["points"]) {
+    if (!point.contains("record")) continue;
+    std::string others;
+    for (const nlohmann::json& other : sweep["axes"])
+      if (other["name"] != axis)
+        others += (others.empty() ? "" : " ") + other["name"].get<std::string>() + "=" +
+                  param(point, other["name"].get<std::string>());
+    lines[others.empty() ? "end to end" : others].push_back(&point);
+  }
+  return lines;
+}
+
+std::string sweep_charts_section(const nlohmann::json& sweep) {
+  std::string text;
+  bool first_numeric = true;
+  for (const nlohmann::json& axis : sweep["axes"]) {
+    const std::vector<std::string> values = axis["values"].get<std::vector<std::string>>();
+    if (!std::all_of(values.begin(), values.end(), numeric)) continue;
+    const std::string name = axis["name"].get<std::string>();
+    const auto lines = lines_along(sweep, name);
+    std::vector<svg::Series> series;
+    for (const auto& [label, points] : lines) {
+      svg::Series line{label, {}};
+      for (const nlohmann::json* point : points)
+        line.points.emplace_back(std::stod(param(*point, name)),
+                                 (*point)["record"]["latency"]["median"].get<double>());
+      std::sort(line.points.begin(), line.points.end());
+      series.push_back(std::move(line));
+    }
+    text += html::section("time-" + name, "End-to-end time against " + name,
+                          "median latency per inference at each value of " + name +
+                              ", one line per combination "
+                              "of the other axes") +
+            svg::line_chart(series, name, "median ms");
+    if (!first_numeric || lines.empty()) continue;
+    first_numeric = false;
+    // Each layer's share along the first numeric axis, for the first line: where the time moves as it grows.
+    const std::vector<const nlohmann::json*>& points = lines.begin()->second;
+    std::map<std::string, double> weight;
+    for (const nlohmann::json* point : points)
+      for (const nlohmann::json& node : (*point)["record"]["nodes"])
+        if (node.contains("share")) weight[node["name"].get<std::string>()] += node["share"].get<double>();
+    std::vector<std::string> layers = largest_names(weight);
+    layers.erase(std::remove(layers.begin(), layers.end(), "other"), layers.end());
+    std::vector<svg::Series> shares;
+    for (const std::string& layer : layers) {
+      svg::Series line{layer, {}};
+      for (const nlohmann::json* point : points)
+        for (const nlohmann::json& node : (*point)["record"]["nodes"])
+          if (node["name"] == layer && node.contains("share"))
+            line.points.emplace_back(std::stod(param(*point, name)), node["share"].get<double>() * 100);
+      std::sort(line.points.begin(), line.points.end());
+      shares.push_back(std::move(line));
+    }
+    text += html::section("shares-" + name, "Share of each layer against " + name,
+                          "each layer's share of the end-to-end median" +
+                              (lines.size() > 1 ? " at " + lines.begin()->first : std::string())) +
+            svg::line_chart(shares, name, "share of end-to-end time (%)");
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string run_html(const nlohmann::json& record) {
@@ -391,6 +496,19 @@ std::string run_html(const nlohmann::json& record) {
           segments_section(record) + shares_section(record) + counters_section(record) +
           roofline_section(record) + transcripts_section(record) + footer(record.value("schema", ""));
   return html::page("NTP: " + title, body);
+}
+
+std::string sweep_html(const nlohmann::json& sweep) {
+  const std::string title = fmt::format("sweep of {}: {} of {} points", sweep.value("topology_file", ""),
+                                        sweep["points"].size(), sweep.value("points_total", 0));
+  std::string body = "<h1>" + html::escape(title) + "</h1>\n";
+  body += "<p class=\"note\">" + html::escape(sweep.value("command_line", std::string())) + "</p>\n";
+  body += sweep_points_section(sweep) + sweep_charts_section(sweep);
+  const nlohmann::json comparison = sweep_comparison(sweep);
+  if (!comparison.is_null())
+    body +=
+        runs_section(comparison) + compared_layers_section(comparison) + compared_shares_section(comparison);
+  return html::page("NTP: " + title, body + footer(sweep.value("schema", "")));
 }
 
 std::string comparison_html(const nlohmann::json& comparison) {

@@ -26,7 +26,21 @@ const std::vector<const char*> kMigrations = {
     "  host TEXT NOT NULL,"
     "  latency_median_ms REAL,"
     "  record TEXT NOT NULL);"
-    "CREATE INDEX runs_by_topology ON runs (topology, recorded_at);"};
+    "CREATE INDEX runs_by_topology ON runs (topology, recorded_at);",
+    // 2: sweeps and their points, each point linked to its run (none where it failed).
+    "CREATE TABLE sweeps ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  started_at TEXT NOT NULL,"
+    "  description TEXT NOT NULL);"
+    "CREATE TABLE sweep_points ("
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps (id),"
+    "  point INTEGER NOT NULL,"
+    "  label TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  seconds REAL,"
+    "  run_id INTEGER REFERENCES runs (id),"
+    "  PRIMARY KEY (sweep_id, point));"};
 
 // A prepared statement, finalised when it goes out of scope.
 class Statement {
@@ -121,6 +135,59 @@ void ResultsDatabase::execute(const std::string& sql) const {
     throw UserError({path_, 0, 0}, "the results database: " + message,
                     "choose another file with --db, or skip recording with --no-db");
   }
+}
+
+std::int64_t ResultsDatabase::add_sweep(const nlohmann::json& description) {
+  Statement insert(db_, "INSERT INTO sweeps (started_at, description) VALUES (?, ?)", path_);
+  insert.bind(1, utc_now());
+  insert.bind(2, description.dump());
+  if (sqlite3_step(insert.get()) != SQLITE_DONE)
+    throw UserError({path_, 0, 0}, fmt::format("cannot record the sweep: {}", sqlite3_errmsg(db_)),
+                    "choose another file with --db, or skip recording with --no-db");
+  return sqlite3_last_insert_rowid(db_);
+}
+
+std::int64_t ResultsDatabase::add_sweep_point(std::int64_t sweep, const nlohmann::json& point) {
+  execute("BEGIN IMMEDIATE");
+  try {
+    const std::int64_t run = point.contains("record") ? add_run(point["record"]) : 0;
+    Statement insert(db_,
+                     "INSERT INTO sweep_points (sweep_id, point, label, status, reason, seconds, run_id) "
+                     "VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0))",
+                     path_);
+    insert.bind(1, sweep);
+    insert.bind(2, point["index"].get<std::int64_t>());
+    insert.bind(3, point["label"].get<std::string>());
+    insert.bind(4, point["status"].get<std::string>());
+    insert.bind(5, point.value("reason", std::string()));
+    insert.bind(6, point.value("seconds", 0.0));
+    insert.bind(7, run);
+    if (sqlite3_step(insert.get()) != SQLITE_DONE)
+      throw UserError({path_, 0, 0}, fmt::format("cannot record the sweep point: {}", sqlite3_errmsg(db_)),
+                      "choose another file with --db, or skip recording with --no-db");
+    execute("COMMIT");
+    return run;
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+std::vector<nlohmann::json> ResultsDatabase::sweep_points(std::int64_t sweep) const {
+  Statement query(db_,
+                  "SELECT point, label, status, reason, seconds, run_id FROM sweep_points WHERE sweep_id = ? "
+                  "ORDER BY point",
+                  path_);
+  query.bind(1, sweep);
+  std::vector<nlohmann::json> points;
+  while (sqlite3_step(query.get()) == SQLITE_ROW)
+    points.push_back({{"index", sqlite3_column_int64(query.get(), 0)},
+                      {"label", query.text(1)},
+                      {"status", query.text(2)},
+                      {"reason", query.text(3)},
+                      {"seconds", sqlite3_column_double(query.get(), 4)},
+                      {"run_id", sqlite3_column_int64(query.get(), 5)}});
+  return points;
 }
 
 std::int64_t ResultsDatabase::add_run(const nlohmann::json& record) {

@@ -43,9 +43,17 @@ class ResultsDatabase {
   ResultsDatabase(const ResultsDatabase&) = delete;
   ResultsDatabase& operator=(const ResultsDatabase&) = delete;
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   std::int64_t add_run(const nlohmann::json& record);
+  // A sweep's description (topology file, axes, points, shard, command line); returns its id.
+  std::int64_t add_sweep(const nlohmann::json& description);
+  // A point of a sweep document (index, label, status, reason, seconds, and its run record when it ran),
+  // with its run, in one transaction: a killed sweep keeps every point recorded whole. Returns the run id
+  // (0 for a failed point).
+  std::int64_t add_sweep_point(std::int64_t sweep, const nlohmann::json& point);
+  // The points recorded for a sweep: index, label, status, reason, seconds, run_id (0: none).
+  std::vector<nlohmann::json> sweep_points(std::int64_t sweep) const;
   std::vector<RunRow> runs(const RunFilter& filter) const;  // newest first
   std::optional<nlohmann::json> record(std::int64_t id) const;
   const std::string& path() const { return path_; }
