@@ -71,4 +71,49 @@ TEST(ResultsDatabase, ANewerSchemaIsRefusedWithTheFileNamed) {
   std::filesystem::remove(path);
 }
 
+TEST(ResultsDatabase, AVersionOneDatabaseIsMigratedKeepingItsRuns) {
+  const auto path = fresh_database("version1");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  // Version 1 as it shipped: the runs table only.
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, recorded_at TEXT NOT NULL, "
+                   "topology TEXT NOT NULL, backend TEXT NOT NULL, precision TEXT NOT NULL, batch INTEGER "
+                   "NOT NULL, threads INTEGER NOT NULL, host TEXT NOT NULL, latency_median_ms REAL, record "
+                   "TEXT NOT NULL); CREATE INDEX runs_by_topology ON runs (topology, recorded_at); "
+                   "INSERT INTO runs (recorded_at, topology, backend, precision, batch, threads, host, "
+                   "latency_median_ms, record) VALUES ('2026-11-01T00:00:00Z', 'old', 'onednn', 'fp32', 1, "
+                   "2, 'h1', 3.5, '{\"schema\": \"ntp.run/1\"}'); PRAGMA user_version=1",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  ntp::report::ResultsDatabase database(path.string());
+  ASSERT_EQ(database.runs({}).size(), 1u);
+  EXPECT_EQ(database.runs({}).front().topology, "old");
+  // The sweep tables arrived: a sweep's points are recorded, each with its run, in one transaction.
+  const std::int64_t sweep = database.add_sweep({{"topology_file", "ds.xml"}});
+  nlohmann::json ran = {{"index", 0}, {"label", "hidden=64"}, {"status", "ok"}, {"seconds", 1.5}};
+  ran["record"] = record("deepspeech", "onednn", 2.0);
+  const std::int64_t run = database.add_sweep_point(sweep, ran);
+  EXPECT_GT(run, 1);
+  EXPECT_EQ(database.add_sweep_point(sweep, {{"index", 1},
+                                             {"label", "hidden=99999"},
+                                             {"status", "failed"},
+                                             {"reason", "does not fit"},
+                                             {"seconds", 0.2}}),
+            0);
+  const auto points = database.sweep_points(sweep);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0]["run_id"], run);
+  EXPECT_EQ(points[1]["status"], "failed");
+  EXPECT_EQ(points[1]["reason"], "does not fit");
+  EXPECT_EQ(points[1]["run_id"], 0);
+  EXPECT_EQ(database.runs({}).size(), 2u) << "the failed point adds no run";
+  // A point recorded twice is refused and leaves nothing behind: its run is rolled back with it.
+  EXPECT_THROW(database.add_sweep_point(sweep, ran), ntp::UserError);
+  EXPECT_EQ(database.runs({}).size(), 2u);
+  std::filesystem::remove(path);
+}
+
 }  // namespace
