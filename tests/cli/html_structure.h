@@ -82,7 +82,8 @@ inline std::string html_structure(const std::string& page) {
       const std::size_t cells = header.substr(0, 1) == " " ? 1 : 2;
       while (row_at != std::string::npos) {
         const std::string row = between(table, "<tr>", "</tr>", row_at);
-        if (row_at != std::string::npos) structure += "  " + mask_figures(cell_texts(row, "td", cells)) + "\n";
+        if (row_at != std::string::npos)
+          structure += "  " + mask_figures(cell_texts(row, "td", cells)) + "\n";
       }
     } else {
       const std::string chart = between(page, "<svg class=\"chart\"", "</svg>", at);
