@@ -27,6 +27,13 @@ void add_execution_options(CLI::App& command, std::string& backend, int& threads
   command.add_option("--seed", seed, "seed of the random weights and inputs");
 }
 
+// --format (one of `formats`, described by `description`) and -o/--output.
+void add_format_and_output(CLI::App& command, std::string& format, std::string& output,
+                           const std::vector<std::string>& formats, const std::string& description) {
+  command.add_option("--format", format, description)->check(CLI::IsMember(formats));
+  command.add_option("-o,--output", output, "write to this file instead of stdout");
+}
+
 std::string joined_command_line(int argc, char** argv) {
   std::string line;
   for (int i = 0; i < argc; ++i)
@@ -45,9 +52,8 @@ int main(int argc, char** argv) {
   auto* inspect_command =
       app.add_subcommand("inspect", "static analysis: shapes, parameters, FLOPs, bytes, memory");
   add_topology_options(*inspect_command, inspect.topology);
-  inspect_command->add_option("--format", inspect.format, "table, json or csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}));
-  inspect_command->add_option("-o,--output", inspect.output, "write to this file instead of stdout");
+  add_format_and_output(*inspect_command, inspect.format, inspect.output, {"table", "json", "csv"},
+                        "table, json or csv");
 
   ntp::cli::RunArgs run;
   auto* run_command =
@@ -105,11 +111,9 @@ int main(int argc, char** argv) {
   run_command->add_flag("--no-db", run.no_db, "do not record the run in the results database");
   run_command->add_flag("--no-layer-timing", run.no_layer_timing,
                         "end-to-end time only, without instrumentation");
-  run_command
-      ->add_option("--format", run.format,
-                   "table, json, csv, trace (Chrome trace) or html (a self-contained report with charts)")
-      ->check(CLI::IsMember({"table", "json", "csv", "trace", "html"}));
-  run_command->add_option("-o,--output", run.output, "write to this file instead of stdout");
+  add_format_and_output(
+      *run_command, run.format, run.output, {"table", "json", "csv", "trace", "html"},
+      "table, json, csv, trace (Chrome trace) or html (a self-contained report with charts)");
 
   ntp::cli::CheckArgs check;
   auto* check_command =
@@ -119,9 +123,7 @@ int main(int argc, char** argv) {
   check_command
       ->add_option("--tolerance", check.tolerance, "largest error / max|reference| (default: per precision)")
       ->check(CLI::PositiveNumber);
-  check_command->add_option("--format", check.format, "table or json")
-      ->check(CLI::IsMember({"table", "json"}));
-  check_command->add_option("-o,--output", check.output, "write to this file instead of stdout");
+  add_format_and_output(*check_command, check.format, check.output, {"table", "json"}, "table or json");
 
   ntp::cli::CompareArgs compare;
   auto* compare_command = app.add_subcommand(
@@ -134,9 +136,8 @@ int main(int argc, char** argv) {
   compare_command->add_option("--db", compare.db,
                               "results database for run ids (default: $NTP_DB, else "
                               "~/.local/share/ntp/results.db)");
-  compare_command->add_option("--format", compare.format, "table, json, csv or html (with charts)")
-      ->check(CLI::IsMember({"table", "json", "csv", "html"}));
-  compare_command->add_option("-o,--output", compare.output, "write to this file instead of stdout");
+  add_format_and_output(*compare_command, compare.format, compare.output, {"table", "json", "csv", "html"},
+                        "table, json, csv or html (with charts)");
 
   ntp::cli::SweepArgs sweep;
   auto* sweep_command = app.add_subcommand(
@@ -170,17 +171,15 @@ int main(int argc, char** argv) {
                             "record every point in this results database (default: $NTP_DB, else "
                             "~/.local/share/ntp/results.db)");
   sweep_command->add_flag("--no-db", sweep.no_db, "do not record the points");
-  sweep_command->add_option("--format", sweep.format, "table, json, csv or html (charts against each axis)")
-      ->check(CLI::IsMember({"table", "json", "csv", "html"}));
-  sweep_command->add_option("-o,--output", sweep.output, "write to this file instead of stdout");
+  add_format_and_output(*sweep_command, sweep.format, sweep.output, {"table", "json", "csv", "html"},
+                        "table, json, csv or html (charts against each axis)");
 
   ntp::cli::MergeArgs merge;
   auto* merge_command = app.add_subcommand("merge", "join the shards of a sweep (ntp sweep --shard i/N)");
   merge_command->add_option("shards", merge.files, "the shards' results (ntp sweep --format json -o FILE)")
       ->required();
-  merge_command->add_option("--format", merge.format, "json (default), table, csv or html")
-      ->check(CLI::IsMember({"table", "json", "csv", "html"}));
-  merge_command->add_option("-o,--output", merge.output, "write to this file instead of stdout");
+  add_format_and_output(*merge_command, merge.format, merge.output, {"table", "json", "csv", "html"},
+                        "json (default), table, csv or html");
 
   ntp::cli::ReportArgs report;
   auto* report_command = app.add_subcommand(
@@ -193,9 +192,8 @@ int main(int argc, char** argv) {
   report_command->add_option("--db", report.db,
                              "results database for run ids (default: $NTP_DB, else "
                              "~/.local/share/ntp/results.db)");
-  report_command->add_option("--format", report.format, "html (default) or table")
-      ->check(CLI::IsMember({"html", "table"}));
-  report_command->add_option("-o,--output", report.output, "write to this file instead of stdout");
+  add_format_and_output(*report_command, report.format, report.output, {"html", "table"},
+                        "html (default) or table");
 
   ntp::cli::HistoryArgs history;
   auto* history_command = app.add_subcommand("history", "list past runs from the results database");
@@ -218,9 +216,7 @@ int main(int argc, char** argv) {
 
   ntp::cli::OpsArgs ops;
   auto* ops_command = app.add_subcommand("ops", "list the ops a topology can use, with their attributes");
-  ops_command->add_option("--format", ops.format, "table or markdown")
-      ->check(CLI::IsMember({"table", "markdown"}));
-  ops_command->add_option("-o,--output", ops.output, "write to this file instead of stdout");
+  add_format_and_output(*ops_command, ops.format, ops.output, {"table", "markdown"}, "table or markdown");
 
 #if NTP_HAVE_ONNX
   ntp::cli::ExportArgs export_args;

@@ -11,16 +11,13 @@ namespace {
 
 using ntp::test::example;
 using ntp::test::run_ntp;
+using ntp::test::temporary;
 
 const std::vector<std::string> kSmallDeepSpeech = {"--set", "hidden=64", "--set", "frames=16"};
 
 std::vector<std::string> with(std::vector<std::string> arguments, const std::vector<std::string>& more) {
   arguments.insert(arguments.end(), more.begin(), more.end());
   return arguments;
-}
-
-std::filesystem::path temporary(const std::string& name) {
-  return std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-" + name);
 }
 
 TEST(Inspect, DeepSpeechTableShowsEveryLayerAndTheTotals) {

@@ -10,24 +10,11 @@ namespace {
 
 using ntp::test::example;
 using ntp::test::run_ntp;
-
-std::filesystem::path temporary(const std::string& name) {
-  return std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-" + name);
-}
-
-// A saved run of the small DeepSpeech at this LSTM size.
-std::filesystem::path saved_run(const std::string& hidden) {
-  const auto path = temporary("hidden" + hidden + ".json");
-  const auto result = run_ntp({"run", example("deepspeech-v0.1.xml"), "--backend", "reference", "--set",
-                               "hidden=" + hidden, "--set", "frames=16", "--warmup", "1", "--iterations", "6",
-                               "--format", "json", "-o", path.string()});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  return path;
-}
+using ntp::test::temporary;
 
 TEST(CompareCommand, LinesUpTopologyVariantsWithSignificance) {
-  const auto small = saved_run("64");
-  const auto large = saved_run("96");
+  const auto small = ntp::test::saved_small_run("64");
+  const auto large = ntp::test::saved_small_run("96");
   const auto result = run_ntp({"compare", small.string(), large.string(), "--format", "json"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto comparison = nlohmann::json::parse(result.out);

@@ -12,6 +12,7 @@ namespace {
 
 using ntp::test::example;
 using ntp::test::run_ntp;
+using ntp::test::temporary;
 
 const std::string kUtterance = std::string(NTP_SOURCE_DIR) + "/../shared/testdata/LDC93S1.wav";
 constexpr double kUtteranceSeconds = 46797.0 / 16000.0;
@@ -24,10 +25,6 @@ std::vector<std::string> small_pipeline(const std::string& file, const std::stri
       "--iterations", "2",           "--format",  "json"};
   arguments.insert(arguments.end(), more.begin(), more.end());
   return arguments;
-}
-
-std::filesystem::path temporary(const std::string& name) {
-  return std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-" + name);
 }
 
 TEST(Pipeline, EveryStageOfARealUtteranceIsProfiledInOneTable) {

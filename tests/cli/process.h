@@ -62,8 +62,23 @@ inline ProcessResult run_ntp(const std::vector<std::string>& arguments) {
   return run_program(NTP_BINARY, arguments);
 }
 
+// A path in the temporary folder, named after this process (ctest runs each test in its own).
+inline std::filesystem::path temporary(const std::string& name) {
+  return std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-" + name);
+}
+
 inline std::string example(const std::string& name) {
   return std::string(NTP_SOURCE_DIR) + "/examples/" + name;
+}
+
+// The small DeepSpeech (hidden=HIDDEN, 16 frames) on the reference back end, saved as a JSON run record.
+inline std::filesystem::path saved_small_run(const std::string& hidden, int iterations = 6) {
+  const auto path = temporary("hidden" + hidden + ".json");
+  const auto result =
+      run_ntp({"run", example("deepspeech-v0.1.xml"), "--backend", "reference", "--set", "hidden=" + hidden,
+               "--set", "frames=16", "--warmup", "1", "--iterations", std::to_string(iterations), "--format",
+               "json", "-o", path.string(), "--no-db"});
+  return result.exit_code == 0 ? path : std::filesystem::path();
 }
 
 }  // namespace ntp::test

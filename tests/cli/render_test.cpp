@@ -20,10 +20,7 @@ namespace {
 
 using ntp::test::example;
 using ntp::test::run_ntp;
-
-std::filesystem::path temporary(const std::string& name) {
-  return std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-render-" + name);
-}
+using ntp::test::temporary;
 
 std::string find_chromium() {
   for (const char* path : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})
@@ -196,16 +193,11 @@ std::map<std::string, int> expected_marks(const std::string& kind) {
 TEST(HtmlRender, ChartsDrawInChromiumAndThePageFetchesNothing) {
   const std::string chromium = find_chromium();
   if (chromium.empty()) GTEST_SKIP() << "no chromium here (scripts/install-deps.sh installs Debian's)";
-  const auto record = temporary("run.json");
-  const auto other = temporary("other.json");
+  const auto record = ntp::test::saved_small_run("64", 9);
+  const auto other = ntp::test::saved_small_run("96", 9);
+  ASSERT_FALSE(record.empty() || other.empty());
   const auto run_page = temporary("run.html");
   const auto compare_page = temporary("compare.html");
-  for (const auto& [hidden, path] : {std::pair{"64", record}, std::pair{"96", other}})
-    ASSERT_EQ(run_ntp({"run", example("deepspeech-v0.1.xml"), "--backend", "reference", "--set",
-                       std::string("hidden=") + hidden, "--set", "frames=16", "--warmup", "1", "--iterations",
-                       "9", "--format", "json", "-o", path.string(), "--no-db"})
-                  .exit_code,
-              0);
   ASSERT_EQ(run_ntp({"report", record.string(), "-o", run_page.string()}).exit_code, 0);
   ASSERT_EQ(
       run_ntp({"compare", record.string(), other.string(), "--format", "html", "-o", compare_page.string()})

@@ -12,20 +12,7 @@ namespace {
 
 using ntp::test::example;
 using ntp::test::run_ntp;
-
-std::filesystem::path temporary(const std::string& name) {
-  return std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-report-" + name);
-}
-
-// The small DeepSpeech on the reference back end, saved as JSON.
-std::filesystem::path saved_run(const std::string& hidden) {
-  const auto path = temporary("hidden" + hidden + ".json");
-  const auto result = run_ntp({"run", example("deepspeech-v0.1.xml"), "--backend", "reference", "--set",
-                               "hidden=" + hidden, "--set", "frames=16", "--warmup", "1", "--iterations", "6",
-                               "--format", "json", "-o", path.string(), "--no-db"});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  return path;
-}
+using ntp::test::temporary;
 
 TEST(HtmlReport, RunReportMatchesItsGoldenStructure) {
   const auto html = temporary("run.html");
@@ -40,8 +27,8 @@ TEST(HtmlReport, RunReportMatchesItsGoldenStructure) {
 }
 
 TEST(HtmlReport, ComparisonReportMatchesItsGoldenStructure) {
-  const auto small = saved_run("64");
-  const auto large = saved_run("96");
+  const auto small = ntp::test::saved_small_run("64");
+  const auto large = ntp::test::saved_small_run("96");
   const auto html = temporary("compare.html");
   const auto result =
       run_ntp({"compare", small.string(), large.string(), "--format", "html", "-o", html.string()});
@@ -62,7 +49,7 @@ TEST(HtmlReport, ComparisonReportMatchesItsGoldenStructure) {
 }
 
 TEST(HtmlReport, NamesFromTheTopologyAreEscaped) {
-  const auto saved = saved_run("64");
+  const auto saved = ntp::test::saved_small_run("64");
   nlohmann::json record = nlohmann::json::parse(ntp::test::slurp(saved));
   const std::string hostile = "<script>alert('x')</script>&\"fc\"";
   record["topology"]["name"] = hostile;

@@ -16,6 +16,7 @@ namespace {
 
 using ntp::test::example;
 using ntp::test::run_ntp;
+using ntp::test::temporary;
 
 std::vector<std::string> small_run(const std::string& backend, std::vector<std::string> more) {
   std::vector<std::string> arguments = {"run",          example("deepspeech-v0.1.xml"),
@@ -26,10 +27,6 @@ std::vector<std::string> small_run(const std::string& backend, std::vector<std::
                                         "--iterations", "3"};
   arguments.insert(arguments.end(), more.begin(), more.end());
   return arguments;
-}
-
-std::filesystem::path temporary(const std::string& name) {
-  return std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-" + name);
 }
 
 TEST(Run, JsonRecordHasEveryLayerSegmentAndStatistic) {

@@ -19,10 +19,7 @@ namespace {
 
 using ntp::test::example;
 using ntp::test::run_ntp;
-
-std::filesystem::path temporary(const std::string& name) {
-  return std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-sweep-" + name);
-}
+using ntp::test::temporary;
 
 // The reference back end at small sizes, so every point takes about a second.
 std::vector<std::string> small_sweep(std::vector<std::string> extra) {
