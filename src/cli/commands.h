@@ -122,6 +122,7 @@ struct HistoryArgs {
   std::string db;
   std::string topology, backend, host, since;
   int limit = 50;
+  std::int64_t sweep = 0;        // > 0: list this sweep's points instead
   std::string format = "table";  // table | json
 };
 

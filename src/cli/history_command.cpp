@@ -8,8 +8,43 @@
 
 namespace ntp::cli {
 
+namespace {
+
+// `--sweep ID`: that sweep's points, each with its status and run id.
+int list_sweep(const report::ResultsDatabase& database, const HistoryArgs& args) {
+  const std::vector<nlohmann::json> points = database.sweep_points(args.sweep);
+  if (args.format == "json") {
+    write_output(
+        "", nlohmann::json{{"database", database.path()}, {"sweep", args.sweep}, {"points", points}}.dump(2) +
+                "\n");
+    return 0;
+  }
+  report::TextTable table;
+  using Align = report::TextTable::Align;
+  for (const auto& [title, align] : std::vector<std::pair<std::string, Align>>{{"point", Align::right},
+                                                                               {"parameters", Align::left},
+                                                                               {"status", Align::left},
+                                                                               {"seconds", Align::right},
+                                                                               {"run", Align::right},
+                                                                               {"reason", Align::left}})
+    table.add_column(title, align);
+  for (const nlohmann::json& point : points) {
+    const std::int64_t run = point["run_id"].get<std::int64_t>();
+    table.add_row({point["index"].dump(), point["label"].get<std::string>(),
+                   point["status"].get<std::string>(), fmt::format("{:.1f}", point["seconds"].get<double>()),
+                   run > 0 ? std::to_string(run) : "", point["reason"].get<std::string>()});
+  }
+  write_output(
+      "", fmt::format("sweep {}: {} point(s) recorded in {}\n", args.sweep, points.size(), database.path()) +
+              table.render() + "compare its runs by id: ntp compare ID ID ...\n");
+  return 0;
+}
+
+}  // namespace
+
 int history_command(const HistoryArgs& args) {
   const report::ResultsDatabase database(args.db.empty() ? report::default_database_path() : args.db);
+  if (args.sweep > 0) return list_sweep(database, args);
   const std::vector<report::RunRow> rows =
       database.runs({args.topology, args.backend, args.host, args.since, args.limit});
   if (args.format == "json") {

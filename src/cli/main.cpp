@@ -203,6 +203,10 @@ int main(int argc, char** argv) {
   history_command->add_option("--backend", history.backend, "only runs on this back end");
   history_command->add_option("--host", history.host, "only runs on this host");
   history_command->add_option("--since", history.since, "only runs recorded since this UTC date, 2026-11-24");
+  history_command
+      ->add_option("--sweep", history.sweep,
+                   "list this sweep's points (ntp sweep prints its id) with their status and run ids")
+      ->check(CLI::PositiveNumber);
   history_command->add_option("--limit", history.limit, "at most this many, newest first")
       ->check(CLI::PositiveNumber);
   history_command->add_option("--format", history.format, "table or json")

@@ -183,13 +183,20 @@ int sweep_command(const SweepArgs& args) {
   std::optional<report::ResultsDatabase> database;
   std::int64_t sweep_id = 0;
   if (!args.no_db) {
-    database.emplace(args.db.empty() ? report::default_database_path() : args.db);
-    nlohmann::json description = sweep;
-    description.erase("points");
-    sweep_id = database->add_sweep(description);
-    sweep["sweep_id"] = sweep_id;
-    std::fprintf(stderr, "ntp sweep: recording as sweep %lld in %s\n", static_cast<long long>(sweep_id),
-                 database->path().c_str());
+    try {  // as with run: a database that cannot be written costs the records, not the sweep
+      database.emplace(args.db.empty() ? report::default_database_path() : args.db);
+      nlohmann::json description = sweep;
+      description.erase("points");
+      sweep_id = database->add_sweep(description);
+      sweep["sweep_id"] = sweep_id;
+      std::fprintf(stderr, "ntp sweep: recording as sweep %lld in %s (ntp history --sweep %lld)\n",
+                   static_cast<long long>(sweep_id), database->path().c_str(),
+                   static_cast<long long>(sweep_id));
+    } catch (const UserError& error) {
+      database.reset();
+      std::fprintf(stderr, "ntp sweep: warning: the points will not be recorded: %s\n",
+                   error.diagnostic().to_string().c_str());
+    }
   }
 
   const TemporaryFolder folder("ntp-sweep");

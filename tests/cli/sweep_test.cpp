@@ -63,6 +63,11 @@ TEST(SweepCommand, AGridOverTheLstmSizeProducesTheComparison) {
     EXPECT_EQ(recorded.record(points[i]["run_id"].get<std::int64_t>()), sweep["points"][i]["record"]);
   }
 
+  const auto listed = run_ntp({"history", "--db", database.string(), "--sweep", sweep["sweep_id"].dump()});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("3 point(s) recorded"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("hidden=96"), std::string::npos) << listed.out;
+
   // The same result as CSV (one row per point and layer) and as HTML with a chart against hidden.
   const auto saved = temporary("grid.json");
   std::ofstream(saved) << result.out;
