@@ -3,9 +3,13 @@
 // database as it finishes, and the sweep writes one comparison.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "commands.h"
 #include "io/files.h"
@@ -80,8 +84,28 @@ PointSettings point_settings(const SweepArgs& args, const report::SweepParams& p
   return settings;
 }
 
+// A run option's value from a grid or point that `ntp run` would refuse: refused here, before anything runs.
+void check_option_value(const std::string& option, const std::string& value) {
+  static const std::set<std::string> whole_numbers = {"--batch",      "--threads", "--streams",
+                                                      "--iterations", "--warmup",  "--seed"};
+  const bool digits = !value.empty() && std::all_of(value.begin(), value.end(), ::isdigit);
+  char* end = nullptr;
+  const double number = std::strtod(value.c_str(), &end);
+  std::string wanted;
+  if (whole_numbers.contains(option) && !digits) wanted = "a whole number";
+  if (option == "--chunk-ms" && (*end != '\0' || !(number > 0))) wanted = "a positive number of milliseconds";
+  if (option == "--mode" && value != "latency" && value != "throughput" && value != "stream")
+    wanted = "latency, throughput or stream";
+  if (!wanted.empty())
+    throw UserError(kCommandLine,
+                    fmt::format("{} '{}' in the sweep is not {}", option.substr(2), value, wanted),
+                    "correct the --grid or --point value");
+}
+
 // Refuses a point whose topology parameters the topology does not have or cannot take, before any runs.
 void check_point(const SweepArgs& args, const PointSettings& settings) {
+  for (const auto& [option, value] : settings.options)
+    check_option_value(option, value);
   TopologyArgs topology = args.topology;
   topology.sets.clear();
   for (const auto& [name, value] : settings.sets)

@@ -121,6 +121,10 @@ TEST(SweepCommand, BadGridsAreRefusedBeforeAnythingRuns) {
   const auto backend = run_ntp(small_sweep({"--grid", "backend=reference,nosuch", "--no-db"}));
   EXPECT_EQ(backend.exit_code, 2);
   EXPECT_NE(backend.err.find("no back end 'nosuch'"), std::string::npos) << backend.err;
+  const auto batch = run_ntp(small_sweep({"--grid", "batch=1,many", "--no-db"}));
+  EXPECT_EQ(batch.exit_code, 2);
+  EXPECT_NE(batch.err.find("batch 'many' in the sweep is not a whole number"), std::string::npos)
+      << batch.err;
   const auto both = run_ntp(small_sweep({"--grid", "hidden=32", "--point", "hidden=64", "--no-db"}));
   EXPECT_EQ(both.exit_code, 2);
   const auto shard = run_ntp(small_sweep({"--grid", "hidden=32", "--shard", "3/2", "--no-db"}));
