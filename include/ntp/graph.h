@@ -10,18 +10,12 @@
 #include <vector>
 
 #include "ntp/dtype.h"
+#include "ntp/shape.h"
 #include "ntp/status.h"
 
 namespace ntp {
 
 struct OpSchema;
-
-using Shape = std::vector<std::int64_t>;
-
-// Product of the dimensions; throws UserError (no location) when it overflows int64.
-std::int64_t element_count(const Shape& shape);
-// "[146, 1, 494]"
-std::string shape_to_string(const Shape& shape);
 
 using AttrValue =
     std::variant<std::int64_t, double, std::string, std::vector<std::int64_t>, std::vector<double>>;

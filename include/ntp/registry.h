@@ -1,4 +1,6 @@
-// The back ends this build has.
+// The back ends this build has. Most are linked into the program; a back end whose library is slow to load
+// (LibTorch takes about a second) is a module, a shared library loaded the first time it is asked for, so
+// that a process that never uses it (`ntp --version`, `ntp inspect`, most test programs) never pays for it.
 #pragma once
 
 #include <string>
@@ -8,10 +10,16 @@
 
 namespace ntp {
 
-// In order of preference; the first is the default.
+// Every back end of this build by name, in order of preference (the first is the default); loads none.
+std::vector<std::string> backend_names();
+// Every back end that can be had, loading the modules; a module that cannot be loaded is left out (and
+// backend_load_error says why).
 std::vector<const Backend*> available_backends();
-// Nullptr when this build has no back end of that name.
+// Nullptr when this build has no back end of that name or its module cannot be loaded.
 const Backend* find_backend(const std::string& name);
+// Why find_backend(name) gives nullptr for a back end of this build ("" when it does not, or for a name
+// this build does not have).
+std::string backend_load_error(const std::string& name);
 std::string default_backend_name();
 
 }  // namespace ntp

@@ -15,6 +15,9 @@ struct SourceLocation {
   int column = 0;    // 1-based; 0 when unknown
 };
 
+// Where an error in a command-line value (an option, a --set, a --grid) is reported.
+inline const SourceLocation kCommandLine{"<command line>", 0, 0};
+
 struct Diagnostic {
   SourceLocation where;
   std::string message;

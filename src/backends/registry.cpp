@@ -1,11 +1,14 @@
 #include "ntp/registry.h"
 
+#include <dlfcn.h>
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+
 #include "backends/reference/reference_backend.h"
 #ifdef NTP_HAVE_ONEDNN
 #include "backends/onednn/onednn_backend.h"
-#endif
-#ifdef NTP_HAVE_TORCH
-#include "backends/torch/torch_backend.h"
 #endif
 #ifdef NTP_HAVE_OPENCV
 #include "backends/opencv/opencv_backend.h"
@@ -13,29 +16,102 @@
 
 namespace ntp {
 
-std::vector<const Backend*> available_backends() {
-  std::vector<const Backend*> backends;
+namespace {
+
+// A back end linked into the program, or (builtin == nullptr) one in a module.
+struct Entry {
+  std::string name;
+  const Backend& (*builtin)() = nullptr;
+};
+
+const std::vector<Entry>& entries() {
+  static const std::vector<Entry> table = {
 #ifdef NTP_HAVE_ONEDNN
-  backends.push_back(&onednn_backend());
+      {"onednn", &onednn_backend},
 #endif
 #ifdef NTP_HAVE_TORCH
-  backends.push_back(&torch_backend());
+      {"torch", nullptr},
 #endif
 #ifdef NTP_HAVE_OPENCV
-  backends.push_back(&opencv_backend());
+      {"opencv", &opencv_backend},
 #endif
-  backends.push_back(&reference_backend());
+      {"reference", &reference_backend},
+  };
+  return table;
+}
+
+// ntp_backend_NAME.so next to the running program (the `ntp` command), else in the build's module folder
+// (test and benchmark programs live elsewhere in the build tree).
+std::filesystem::path module_path(const std::string& name) {
+  const std::string file = "ntp_backend_" + name + ".so";
+  std::error_code error;
+  const auto program = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error && std::filesystem::exists(program.parent_path() / file)) return program.parent_path() / file;
+  return std::filesystem::path(NTP_BACKEND_MODULE_DIR) / file;
+}
+
+struct Module {
+  const Backend* backend = nullptr;
+  std::string error;
+};
+
+// Loaded once per process and never unloaded: its back end lives as long as the program.
+const Module& load_module(const std::string& name) {
+  static std::mutex mutex;
+  static std::map<std::string, Module> modules;
+  const std::lock_guard lock(mutex);
+  auto [found, inserted] = modules.try_emplace(name);
+  Module& module = found->second;
+  if (!inserted) return module;
+  const std::filesystem::path path = module_path(name);
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    module.error = ::dlerror();
+    return module;
+  }
+  using EntryPoint = const Backend* (*)();
+  const auto entry = reinterpret_cast<EntryPoint>(::dlsym(handle, "ntp_backend_module_entry"));
+  if (entry == nullptr)
+    module.error = path.string() + " has no ntp_backend_module_entry: not a back end module of this build";
+  else
+    module.backend = entry();
+  return module;
+}
+
+const Backend* get(const Entry& entry) {
+  return entry.builtin != nullptr ? &entry.builtin() : load_module(entry.name).backend;
+}
+
+}  // namespace
+
+std::vector<std::string> backend_names() {
+  std::vector<std::string> names;
+  for (const Entry& entry : entries())
+    names.push_back(entry.name);
+  return names;
+}
+
+std::vector<const Backend*> available_backends() {
+  std::vector<const Backend*> backends;
+  for (const Entry& entry : entries())
+    if (const Backend* backend = get(entry)) backends.push_back(backend);
   return backends;
 }
 
 const Backend* find_backend(const std::string& name) {
-  for (const Backend* backend : available_backends())
-    if (backend->name() == name) return backend;
+  for (const Entry& entry : entries())
+    if (entry.name == name) return get(entry);
   return nullptr;
 }
 
+std::string backend_load_error(const std::string& name) {
+  for (const Entry& entry : entries())
+    if (entry.name == name && entry.builtin == nullptr) return load_module(name).error;
+  return "";
+}
+
 std::string default_backend_name() {
-  return available_backends().front()->name();
+  return entries().front().name;
 }
 
 }  // namespace ntp

@@ -65,11 +65,7 @@ Difference compare(const Tensor& reference, const Tensor& other) {
 int check_command(const CheckArgs& args) {
   const Graph graph = load_graph(args.topology);
   const DType precision = parse_precision(args.topology.precision);
-  const std::string name = args.backend.empty() ? default_backend_name() : args.backend;
-  const Backend* backend = find_backend(name);
-  if (backend == nullptr)
-    throw UserError({"<command line>", 0, 0}, fmt::format("this build has no back end '{}'", name),
-                    "`ntp backends` lists them");
+  const Backend* backend = &require_backend(args.backend);
   const double tolerance = args.tolerance > 0 ? args.tolerance : default_tolerance(precision);
   const WeightStore weights = model_weights(args.topology, graph, args.seed);  // an ONNX model's own
   const std::map<std::string, Tensor> inputs = generate_inputs(graph, args.seed);

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "ntp/backend.h"
+
 namespace ntp::cli {
 
 // Shared by every subcommand that loads a topology.
@@ -134,6 +136,9 @@ int inspect_command(const InspectArgs& args);
 int run_command(const RunArgs& args);
 int check_command(const CheckArgs& args);
 int backends_command(const BackendsArgs& args);
+// The back end of that name ("" for the default), or a UserError naming the build's back ends, or saying
+// why a back-end module could not be loaded.
+const Backend& require_backend(const std::string& name);
 int compare_command(const CompareArgs& args);
 int history_command(const HistoryArgs& args);
 int report_command(const ReportArgs& args);

@@ -15,8 +15,6 @@ namespace ntp::cli {
 
 namespace {
 
-const SourceLocation kCommandLine{"<command line>", 0, 0};
-
 struct Binding {
   std::string name;
   std::string path;

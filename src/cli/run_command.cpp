@@ -29,18 +29,6 @@ namespace ntp::cli {
 
 namespace {
 
-const SourceLocation kCommandLine{"<command line>", 0, 0};
-
-const Backend& choose_backend(const std::string& name) {
-  const std::string wanted = name.empty() ? default_backend_name() : name;
-  if (const Backend* backend = find_backend(wanted)) return *backend;
-  std::vector<std::string> names;
-  for (const Backend* backend : available_backends())
-    names.push_back(backend->name());
-  throw UserError(kCommandLine, fmt::format("this build has no back end '{}'", wanted),
-                  fmt::format("back ends: {} (`ntp backends` lists them)", fmt::join(names, ", ")));
-}
-
 void check_precision(const Backend& backend, DType precision) {
   for (const DType supported : backend.precisions())
     if (supported == precision) return;
@@ -228,7 +216,7 @@ std::vector<const Backend*> choose_backends(const std::string& list, DType preci
     if (name.empty() && !backends.empty())
       throw UserError(kCommandLine, fmt::format("--backend '{}' has an empty name", list),
                       "separate back ends with single commas: --backend onednn,torch");
-    const Backend& backend = choose_backend(name);
+    const Backend& backend = require_backend(name);
     for (const Backend* chosen : backends)
       if (chosen == &backend)
         throw UserError(kCommandLine, fmt::format("--backend names '{}' twice", backend.name()),
@@ -259,7 +247,8 @@ nlohmann::json combined_trace(const std::vector<nlohmann::json>& records) {
 // layer's bound.
 void add_bounds(nlohmann::json& record) {
   const runtime::MachinePeaks peaks =
-      runtime::machine_peaks(parse_precision(record["options"]["precision"].get<std::string>()),
+      runtime::machine_peaks(*find_backend(default_backend_name()),
+                             parse_precision(record["options"]["precision"].get<std::string>()),
                              record["options"]["threads"].get<int>());
   report::classify_bounds(record, peaks.to_json());
 }

@@ -26,8 +26,6 @@ namespace ntp::cli {
 
 namespace {
 
-const SourceLocation kCommandLine{"<command line>", 0, 0};
-
 // Grid names that are options of `ntp run` rather than topology parameters.
 const std::map<std::string, std::string> kRunOptions = {
     {"backend", "--backend"},       {"batch", "--batch"},     {"threads", "--threads"},
@@ -118,7 +116,8 @@ void check_point(const SweepArgs& args, const PointSettings& settings) {
     if (backend->second.find(',') != std::string::npos)
       throw UserError(kCommandLine, "a sweep point runs one back end",
                       "sweep back ends as an axis: --grid backend=onednn,torch");
-    if (find_backend(backend->second) == nullptr)
+    const std::vector<std::string> names = backend_names();  // each point loads its own
+    if (std::find(names.begin(), names.end(), backend->second) == names.end())
       throw UserError(kCommandLine, fmt::format("this build has no back end '{}'", backend->second),
                       "`ntp backends` lists the back ends of this build");
   }

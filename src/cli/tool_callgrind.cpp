@@ -14,8 +14,6 @@ namespace ntp::cli {
 
 namespace {
 
-const SourceLocation kCommandLine{"<command line>", 0, 0};
-
 nlohmann::json counts_json(const std::vector<std::string>& events, const std::vector<double>& values) {
   nlohmann::json counts = nlohmann::json::object();
   for (std::size_t e = 0; e < events.size() && e < values.size(); ++e)

@@ -12,7 +12,6 @@ namespace ntp::cli {
 
 namespace {
 
-const SourceLocation kCommandLine{"<command line>", 0, 0};
 const std::vector<std::string> kBuiltTools = {"callgrind", "perf", "papi"};
 
 void check_built(const std::string& tool, const SourceLocation& where) {

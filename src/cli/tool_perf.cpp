@@ -19,8 +19,6 @@ namespace ntp::cli {
 
 namespace {
 
-const SourceLocation kCommandLine{"<command line>", 0, 0};
-
 void make_fifo(const std::filesystem::path& path) {
   if (::mkfifo(path.c_str(), 0600) != 0)
     throw UserError(kCommandLine,

@@ -1,8 +1,20 @@
 #include "step_timer.h"
 
+#include <chrono>
+#include <ctime>
+
 #include "statistics.h"
 
 namespace ntp::profile {
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
 
 double calibrate_timer_overhead_ns() {
   constexpr int kPairs = 2000;

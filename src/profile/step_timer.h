@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "ntp/observer.h"
@@ -14,6 +15,9 @@ inline std::int64_t now_ns() {
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+
+// "2026-11-24T09:30:00Z": when a run, a calibration or a database row was made.
+std::string utc_now();
 
 class StepTimer final : public Observer {
  public:

@@ -2,12 +2,12 @@
 
 #include <unistd.h>
 
-#include <chrono>
-#include <ctime>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include "profile/step_timer.h"
 
 #ifndef NTP_GIT_COMMIT
 #define NTP_GIT_COMMIT "unknown"
@@ -23,15 +23,6 @@ const std::set<std::string> kInterestingFlags = {
     "amx_tile", "asimd",       "sve",         "bf16",        "i8mm"};
 
 }  // namespace
-
-std::string utc_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm parts{};
-  gmtime_r(&now, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
 
 nlohmann::json host_context() {
   nlohmann::json context;
@@ -64,7 +55,7 @@ nlohmann::json host_context() {
       static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
   context["ntp_version"] = "0.1.0";
   context["git_commit"] = NTP_GIT_COMMIT;
-  context["date"] = utc_now();
+  context["date"] = profile::utc_now();
   return context;
 }
 

@@ -8,7 +8,4 @@ namespace ntp::report {
 
 nlohmann::json host_context();
 
-// "2026-11-24T09:30:00Z": when a run, a calibration or a database row was made.
-std::string utc_now();
-
 }  // namespace ntp::report

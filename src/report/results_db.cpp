@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "host_context.h"
 #include "ntp/status.h"
+#include "profile/step_timer.h"
 
 namespace ntp::report {
 
@@ -139,7 +139,7 @@ void ResultsDatabase::execute(const std::string& sql) const {
 
 std::int64_t ResultsDatabase::add_sweep(const nlohmann::json& description) {
   Statement insert(db_, "INSERT INTO sweeps (started_at, description) VALUES (?, ?)", path_);
-  insert.bind(1, utc_now());
+  insert.bind(1, profile::utc_now());
   insert.bind(2, description.dump());
   if (sqlite3_step(insert.get()) != SQLITE_DONE)
     throw UserError({path_, 0, 0}, fmt::format("cannot record the sweep: {}", sqlite3_errmsg(db_)),
@@ -196,7 +196,7 @@ std::int64_t ResultsDatabase::add_run(const nlohmann::json& record) {
                    "latency_median_ms, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    path_);
   const auto& options = record["options"];
-  insert.bind(1, utc_now());
+  insert.bind(1, profile::utc_now());
   insert.bind(2, record["topology"]["name"].get<std::string>());
   insert.bind(3, options["backend"].get<std::string>());
   insert.bind(4, options["precision"].get<std::string>());

@@ -14,8 +14,6 @@ namespace ntp::report {
 
 namespace {
 
-const SourceLocation kCommandLine{"<command line>", 0, 0};
-
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> parts;
   std::size_t start = 0;

@@ -13,11 +13,9 @@
 #include <vector>
 
 #include "ntp/executable.h"
-#include "ntp/registry.h"
 #include "ntp/topology.h"
 #include "ntp/weights.h"
 #include "profile/step_timer.h"
-#include "report/host_context.h"
 
 namespace ntp::runtime {
 
@@ -147,9 +145,7 @@ double measure_triad_gbytes(int threads) {
   return best;
 }
 
-MachinePeaks machine_peaks(DType wanted, int threads) {
-  // The machine's ceiling, not a slow back end's: the build's default (fastest) back end runs the GEMM.
-  const Backend& backend = *find_backend(default_backend_name());
+MachinePeaks machine_peaks(const Backend& backend, DType wanted, int threads) {
   const auto& precisions = backend.precisions();
   const DType precision =
       std::find(precisions.begin(), precisions.end(), wanted) != precisions.end() && wanted != DType::s8
@@ -178,7 +174,7 @@ MachinePeaks machine_peaks(DType wanted, int threads) {
                peaks.cache_file.c_str());
   peaks.gflops_per_second = measure_gemm_gflops(backend, precision, threads);
   peaks.gbytes_per_second = measure_triad_gbytes(used_threads);
-  peaks.measured_at = report::utc_now();
+  peaks.measured_at = profile::utc_now();
   // Written whole to a temporary file and renamed, so a parallel run never reads half of it.
   std::error_code error;
   std::filesystem::create_directories(peaks_cache_folder(), error);

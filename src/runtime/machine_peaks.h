@@ -30,8 +30,9 @@ struct MachinePeaks {
 std::string peaks_cache_folder();
 
 // Reads the cached calibration for this host, precision and thread count, or measures it (a few seconds)
-// with the build's default back end and caches it. threads 0 means all cores.
-MachinePeaks machine_peaks(DType precision, int threads);
+// with `backend`'s GEMM and caches it. Pass the build's default (fastest) back end: the ceiling is the
+// machine's, not a slow back end's. threads 0 means all cores.
+MachinePeaks machine_peaks(const Backend& backend, DType precision, int threads);
 
 // The measurements alone, without the cache.
 double measure_gemm_gflops(const Backend& backend, DType precision, int threads);

@@ -8,8 +8,6 @@ namespace ntp::runtime {
 
 namespace {
 
-const SourceLocation kCommandLine{"<command line>", 0, 0};
-
 // Seconds as whole samples, rounded as the feature ops' shape inference rounds them.
 std::int64_t samples_of(double seconds, double rate) {
   return static_cast<std::int64_t>(std::llround(seconds * rate));

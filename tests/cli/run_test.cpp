@@ -18,16 +18,7 @@ using ntp::test::example;
 using ntp::test::run_ntp;
 using ntp::test::temporary;
 
-std::vector<std::string> small_run(const std::string& backend, std::vector<std::string> more) {
-  std::vector<std::string> arguments = {"run",          example("deepspeech-v0.1.xml"),
-                                        "--backend",    backend,
-                                        "--set",        "hidden=64",
-                                        "--set",        "frames=16",
-                                        "--warmup",     "1",
-                                        "--iterations", "3"};
-  arguments.insert(arguments.end(), more.begin(), more.end());
-  return arguments;
-}
+using ntp::test::small_run;
 
 TEST(Run, JsonRecordHasEveryLayerSegmentAndStatistic) {
   const auto result = run_ntp(small_run("reference", {"--format", "json"}));
@@ -228,9 +219,7 @@ using ntp::test::run_ntp;
 
 // `ntp run --backend a,b`: every back end of this build on the same graph, lined up layer by layer.
 TEST(RunSeveralBackends, ComparesEveryBackendLayerByLayer) {
-  std::vector<std::string> names;
-  for (const ntp::Backend* backend : ntp::available_backends())
-    names.push_back(backend->name());
+  const std::vector<std::string> names = ntp::backend_names();
   if (names.size() < 2) GTEST_SKIP() << "this build has one back end";
   std::string list;
   for (const std::string& name : names)

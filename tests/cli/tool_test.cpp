@@ -19,14 +19,7 @@ using ntp::test::example;
 using ntp::test::run_ntp;
 using ntp::test::slurp;
 
-std::vector<std::string> small_run(const std::string& backend, std::vector<std::string> more,
-                                   const std::string& file = example("deepspeech-v0.1.xml")) {
-  std::vector<std::string> arguments = {"run",      file,        "--backend",    backend,
-                                        "--set",    "hidden=64", "--set",        "frames=16",
-                                        "--warmup", "1",         "--iterations", "3"};
-  arguments.insert(arguments.end(), more.begin(), more.end());
-  return arguments;
-}
+using ntp::test::small_run;
 
 // DeepSpeech with a tool attribute on one start marker.
 std::filesystem::path with_marker_tool(const std::string& segment, const std::string& tool) {

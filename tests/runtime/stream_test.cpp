@@ -50,12 +50,6 @@ const char* kLstm = R"(<topology name="s">
 </topology>)";
 
 // Every back end of the build, by name.
-std::vector<std::string> backend_names() {
-  std::vector<std::string> names;
-  for (const Backend* backend : available_backends())
-    names.push_back(backend->name());
-  return names;
-}
 
 // kLstm with another op, or another number of steps.
 std::string variant(std::string markup, const std::string& op, const std::string& steps) {
@@ -104,7 +98,8 @@ TEST_P(StreamOnEveryBackEnd, ForwardRecurrentLayersCarryTheirStateAcrossChunks) 
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StreamOnEveryBackEnd, ::testing::ValuesIn(backend_names()));
+INSTANTIATE_TEST_SUITE_P(Backends, StreamOnEveryBackEnd,
+                         ::testing::ValuesIn(ntp::backend_names()));  // by name: each test loads its own
 
 TEST(Stream, WithoutStreamingEveryChunkStartsFromZeroState) {
   const Graph whole = parse(kLstm);
