@@ -1,4 +1,5 @@
 // `ntp compare A.json B.json ...`: run records saved earlier, lined up layer by layer against the first.
+#include <nlohmann/json.hpp>
 #include "commands.h"
 #include "ntp/status.h"
 #include "output.h"

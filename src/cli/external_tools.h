@@ -2,7 +2,7 @@
 // run record in the format asked for, shared with the plain run.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 

@@ -1,5 +1,6 @@
 // `ntp history`: past runs from the results database, newest first, filtered.
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "output.h"

@@ -1,3 +1,4 @@
+#include <nlohmann/json.hpp>
 #include "commands.h"
 #include "load.h"
 #include "ntp/analysis.h"

@@ -1,4 +1,5 @@
 // `ntp merge SHARD.json ...`: the shards of one sweep (`ntp sweep --shard i/N`) joined into one result.
+#include <nlohmann/json.hpp>
 #include "commands.h"
 #include "ntp/status.h"
 #include "record_files.h"

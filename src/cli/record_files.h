@@ -2,7 +2,7 @@
 // database by id. Shared by compare, report and merge.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 

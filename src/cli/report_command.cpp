@@ -1,6 +1,7 @@
 // `ntp report RESULT -o report.html`: a saved run record, comparison, sweep or run id written as a report.
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "commands.h"

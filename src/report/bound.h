@@ -3,7 +3,7 @@
 // measured ceilings).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 namespace ntp::report {
 

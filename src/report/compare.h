@@ -3,7 +3,7 @@
 // runs' JSON records only, so a comparison of records saved earlier reads the same as one made in a run.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 

@@ -2,7 +2,7 @@
 // resource) written from a run record or a comparison, for reading offline and sharing.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 namespace ntp::report {

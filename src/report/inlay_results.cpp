@@ -1,6 +1,7 @@
 #include "inlay_results.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "inlays/ctc.h"
 

@@ -1,6 +1,7 @@
 #include "inspect_report.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "csv.h"
 #include "text_table.h"

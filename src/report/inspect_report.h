@@ -1,7 +1,7 @@
 // `ntp inspect`: the static analysis of a topology as a JSON document, and the table and CSV made from it.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 

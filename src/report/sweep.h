@@ -4,7 +4,7 @@
 // reports, so merged shards read the same as one sweep.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <utility>
 #include <vector>

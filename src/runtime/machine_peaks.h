@@ -3,7 +3,7 @@
 // cached per host, precision and thread count.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "ntp/backend.h"

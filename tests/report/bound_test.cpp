@@ -3,6 +3,7 @@
 #include "report/bound.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace {
 

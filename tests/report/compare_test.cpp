@@ -1,5 +1,6 @@
 // compare_records lines runs up layer by layer: by name, else by descriptor; ratios against the first run.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "report/compare.h"
 
