@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -40,10 +41,12 @@ const std::vector<Entry>& entries() {
   return table;
 }
 
-// ntp_backend_NAME.so next to the running program (the `ntp` command), else in the build's module folder
-// (test and benchmark programs live elsewhere in the build tree).
+// ntp_backend_NAME.so in $NTP_BACKEND_DIR when it is set, else next to the running program (the `ntp`
+// command), else in the build's module folder (test and benchmark programs live elsewhere in the build).
 std::filesystem::path module_path(const std::string& name) {
   const std::string file = "ntp_backend_" + name + ".so";
+  if (const char* folder = std::getenv("NTP_BACKEND_DIR"); folder != nullptr && *folder != '\0')
+    return std::filesystem::path(folder) / file;
   std::error_code error;
   const auto program = std::filesystem::read_symlink("/proc/self/exe", error);
   if (!error && std::filesystem::exists(program.parent_path() / file)) return program.parent_path() / file;

@@ -130,6 +130,11 @@ bool try_convert_gelu(ImportContext& context, const onnx::NodeProto& node);
 // nothing, when `node` is not the first node of such a subgraph.
 bool try_convert_attention(ImportContext& context, const onnx::NodeProto& node);
 
+// Converts the written-out LayerNorm whose first ReduceMean is `node` (mean and biased variance over the
+// last axis, then the optional scale and shift, as exported below opset 17) as one `layernorm` op; false,
+// touching nothing, if none.
+bool try_convert_layernorm(ImportContext& context, const onnx::NodeProto& node);
+
 // Constant folding (import_fold.cpp): true when `node` was folded (all its inputs known at load time).
 bool try_fold(ImportContext& context, const onnx::NodeProto& node);
 

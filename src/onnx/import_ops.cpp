@@ -721,6 +721,23 @@ const std::map<std::string, Converter>& converters() {
          c.fail(n, "Erf is supported only inside GELU, 0.5 * x * (1 + erf(x / sqrt(2)))",
                 "NTP has no erf op; write GELU in that form, or use Gelu (opset 20)");
        }},
+      // Pattern-only: LayerNorm written out (mean and variance over the last axis, as exported below opset
+      // 17) becomes one layernorm; alone they have no NTP op yet.
+      {"ReduceMean",
+       [](ImportContext& c, const NodeProto& n) {
+         c.fail(n, "ReduceMean is supported only inside a written-out LayerNorm over the last axis",
+                "NTP has no general reduction op; export with opset 17 or later for LayerNormalization");
+       }},
+      {"Sqrt",
+       [](ImportContext& c, const NodeProto& n) {
+         c.fail(n, "Sqrt is supported only inside a written-out LayerNorm over the last axis",
+                "NTP has no sqrt op; export with opset 17 or later for LayerNormalization");
+       }},
+      {"Pow",
+       [](ImportContext& c, const NodeProto& n) {
+         c.fail(n, "Pow is supported only as the square inside a written-out LayerNorm over the last axis",
+                "NTP has no pow op; export with opset 17 or later for LayerNormalization");
+       }},
       {"ReduceSum",
        [](ImportContext& c, const NodeProto& n) {
          c.fail(n, "ReduceSum is supported only as the sum of a recurrent layer's two directions",
@@ -752,6 +769,7 @@ void convert_node(ImportContext& ctx, const onnx::NodeProto& node) {
   }
   if (try_fold(ctx, node)) return;
   if ((node.op_type() == "Div" || node.op_type() == "Mul") && try_convert_gelu(ctx, node)) return;
+  if (node.op_type() == "ReduceMean" && try_convert_layernorm(ctx, node)) return;
   const Converter& converter = converters().at(node.op_type());
   if (!converter)
     ctx.fail(node,

@@ -278,6 +278,85 @@ bool try_convert_gelu(ImportContext& ctx, const NodeProto& node) {
   return false;
 }
 
+// ---- LayerNorm written out ----
+
+// A ReduceMean over the last axis of a rank-`rank` tensor, keeping it. (The axes are an attribute up to
+// opset 17, the newest this ONNX library checks.)
+bool is_mean_over_last_axis(const ImportContext& ctx, const NodeProto* node, std::size_t rank) {
+  if (!is_onnx_op(node, "ReduceMean") || node->input_size() != 1 || ctx.attr_int(*node, "keepdims", 1) != 1)
+    return false;
+  const std::vector<std::int64_t> axes = ctx.attr_ints(*node, "axes", {});
+  const auto last = static_cast<std::int64_t>(rank) - 1;
+  return axes.size() == 1 && (axes[0] == -1 || axes[0] == last);
+}
+
+// The known operand of the binary `node` other than `tensor`, when it has `count` elements.
+std::optional<ConstTensor> constant_operand(const ImportContext& ctx, const NodeProto& node,
+                                            const std::string& tensor, std::int64_t count) {
+  if (node.input_size() != 2) return std::nullopt;
+  const std::string& other = node.input(0) == tensor ? node.input(1) : node.input(0);
+  auto value = known(ctx, other);
+  if (!value || value->count() != count) return std::nullopt;
+  return value;
+}
+
+struct LayerNormMatch {
+  std::vector<const NodeProto*> nodes;  // model order; the last one writes the normalised output
+  double epsilon = 0;
+  std::optional<ConstTensor> scale, shift;  // absent when the model applies none
+};
+
+// mean = ReduceMean(x); c = x - mean; var = ReduceMean(c * c or c ^ 2); y = c / Sqrt(var + eps), then
+// optionally * scale and + shift, all over the last axis: nn.LayerNorm as PyTorch exports it below opset 17
+// and as NTP's exporter writes layernorm there. `mean` is the first ReduceMean.
+std::optional<LayerNormMatch> layernorm_from(const ImportContext& ctx, const NodeProto& mean) {
+  const std::string& x = mean.input(0);
+  if (!ctx.is_defined(x) || ctx.operand(x).constant) return std::nullopt;
+  const Shape& shape = ctx.shape_of(ctx.operand(x).value);
+  if (shape.empty() || !is_mean_over_last_axis(ctx, &mean, shape.size())) return std::nullopt;
+  const std::int64_t channels = shape.back();
+  LayerNormMatch match;
+  match.nodes.push_back(&mean);
+  const NodeProto* sub = sole(ctx, mean.output(0), "Sub");
+  if (sub == nullptr || sub->input(0) != x || sub->input(1) != mean.output(0)) return std::nullopt;
+  match.nodes.push_back(sub);
+  const std::string& centered = sub->output(0);
+  const auto readers = ctx.consumers(centered);
+  if (readers.size() != 2 || ctx.is_graph_output(centered)) return std::nullopt;
+  const NodeProto* square = readers[0];
+  const bool multiplies =
+      is_onnx_op(square, "Mul") && square->input(0) == centered && square->input(1) == centered;
+  const auto exponent = is_onnx_op(square, "Pow") ? scalar_operand(ctx, *square, centered) : std::nullopt;
+  if (!multiplies && !(exponent && *exponent == 2.0 && square->input(0) == centered)) return std::nullopt;
+  match.nodes.push_back(square);
+  const NodeProto* variance = ctx.sole_consumer(square->output(0));
+  if (!is_mean_over_last_axis(ctx, variance, shape.size())) return std::nullopt;
+  match.nodes.push_back(variance);
+  const NodeProto* plus_epsilon = sole(ctx, variance->output(0), "Add");
+  const auto epsilon = plus_epsilon ? scalar_operand(ctx, *plus_epsilon, variance->output(0)) : std::nullopt;
+  if (!epsilon || *epsilon < 0) return std::nullopt;
+  match.epsilon = *epsilon;
+  match.nodes.push_back(plus_epsilon);
+  const NodeProto* root = sole(ctx, plus_epsilon->output(0), "Sqrt");
+  if (root == nullptr) return std::nullopt;
+  match.nodes.push_back(root);
+  const NodeProto* divide = sole(ctx, root->output(0), "Div");
+  if (divide == nullptr || divide != readers[1] || divide->input(0) != centered) return std::nullopt;
+  match.nodes.push_back(divide);
+  // The affine part, where the model has it: Mul by [C] then Add of [C] (either alone is taken too).
+  const NodeProto* scale = sole(ctx, divide->output(0), "Mul");
+  if (scale != nullptr && (match.scale = constant_operand(ctx, *scale, divide->output(0), channels)))
+    match.nodes.push_back(scale);
+  const std::string& last = match.nodes.back()->output(0);
+  const NodeProto* shift = sole(ctx, last, "Add");
+  if (shift != nullptr && (match.shift = constant_operand(ctx, *shift, last, channels)))
+    match.nodes.push_back(shift);
+  for (std::size_t i = 0; i + 1 < match.nodes.size(); ++i)
+    if (ctx.is_graph_output(match.nodes[i]->output(0)) || ctx.is_defined(match.nodes[i]->output(0)))
+      return std::nullopt;
+  return match;
+}
+
 bool try_convert_attention(ImportContext& ctx, const NodeProto& node) {
   const NodeProto* scores = scores_of(ctx, node);
   if (scores == nullptr) return false;
@@ -308,6 +387,29 @@ bool try_convert_attention(ImportContext& ctx, const NodeProto& node) {
   for (const NodeProto* part : group)
     ctx.mark_fused(part);
   ctx.define(match->output, ctx.add_op(node, match->output, "attention", attrs, inputs, weights));
+  return true;
+}
+
+bool try_convert_layernorm(ImportContext& ctx, const NodeProto& node) {
+  const auto match = layernorm_from(ctx, node);
+  if (!match) return false;
+  const std::string& x = node.input(0);
+  const std::int64_t channels = ctx.shape_of(ctx.operand(x).value).back();
+  Tensor scale({channels}, DType::f32);
+  Tensor shift({channels}, DType::f32);  // zeros
+  if (match->scale)
+    scale = match->scale->to_f32().reshaped({channels});
+  else
+    for (std::int64_t c = 0; c < channels; ++c)
+      scale.as<float>()[c] = 1.0F;
+  if (match->shift) shift = match->shift->to_f32().reshaped({channels});
+  for (const NodeProto* part : match->nodes)
+    ctx.mark_fused(part);
+  Attributes attrs;
+  attrs.set("epsilon", match->epsilon);
+  const NodeProto& last = *match->nodes.back();  // its name is the layer's (NTP's exporter names it so)
+  ctx.define(last.output(0), ctx.add_op(last, last.output(0), "layernorm", attrs, {ctx.value_of(x)},
+                                        {{"scale", scale}, {"shift", shift}}));
   return true;
 }
 

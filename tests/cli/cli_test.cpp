@@ -1,10 +1,13 @@
 // The `ntp` command as a user meets it: exit codes, messages, output files and formats.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <regex>
 
 #include "io/npy.h"
+#include "ntp/registry.h"
 #include "process.h"
 
 namespace {
@@ -95,6 +98,35 @@ TEST(Ops, MarkdownReferenceInDocsIsUpToDate) {
   ASSERT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.out, ntp::test::slurp(std::string(NTP_SOURCE_DIR) + "/docs/ops.md"))
       << "regenerate it: build/src/ntp ops --format markdown -o docs/ops.md";
+}
+
+// A back-end module that cannot be loaded is named with the loader's reason, by `ntp backends` and when it is
+// asked for; the other back ends still run.
+TEST(Backends, AModuleThatCannotBeLoadedIsReportedWithTheReason) {
+  const std::vector<std::string> names = ntp::backend_names();
+  if (std::find(names.begin(), names.end(), "torch") == names.end())
+    GTEST_SKIP() << "this build has no torch back end, the one built as a module";
+  ::setenv("NTP_BACKEND_DIR", "/nonexistent/ntp-modules", 1);
+  const auto listed = run_ntp({"backends", "--format", "json"});
+  const auto torch = run_ntp(ntp::test::small_run("torch", {"--no-db"}));
+  const auto reference = run_ntp(ntp::test::small_run("reference", {"--no-db"}));
+  ::unsetenv("NTP_BACKEND_DIR");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  bool found = false;
+  for (const auto& backend : nlohmann::json::parse(listed.out)) {
+    if (backend["name"] != "torch") continue;
+    found = true;
+    EXPECT_FALSE(backend.contains("ops"));
+    EXPECT_NE(backend.value("error", "").find("/nonexistent/ntp-modules/ntp_backend_torch.so"),
+              std::string::npos)
+        << backend.dump();
+  }
+  EXPECT_TRUE(found) << listed.out;
+  EXPECT_EQ(torch.exit_code, 2) << torch.err;
+  EXPECT_NE(torch.err.find("the torch back end of this build could not be loaded"), std::string::npos)
+      << torch.err;
+  EXPECT_NE(torch.err.find("ntp_backend_torch.so"), std::string::npos) << torch.err;
+  EXPECT_EQ(reference.exit_code, 0) << reference.err;
 }
 
 TEST(Backends, ListsReferenceWithItsOps) {

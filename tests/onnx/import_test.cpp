@@ -159,6 +159,93 @@ TEST(OnnxImport, MatMulAddReluBecomesOneFcWithTheModelsWeights) {
     }
 }
 
+// y = (x - mean) / sqrt(var + eps) * w + b over the last axis of each row, by hand.
+std::vector<float> layer_norm(const std::vector<float>& x, std::size_t width, const std::vector<float>& w,
+                              const std::vector<float>& b, float epsilon) {
+  std::vector<float> y(x.size());
+  for (std::size_t row = 0; row < x.size() / width; ++row) {
+    double mean = 0, variance = 0;
+    for (std::size_t i = 0; i < width; ++i)
+      mean += x[row * width + i] / static_cast<double>(width);
+    for (std::size_t i = 0; i < width; ++i)
+      variance += (x[row * width + i] - mean) * (x[row * width + i] - mean) / static_cast<double>(width);
+    for (std::size_t i = 0; i < width; ++i)
+      y[row * width + i] = static_cast<float>((x[row * width + i] - mean) / std::sqrt(variance + epsilon) *
+                                                  (w.empty() ? 1.0 : w[i]) +
+                                              (b.empty() ? 0.0 : b[i]));
+  }
+  return y;
+}
+
+// LayerNorm written out as PyTorch exports nn.LayerNorm below opset 17 (Pow(c, 2), then scale and shift),
+// and as c * c without scale or shift: one layernorm layer each, named after its output as every imported
+// layer is, with the model's epsilon, scale and shift.
+TEST(OnnxImport, WrittenOutLayerNormBecomesOneLayer) {
+  Folder folder;
+  const std::vector<float> x = {1, 2, 4, 8, -3, 0.5F, 0, 2};  // [2, 4]
+  const std::vector<float> w = {1, -2, 0.5F, 3};
+  const std::vector<float> b = {0.25F, 0, -1, 2};
+  for (const bool affine : {true, false}) {
+    SCOPED_TRACE(affine ? "Pow, scale and shift" : "Mul, neither");
+    onnx::ModelProto model = new_model(13);
+    declare(model.mutable_graph()->mutable_input(), "x", {2, 4});
+    declare(model.mutable_graph()->mutable_output(), "y", {2, 4});
+    initializer(model, "two", {}, {2});
+    initializer(model, "eps", {}, {1e-3F});
+    auto mean_of = [&](const std::string& in, const std::string& out) {
+      auto* attr = node(model, "ReduceMean", {in}, {out}, out).add_attribute();
+      attr->set_name("axes");
+      attr->set_type(onnx::AttributeProto::INTS);
+      attr->add_ints(-1);
+    };
+    mean_of("x", "ln/mean");
+    node(model, "Sub", {"x", "ln/mean"}, {"ln/centered"}, "ln/sub");
+    if (affine)
+      node(model, "Pow", {"ln/centered", "two"}, {"ln/squared"}, "ln/pow");
+    else
+      node(model, "Mul", {"ln/centered", "ln/centered"}, {"ln/squared"}, "ln/square");
+    mean_of("ln/squared", "ln/variance");
+    node(model, "Add", {"ln/variance", "eps"}, {"ln/variance_eps"}, "ln/add_eps");
+    node(model, "Sqrt", {"ln/variance_eps"}, {"ln/std"}, "ln/sqrt");
+    node(model, "Div", {"ln/centered", "ln/std"}, {affine ? "ln/normalized" : "y"}, affine ? "ln/div" : "ln");
+    if (affine) {
+      initializer(model, "w", {4}, w);
+      initializer(model, "b", {4}, b);
+      node(model, "Mul", {"ln/normalized", "w"}, {"ln/scaled"}, "ln/mul");
+      node(model, "Add", {"ln/scaled", "b"}, {"y"}, "ln");
+    }
+    auto imported = import_model(save(model, folder / "layernorm.onnx"));
+    ASSERT_TRUE(imported.ok()) << imported.error().to_string();
+    const ntp::Graph& graph = imported.value().graph;
+    ASSERT_EQ(graph.nodes.size(), 1U);
+    EXPECT_EQ(graph.nodes[0].op, "layernorm");
+    EXPECT_EQ(graph.nodes[0].name, "y");
+    EXPECT_FLOAT_EQ(static_cast<float>(graph.nodes[0].attrs.real("epsilon")), 1e-3F);
+    const std::vector<float> expected =
+        layer_norm(x, 4, affine ? w : std::vector<float>{}, affine ? b : std::vector<float>{}, 1e-3F);
+    const std::vector<float> y = run_reference(imported.value(), "x", x);
+    ASSERT_EQ(y.size(), expected.size());
+    for (std::size_t i = 0; i < y.size(); ++i)
+      EXPECT_NEAR(y[i], expected[i], 1e-5) << i;
+  }
+}
+
+// A ReduceMean that is not part of such a LayerNorm is refused by name, saying where it is supported.
+TEST(OnnxImport, ReduceMeanOutsideALayerNormIsRefusedClearly) {
+  Folder folder;
+  onnx::ModelProto model = new_model(13);
+  declare(model.mutable_graph()->mutable_input(), "x", {2, 4});
+  declare(model.mutable_graph()->mutable_output(), "y", {1, 4});
+  auto* attr = node(model, "ReduceMean", {"x"}, {"y"}, "pool_rows").add_attribute();
+  attr->set_name("axes");
+  attr->set_type(onnx::AttributeProto::INTS);
+  attr->add_ints(0);
+  const std::string error = error_of(save(model, folder / "reduce.onnx"));
+  EXPECT_NE(error.find("pool_rows"), std::string::npos) << error;
+  EXPECT_NE(error.find("ReduceMean is supported only inside a written-out LayerNorm"), std::string::npos)
+      << error;
+}
+
 // Softmax before opset 13 normalises over every axis from `axis` on, not over `axis` alone.
 TEST(OnnxImport, OldSoftmaxNormalisesTheCoercedTwoDimensionalInput) {
   Folder folder;
