@@ -258,7 +258,9 @@ std::vector<std::string> ImportContext::attr_strings(const onnx::NodeProto& node
 
 std::string ImportContext::label(const onnx::NodeProto& node) const {
   if (!node.name().empty()) return fmt::format("node '{}' ({})", node.name(), node.op_type());
-  if (node.output_size() > 0) return fmt::format("the {} node writing '{}'", node.op_type(), node.output(0));
+  // The first output it writes: an LSTM's Y may be omitted ('') when only Y_h is used.
+  for (const std::string& output : node.output())
+    if (!output.empty()) return fmt::format("the {} node writing '{}'", node.op_type(), output);
   return fmt::format("a {} node", node.op_type());
 }
 

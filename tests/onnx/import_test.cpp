@@ -361,6 +361,20 @@ TEST(OnnxImport, RefusesWhatNtpsCellsCannotCompute) {
   EXPECT_EQ(imported.value().graph.nodes.front().op, "gru");
 }
 
+// A nameless node is named by the first output it writes; a recurrent layer's Y is often omitted.
+TEST(OnnxImport, ANamelessNodeIsNamedByTheOutputItWrites) {
+  Folder folder;
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {3, 1, 2});
+  declare(model.mutable_graph()->mutable_input(), "W", {1, 8, 2});  // computed weights: not supported
+  declare(model.mutable_graph()->mutable_output(), "h", {1, 1, 2});
+  initializer(model, "R", {1, 8, 2}, std::vector<float>(16, 0.1F));
+  set_int(node(model, "LSTM", {"x", "W", "R"}, {"", "h"}), "hidden_size", 2);
+  const std::string error = error_of(save(model, folder / "lstm.onnx"));
+  EXPECT_NE(error.find("the LSTM node writing 'h'"), std::string::npos) << error;
+  EXPECT_NE(error.find("must be an initializer or a constant"), std::string::npos) << error;
+}
+
 TEST(OnnxImport, MalformedFilesAreClearErrors) {
   Folder folder;
   write_bytes(folder / "empty.onnx", "");
