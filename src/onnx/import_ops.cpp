@@ -680,6 +680,14 @@ void convert_ntp(ImportContext& ctx, const NodeProto& node) {
     ctx.define(node.output(k), added.outputs[static_cast<std::size_t>(k)]);
 }
 
+// For an op imported only as part of a larger pattern (matched before converters run): met alone, it is
+// refused with `message` and `hint`.
+Converter pattern_only(std::string message, std::string hint) {
+  return [message = std::move(message), hint = std::move(hint)](ImportContext& ctx, const NodeProto& node) {
+    ctx.fail(node, message, hint);
+  };
+}
+
 const std::map<std::string, Converter>& converters() {
   static const std::map<std::string, Converter> table = {
       {"Gemm", convert_gemm},
@@ -716,33 +724,21 @@ const std::map<std::string, Converter>& converters() {
       {"LSTM", convert_recurrent},
       {"GRU", convert_recurrent},
       {"RNN", convert_recurrent},
-      {"Erf",
-       [](ImportContext& c, const NodeProto& n) {
-         c.fail(n, "Erf is supported only inside GELU, 0.5 * x * (1 + erf(x / sqrt(2)))",
-                "NTP has no erf op; write GELU in that form, or use Gelu (opset 20)");
-       }},
-      // Pattern-only: LayerNorm written out (mean and variance over the last axis, as exported below opset
-      // 17) becomes one layernorm; alone they have no NTP op yet.
+      {"Erf", pattern_only("Erf is supported only inside GELU, 0.5 * x * (1 + erf(x / sqrt(2)))",
+                           "NTP has no erf op; write GELU in that form, or use Gelu (opset 20)")},
+      // LayerNorm written out (mean and variance over the last axis, as exported below opset 17) becomes one
+      // layernorm; alone these have no NTP op yet.
       {"ReduceMean",
-       [](ImportContext& c, const NodeProto& n) {
-         c.fail(n, "ReduceMean is supported only inside a written-out LayerNorm over the last axis",
-                "NTP has no general reduction op; export with opset 17 or later for LayerNormalization");
-       }},
-      {"Sqrt",
-       [](ImportContext& c, const NodeProto& n) {
-         c.fail(n, "Sqrt is supported only inside a written-out LayerNorm over the last axis",
-                "NTP has no sqrt op; export with opset 17 or later for LayerNormalization");
-       }},
+       pattern_only("ReduceMean is supported only inside a written-out LayerNorm over the last axis",
+                    "NTP has no general reduction op; export with opset 17 or later for LayerNormalization")},
+      {"Sqrt", pattern_only("Sqrt is supported only inside a written-out LayerNorm over the last axis",
+                            "NTP has no sqrt op; export with opset 17 or later for LayerNormalization")},
       {"Pow",
-       [](ImportContext& c, const NodeProto& n) {
-         c.fail(n, "Pow is supported only as the square inside a written-out LayerNorm over the last axis",
-                "NTP has no pow op; export with opset 17 or later for LayerNormalization");
-       }},
+       pattern_only("Pow is supported only as the square inside a written-out LayerNorm over the last axis",
+                    "NTP has no pow op; export with opset 17 or later for LayerNormalization")},
       {"ReduceSum",
-       [](ImportContext& c, const NodeProto& n) {
-         c.fail(n, "ReduceSum is supported only as the sum of a recurrent layer's two directions",
-                "NTP has no general reduction op");
-       }},
+       pattern_only("ReduceSum is supported only as the sum of a recurrent layer's two directions",
+                    "NTP has no general reduction op")},
       // Folded at load time only (their inputs must be known then).
       {"Constant", nullptr},
       {"Shape", nullptr},
