@@ -14,14 +14,14 @@ endif()
 
 # Precompiled headers are made twice, once for the libraries and the command (std, fmt, nlohmann/json) and
 # once for the test programs (the same and gtest), and every target of a kind reuses its kind's: GCC loads
-# a PCH in a fraction of the time it takes to parse those headers. -Winvalid-pch (an error under -Werror)
-# makes a PCH that a target's flags cannot use fail the build instead of silently slowing it.
+# a PCH in a fraction of the time it takes to parse those headers. CMake adds -Winvalid-pch to every target
+# using a PCH, and -Werror turns it into an error: a PCH that a target's flags cannot use fails the build
+# instead of silently slowing it.
 # LibTorch and oneDNN targets take none (nor do the benchmarks): LibTorch's -D_GLIBCXX_USE_CXX11_ABI and
 # oneDNN's -fopenmp (_OPENMP) would invalidate them, and each LibTorch target
 # is one unity batch, so ATen is parsed once per target anyway.
 option(NTP_PRECOMPILED_HEADERS "Reuse precompiled headers across targets" ON)
 if(NTP_PRECOMPILED_HEADERS)
-  target_compile_options(ntp_warnings INTERFACE -Winvalid-pch)
   set(NTP_PCH_SOURCE ${PROJECT_SOURCE_DIR}/cmake/pch/pch.cpp)
   add_library(ntp_pch STATIC ${NTP_PCH_SOURCE})
   target_link_libraries(ntp_pch PRIVATE ntp_warnings fmt::fmt nlohmann_json::nlohmann_json)
