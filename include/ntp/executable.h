@@ -46,6 +46,8 @@ class Executable {
   std::optional<double> library_time_ms(int step) const;
   // A value's tensor after run(), converted to f32 if the kernel produced another type.
   Tensor value_f32(int value_index) const;
+  // A value's tensor after run() as the kernel wrote it (the graph's type, or the run's precision).
+  const Tensor& value(int value_index) const;
   const Graph& graph() const;
 
  private:

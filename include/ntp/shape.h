@@ -14,4 +14,13 @@ std::int64_t element_count(const Shape& shape);
 // "[146, 1, 494]"
 std::string shape_to_string(const Shape& shape);
 
+// The elements ONNX's Slice takes along one axis of `length`: start, start+step, ... before end, negative
+// positions counting from the end, both clamped to the axis. `step` must not be 0 (count is then 0).
+struct SliceRange {
+  std::int64_t start = 0;
+  std::int64_t step = 1;
+  std::int64_t count = 0;
+};
+SliceRange slice_range(std::int64_t length, std::int64_t start, std::int64_t end, std::int64_t step);
+
 }  // namespace ntp

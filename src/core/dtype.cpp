@@ -11,14 +11,19 @@ struct DTypeInfo {
   std::string_view name;
   std::size_t size;
 };
-constexpr std::array<DTypeInfo, 7> kTypes{{{DType::f32, "fp32", 4},
+constexpr std::array<DTypeInfo, 9> kTypes{{{DType::f32, "fp32", 4},
                                            {DType::bf16, "bf16", 2},
                                            {DType::f16, "fp16", 2},
                                            {DType::s8, "int8", 1},
                                            {DType::u8, "uint8", 1},
                                            {DType::s32, "int32", 4},
-                                           {DType::s64, "int64", 8}}};
-constexpr std::array<std::pair<std::string_view, DType>, 10> kAliases{{{"f32", DType::f32},
+                                           {DType::s64, "int64", 8},
+                                           {DType::f64, "fp64", 8},
+                                           {DType::boolean, "bool", 1}}};
+constexpr std::array<std::pair<std::string_view, DType>, 13> kAliases{{{"f32", DType::f32},
+                                                                       {"f64", DType::f64},
+                                                                       {"float64", DType::f64},
+                                                                       {"double", DType::f64},
                                                                        {"float32", DType::f32},
                                                                        {"float", DType::f32},
                                                                        {"f16", DType::f16},
@@ -51,7 +56,7 @@ std::size_t dtype_size(DType type) {
 }
 
 bool is_floating(DType type) {
-  return type == DType::f32 || type == DType::bf16 || type == DType::f16;
+  return type == DType::f32 || type == DType::bf16 || type == DType::f16 || type == DType::f64;
 }
 
 std::string dtype_names() {

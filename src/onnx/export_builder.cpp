@@ -113,6 +113,10 @@ onnx::TensorProto_DataType onnx_type(DType type) {
       return onnx::TensorProto_DataType_INT32;
     case DType::s64:
       return onnx::TensorProto_DataType_INT64;
+    case DType::f64:
+      return onnx::TensorProto_DataType_DOUBLE;
+    case DType::boolean:
+      return onnx::TensorProto_DataType_BOOL;
   }
   return onnx::TensorProto_DataType_UNDEFINED;
 }

@@ -135,11 +135,7 @@ void add_graph_inputs(ImportContext& ctx, const onnx::ModelProto& model, const I
   for (const auto& input : graph.input()) {
     if (initializers.count(input.name()) != 0) continue;  // older exporters list initializers as inputs too
     if (const auto known = options.known_inputs.find(input.name()); known != options.known_inputs.end()) {
-      const Tensor& data = known->second;
-      ConstTensor constant;
-      constant.shape = data.shape();
-      constant.floats.assign(data.as<float>(), data.as<float>() + data.elements());
-      ctx.define_constant(input.name(), std::move(constant));
+      ctx.define_constant(input.name(), const_tensor_of(known->second));
       continue;
     }
     const auto& type = input.type();
@@ -147,10 +143,11 @@ void add_graph_inputs(ImportContext& ctx, const onnx::ModelProto& model, const I
       ctx.fail(fmt::format("graph input '{}' is not a tensor", input.name()),
                "NTP's inputs are float tensors");
     const int elem_type = type.tensor_type().elem_type();
-    if (elem_type != onnx::TensorProto::FLOAT)
-      ctx.fail(fmt::format("graph input '{}' has element type {}; NTP's graph inputs are float", input.name(),
+    const std::optional<DType> dtype = dtype_of_onnx(elem_type);
+    if (!dtype)
+      ctx.fail(fmt::format("graph input '{}' has element type {}, which NTP has no type for", input.name(),
                            onnx_type_name(elem_type)),
-               "models whose inputs are integer ids or other types cannot be run");
+               fmt::format("NTP's element types are {}", dtype_names()));
     Shape shape;
     std::vector<std::string> dim_params;
     const auto given = std::find_if(options.input_shapes.begin(), options.input_shapes.end(),
@@ -208,7 +205,7 @@ void add_graph_inputs(ImportContext& ctx, const onnx::ModelProto& model, const I
         dim_params.push_back(param);
       }
     }
-    ctx.add_input(input.name(), shape, dim_params);
+    ctx.add_input(input.name(), shape, dim_params, *dtype);
   }
 }
 

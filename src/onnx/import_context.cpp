@@ -77,7 +77,8 @@ int ImportContext::value_of(const std::string& tensor) {
   origin.add_output(tensor);
   Attributes attrs;
   attrs.set("shape", std::vector<std::int64_t>(constant.shape.begin(), constant.shape.end()));
-  const int value = add_op(origin, tensor, "constant", attrs, {}, {{"value", constant.to_f32()}});
+  attrs.set("dtype", std::string(dtype_name(constant.dtype())));
+  const int value = add_op(origin, tensor, "constant", attrs, {}, {{"value", constant.to_tensor()}});
   operands_[tensor].value = value;
   return value;
 }
@@ -102,11 +103,12 @@ bool ImportContext::output_used(const onnx::NodeProto& node, int index) const {
   return consumers_.count(name) != 0 || graph_outputs_.count(name) != 0;
 }
 
-int ImportContext::add_input(const std::string& name, const Shape& shape,
-                             std::vector<std::string> dim_params) {
+int ImportContext::add_input(const std::string& name, const Shape& shape, std::vector<std::string> dim_params,
+                             DType dtype) {
   Value value;
   value.name = name;
   value.shape = shape;
+  value.dtype = dtype;
   value.dim_params = std::move(dim_params);
   graph_.values.push_back(std::move(value));
   const int index = static_cast<int>(graph_.values.size() - 1);

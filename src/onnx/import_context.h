@@ -54,7 +54,8 @@ class ImportContext {
 
   // ---- graph building ----
   // Adds the graph input `name` of `shape`.
-  int add_input(const std::string& name, const Shape& shape, std::vector<std::string> dim_params);
+  int add_input(const std::string& name, const Shape& shape, std::vector<std::string> dim_params,
+                DType dtype = DType::f32);
   // Adds an op node with its outputs inferred by the op's schema and its weights stored; returns its first
   // output value. `name` is made unique if taken. Fails naming `node` when the schema refuses the shapes or
   // a weight does not have the shape the op declares.
@@ -112,6 +113,11 @@ class ImportContext {
 void convert_node(ImportContext& context, const onnx::NodeProto& node);
 // The op types convert_node takes (for the one error that lists every unsupported node).
 bool is_importable(const onnx::NodeProto& node);
+
+// ONNX operators that are one NTP op each with ONNX's semantics (import_generic.cpp): elementwise, casts,
+// reductions, gathers, slices, pads, ...; null for other op types.
+using GenericConverter = void (*)(ImportContext&, const onnx::NodeProto&);
+GenericConverter generic_converter(const std::string& op_type);
 
 // Recurrent converters (import_rnn.cpp).
 void convert_recurrent(ImportContext& context, const onnx::NodeProto& node);

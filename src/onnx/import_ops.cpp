@@ -615,23 +615,17 @@ void convert_flatten(ImportContext& ctx, const NodeProto& node) {
   ctx.define(node.output(0), ctx.add_op(node, node.output(0), "flatten", attrs, {ctx.value_input(node, 0)}));
 }
 
-// Identity, inference Dropout and float-to-float Cast pass their input on; a graph output gets a copy so
+// Identity and inference Dropout pass their input on; a graph output gets a copy so
 // that it is a value of its own.
 void convert_pass_through(ImportContext& ctx, const NodeProto& node) {
   if (node.op_type() == "Dropout") {
     if (ctx.output_used(node, 1))
       ctx.fail(node, "the mask output is not supported", "NTP runs inference only");
-    if (ctx.is_constant(node, 2) && ctx.constant_input(node, 2, "training_mode").integer(0) != 0)
+    // training_mode decides what the node computes, so it must be known at load time.
+    if (ctx.has_input(node, 2) && ctx.constant_input(node, 2, "training_mode").integer(0) != 0)
       ctx.fail(node, "training mode is not supported", "NTP runs inference only");
     if (ctx.attr_int(node, "is_test", 1) == 0 && ctx.opset() < 7)
       ctx.fail(node, "training mode (is_test=0) is not supported", "NTP runs inference only");
-  }
-  if (node.op_type() == "Cast") {
-    const auto to = ctx.attr_int(node, "to", 0);
-    if (to != onnx::TensorProto::FLOAT)
-      ctx.fail(node,
-               fmt::format("a Cast to {} at run time is not supported", onnx_type_name(static_cast<int>(to))),
-               "NTP's values are float");
   }
   const int x = ctx.value_input(node, 0);
   bool graph_output = false;
@@ -680,14 +674,6 @@ void convert_ntp(ImportContext& ctx, const NodeProto& node) {
     ctx.define(node.output(k), added.outputs[static_cast<std::size_t>(k)]);
 }
 
-// For an op imported only as part of a larger pattern (matched before converters run): met alone, it is
-// refused with `message` and `hint`.
-Converter pattern_only(std::string message, std::string hint) {
-  return [message = std::move(message), hint = std::move(hint)](ImportContext& ctx, const NodeProto& node) {
-    ctx.fail(node, message, hint);
-  };
-}
-
 const std::map<std::string, Converter>& converters() {
   static const std::map<std::string, Converter> table = {
       {"Gemm", convert_gemm},
@@ -720,30 +706,12 @@ const std::map<std::string, Converter>& converters() {
       {"Flatten", convert_flatten},
       {"Identity", convert_pass_through},
       {"Dropout", convert_pass_through},
-      {"Cast", convert_pass_through},
       {"LSTM", convert_recurrent},
       {"GRU", convert_recurrent},
       {"RNN", convert_recurrent},
-      {"Erf", pattern_only("Erf is supported only inside GELU, 0.5 * x * (1 + erf(x / sqrt(2)))",
-                           "NTP has no erf op; write GELU in that form, or use Gelu (opset 20)")},
-      // LayerNorm written out (mean and variance over the last axis, as exported below opset 17) becomes one
-      // layernorm; alone these have no NTP op yet.
-      {"ReduceMean",
-       pattern_only("ReduceMean is supported only inside a written-out LayerNorm over the last axis",
-                    "NTP has no general reduction op; export with opset 17 or later for LayerNormalization")},
-      {"Sqrt", pattern_only("Sqrt is supported only inside a written-out LayerNorm over the last axis",
-                            "NTP has no sqrt op; export with opset 17 or later for LayerNormalization")},
-      {"Pow",
-       pattern_only("Pow is supported only as the square inside a written-out LayerNorm over the last axis",
-                    "NTP has no pow op; export with opset 17 or later for LayerNormalization")},
-      {"ReduceSum",
-       pattern_only("ReduceSum is supported only as the sum of a recurrent layer's two directions",
-                    "NTP has no general reduction op")},
       // Folded at load time only (their inputs must be known then).
       {"Constant", nullptr},
       {"Shape", nullptr},
-      {"Gather", nullptr},
-      {"Slice", nullptr},
       {"ConstantOfShape", nullptr},
   };
   return table;
@@ -754,7 +722,7 @@ const std::map<std::string, Converter>& converters() {
 bool is_importable(const onnx::NodeProto& node) {
   if (node.domain() == "ai.ntp") return true;
   if (!node.domain().empty() && node.domain() != "ai.onnx") return false;
-  return converters().count(node.op_type()) != 0;
+  return converters().count(node.op_type()) != 0 || generic_converter(node.op_type()) != nullptr;
 }
 
 void convert_node(ImportContext& ctx, const onnx::NodeProto& node) {
@@ -766,6 +734,10 @@ void convert_node(ImportContext& ctx, const onnx::NodeProto& node) {
   if (try_fold(ctx, node)) return;
   if ((node.op_type() == "Div" || node.op_type() == "Mul") && try_convert_gelu(ctx, node)) return;
   if (node.op_type() == "ReduceMean" && try_convert_layernorm(ctx, node)) return;
+  if (converters().count(node.op_type()) == 0) {
+    generic_converter(node.op_type())(ctx, node);
+    return;
+  }
   const Converter& converter = converters().at(node.op_type());
   if (!converter)
     ctx.fail(node,

@@ -2,6 +2,8 @@
 // data files confined to the model's folder.
 #include "import_tensors.h"
 
+#include "ntp/elements.h"
+
 #include "io/files.h"
 
 #include <fmt/format.h>
@@ -202,6 +204,90 @@ Tensor ConstTensor::to_f32() const {
   for (std::size_t i = 0; i < static_cast<std::size_t>(count()); ++i)
     data[i] = integral ? static_cast<float>(ints[i]) : floats[i];
   return tensor;
+}
+
+std::optional<DType> dtype_of_onnx(int onnx_type) {
+  switch (onnx_type) {
+    case TensorProto::FLOAT:
+      return DType::f32;
+    case TensorProto::DOUBLE:
+      return DType::f64;
+    case TensorProto::FLOAT16:
+      return DType::f16;
+    case TensorProto::BFLOAT16:
+      return DType::bf16;
+    case TensorProto::INT8:
+      return DType::s8;
+    case TensorProto::UINT8:
+      return DType::u8;
+    case TensorProto::INT16:
+    case TensorProto::UINT16:
+    case TensorProto::INT32:
+      return DType::s32;
+    case TensorProto::UINT32:
+    case TensorProto::INT64:
+    case TensorProto::UINT64:
+      return DType::s64;
+    case TensorProto::BOOL:
+      return DType::boolean;
+    default:
+      return std::nullopt;
+  }
+}
+
+DType ConstTensor::dtype() const {
+  return dtype_of_onnx(onnx_type).value_or(DType::f32);
+}
+
+Tensor ConstTensor::to_tensor() const {
+  const DType type = dtype();
+  if (type == DType::f32) return to_f32();
+  if (!integral) return converted(to_f32(), type);
+  Tensor wide(shape, DType::s64);
+  std::copy(ints.begin(), ints.end(), wide.as<std::int64_t>());
+  return type == DType::s64 ? wide : converted(wide, type);
+}
+
+ConstTensor const_tensor_of(const Tensor& tensor) {
+  ConstTensor result;
+  result.shape = tensor.shape();
+  result.integral = !is_floating(tensor.dtype());
+  for (std::int64_t i = 0; i < tensor.elements(); ++i) {
+    if (result.integral)
+      result.ints.push_back(element_as_int(tensor, i));
+    else
+      result.floats.push_back(static_cast<float>(element_as_double(tensor, i)));
+  }
+  switch (tensor.dtype()) {
+    case DType::f32:
+      result.onnx_type = TensorProto::FLOAT;
+      break;
+    case DType::f64:
+      result.onnx_type = TensorProto::DOUBLE;
+      break;
+    case DType::f16:
+      result.onnx_type = TensorProto::FLOAT16;
+      break;
+    case DType::bf16:
+      result.onnx_type = TensorProto::BFLOAT16;
+      break;
+    case DType::s8:
+      result.onnx_type = TensorProto::INT8;
+      break;
+    case DType::u8:
+      result.onnx_type = TensorProto::UINT8;
+      break;
+    case DType::s32:
+      result.onnx_type = TensorProto::INT32;
+      break;
+    case DType::s64:
+      result.onnx_type = TensorProto::INT64;
+      break;
+    case DType::boolean:
+      result.onnx_type = TensorProto::BOOL;
+      break;
+  }
+  return result;
 }
 
 std::string onnx_type_name(int onnx_type) {

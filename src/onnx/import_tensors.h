@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,16 @@ struct ConstTensor {
   double real(std::size_t i) const { return integral ? static_cast<double>(ints[i]) : floats[i]; }
   std::int64_t integer(std::size_t i) const;
   Tensor to_f32() const;
+  // The data as a tensor of its own element type (dtype_of_onnx; fp32 for types NTP lacks).
+  Tensor to_tensor() const;
+  DType dtype() const;
 };
+
+// NTP's element type for an ONNX one: INT16, UINT16 widen to int32, UINT32 and UINT64 to int64; none for
+// strings, complex numbers and 8-bit floats.
+std::optional<DType> dtype_of_onnx(int onnx_type);
+// A host tensor as known data (integers and bool exact).
+ConstTensor const_tensor_of(const Tensor& tensor);
 
 // Where a tensor's external data may be read from: the model's own folder, nothing outside it.
 struct TensorSource {

@@ -233,13 +233,18 @@ OpSchema constant() {
   op.layout = "none (no inputs)";
   op.min_inputs = 0;
   op.max_inputs = 0;
-  op.attrs = {required_integers("shape", "the tensor's shape (empty for a scalar)")};
+  op.attrs = {required_integers("shape", "the tensor's shape (empty for a scalar)"),
+              text_attr("dtype", "fp32", "the element type (integers and bool for shape arithmetic and masks)")};
   op.infer = [](const OpContext& ctx) {
     const Shape shape = ctx.attrs.integers("shape");
     for (const std::int64_t dim : shape)
       if (dim < 0)
         throw ShapeError(fmt::format("constant shape {} has a negative dimension", shape_to_string(shape)));
-    InferResult result = single_output(shape, DType::f32);
+    const std::optional<DType> type = parse_dtype(ctx.attrs.text("dtype"));
+    if (!type)
+      throw ShapeError(fmt::format("unknown element type '{}'", ctx.attrs.text("dtype")),
+                       fmt::format("types are: {}", dtype_names()));
+    InferResult result = single_output(shape, *type);
     result.weights.push_back({"value", shape, {Distribution::Kind::uniform, -1.0, 1.0}});
     return result;
   };

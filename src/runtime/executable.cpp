@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "backends/reference/reference_backend.h"
+#include "ntp/elements.h"
 
 namespace ntp {
 
@@ -21,30 +22,22 @@ void quantize(const Tensor& from, Tensor& to, Quantization quantization, float l
 }
 
 void convert_tensor(const Tensor& from, Tensor& to, Quantization quantization = {}) {
-  const std::int64_t count = from.elements();
   if (from.dtype() == DType::f32 && to.dtype() == DType::s8) {
     quantize<std::int8_t>(from, to, quantization, -128.0F, 127.0F);
   } else if (from.dtype() == DType::f32 && to.dtype() == DType::u8) {
     quantize<std::uint8_t>(from, to, quantization, 0.0F, 255.0F);
-  } else if (from.dtype() == DType::f32 && to.dtype() == DType::bf16) {
-    const float* source = from.as<float>();
-    auto* target = to.as<std::uint16_t>();
-    for (std::int64_t i = 0; i < count; ++i)
-      target[i] = f32_to_bf16(source[i]);
-  } else if (from.dtype() == DType::bf16 && to.dtype() == DType::f32) {
-    const auto* source = from.as<std::uint16_t>();
-    float* target = to.as<float>();
-    for (std::int64_t i = 0; i < count; ++i)
-      target[i] = bf16_to_f32(source[i]);
-  } else if (from.dtype() == DType::s32 && to.dtype() == DType::f32) {
-    const auto* source = from.as<std::int32_t>();
-    float* target = to.as<float>();
-    for (std::int64_t i = 0; i < count; ++i)
-      target[i] = static_cast<float>(source[i]);
   } else {
-    throw std::logic_error(
-        fmt::format("no conversion from {} to {}", dtype_name(from.dtype()), dtype_name(to.dtype())));
+    convert_elements(from, to);
   }
+}
+
+// Library back ends take graphs of fp32 values (and compute at the run's precision): a node writing
+// integers, booleans (shape arithmetic, comparisons, indices) or another float type runs on the reference
+// back end, which keeps every element type exact.
+bool writes_only_f32(const Graph& graph, const Node& node) {
+  return std::all_of(node.outputs.begin(), node.outputs.end(), [&](int output) {
+    return graph.values[static_cast<std::size_t>(output)].dtype == DType::f32;
+  });
 }
 }  // namespace
 
@@ -72,7 +65,7 @@ Executable::Executable(const Graph& graph, const Backend& backend, const Compile
   state.tensors.resize(graph.values.size());
   for (const int input : graph.inputs) {
     const Value& value = graph.values[static_cast<std::size_t>(input)];
-    state.tensors[static_cast<std::size_t>(input)] = Tensor(value.shape, DType::f32);
+    state.tensors[static_cast<std::size_t>(input)] = Tensor(value.shape, value.dtype);
   }
   backend.set_threads(options.threads);
   const Backend& reference = reference_backend();
@@ -89,7 +82,8 @@ Executable::Executable(const Graph& graph, const Backend& backend, const Compile
       state.plan.emplace_back();
       continue;
     }
-    const bool native = backend.supports(graph, node_index, options);
+    const bool native = backend.supports(graph, node_index, options) &&
+                        (&backend == &reference || writes_only_f32(graph, node));
     const Backend& chosen = native ? backend : reference;
     CompileOptions node_options = options;
     if (!native) node_options.precision = DType::f32;  // the reference back end computes in f32
@@ -152,13 +146,14 @@ void Executable::run(const std::map<std::string, Tensor>& inputs, Observer* obse
     if (found == inputs.end())
       throw UserError({}, fmt::format("no data for input '{}'", value.name),
                       "every graph input needs a tensor");
-    if (found->second.shape() != value.shape || found->second.dtype() != DType::f32)
-      throw UserError({}, fmt::format("input '{}' is {} {}, the topology expects fp32 {}", value.name,
-                                      dtype_name(found->second.dtype()),
-                                      shape_to_string(found->second.shape()), shape_to_string(value.shape)));
+    if (found->second.shape() != value.shape)
+      throw UserError({},
+                      fmt::format("input '{}' is {} {}, the topology expects {} {}", value.name,
+                                  dtype_name(found->second.dtype()), shape_to_string(found->second.shape()),
+                                  dtype_name(value.dtype), shape_to_string(value.shape)));
+    // Data of another element type (float token ids from an .npy) converts as ONNX's Cast would.
     Tensor& target = state.tensors[static_cast<std::size_t>(input)];
-    if (found->second.data() != target.data())
-      std::memcpy(target.data(), found->second.data(), target.bytes());
+    if (found->second.data() != target.data()) convert_elements(found->second, target);
   }
   for (std::size_t i = 0; i < state.plan.size(); ++i) {
     const int step = static_cast<int>(i);
@@ -191,12 +186,14 @@ const Graph& Executable::graph() const {
   return *state_->graph;
 }
 
+const Tensor& Executable::value(int value_index) const {
+  return state_->tensors.at(static_cast<std::size_t>(value_index));
+}
+
 Tensor Executable::value_f32(int value_index) const {
   const Tensor& tensor = state_->tensors.at(static_cast<std::size_t>(value_index));
   if (tensor.dtype() == DType::f32) return tensor.clone();
-  Tensor converted(tensor.shape(), DType::f32);
-  convert_tensor(tensor, converted);
-  return converted;
+  return converted(tensor, DType::f32);
 }
 
 }  // namespace ntp

@@ -27,6 +27,8 @@ memory::data_type data_type(DType type) {
     case DType::s32:
       return memory::data_type::s32;
     case DType::s64:
+    case DType::f64:
+    case DType::boolean:
       break;
   }
   throw std::logic_error(fmt::format("oneDNN has no {} type", dtype_name(type)));

@@ -53,8 +53,10 @@ bool layer_fits(const Graph& graph, const Node& node) {
   const Shape& first = shape_of(graph, node.inputs.at(0));
   if (node.op == "fc" || node.op == "conv1d" || node.op == "conv2d")
     return opencv::has_fused_activation(node.attrs);
-  // Eltwise adds and multiplies blobs of one shape; it does not broadcast.
+  // Eltwise adds and multiplies blobs of one shape; it does not broadcast, and its invoker asserts on
+  // blobs of more than 5 dimensions.
   if (node.op == "add" || node.op == "mul") {
+    if (out.size() > 5) return false;
     for (const int input : node.inputs)
       if (shape_of(graph, input) != out) return false;
     return true;

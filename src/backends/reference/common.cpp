@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <stdexcept>
 
 #include "kernels.h"
 
@@ -25,7 +26,7 @@ bool NodeView::declares_weight(const std::string& weight_name) const {
   return false;
 }
 
-Tensor NodeView::weight(const std::string& weight_name) const {
+Tensor NodeView::weight(const std::string& weight_name, bool any_type) const {
   const WeightSpec* spec = nullptr;
   for (const WeightSpec& candidate : node_.weights)
     if (candidate.name == weight_name) spec = &candidate;
@@ -39,7 +40,7 @@ Tensor NodeView::weight(const std::string& weight_name) const {
   if (tensor.shape() != spec->shape)
     fail(fmt::format("weight '{}' has shape {}, expected {}", weight_name, shape_to_string(tensor.shape()),
                      shape_to_string(spec->shape)));
-  if (tensor.dtype() != DType::f32)
+  if (tensor.dtype() != DType::f32 && !any_type)
     fail(fmt::format("weight '{}' is {}, the reference back end takes fp32", weight_name,
                      dtype_name(tensor.dtype())));
   return tensor;
@@ -183,6 +184,25 @@ std::vector<std::int64_t> per_dimension(const NodeView& node, const std::string&
   if (given.size() != count)
     node.fail(fmt::format("attribute '{}' needs 1 or {} values, got {}", attr_name, count, given.size()));
   return given;
+}
+
+Broadcast::Broadcast(const Shape& out, const std::vector<Shape>& inputs)
+    : out_(out), count_(element_count(out)) {
+  for (const Shape& in : inputs) {
+    if (in.size() > out.size())
+      throw std::logic_error(
+          fmt::format("{} does not broadcast to {}", shape_to_string(in), shape_to_string(out)));
+    const std::vector<std::int64_t> in_strides = strides_of(in);
+    std::vector<std::int64_t> strides(out.size(), 0);
+    const std::size_t offset = out.size() - in.size();
+    for (std::size_t d = 0; d < in.size(); ++d) {
+      if (in[d] != 1 && in[d] != out[offset + d])
+        throw std::logic_error(
+            fmt::format("{} does not broadcast to {}", shape_to_string(in), shape_to_string(out)));
+      strides[offset + d] = in[d] == 1 ? 0 : in_strides[d];
+    }
+    strides_.push_back(std::move(strides));
+  }
 }
 
 }  // namespace ntp::reference

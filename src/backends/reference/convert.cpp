@@ -96,8 +96,12 @@ RunFunction make_convert(const NodeView& node) {
     case DType::u8:
       round = [=](float x) { return fake_quantise(x, scale, zero_point, 0, 255); };
       break;
+    case DType::f64:
+      round = [](float x) { return x; };
+      break;
     case DType::s32:
     case DType::s64:
+    case DType::boolean:
       round = [](float x) { return std::trunc(x); };
       break;
   }

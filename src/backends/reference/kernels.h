@@ -42,7 +42,8 @@ class NodeView {
 
   // The node's f32 weight (sharing the store's buffer). Throws UserError naming the node when the schema
   // declares no such weight, the store lacks it, or its shape differs from the declared one.
-  Tensor weight(const std::string& weight_name) const;
+  // With any_type, a weight of another element type (a typed constant) is given as it is.
+  Tensor weight(const std::string& weight_name, bool any_type = false) const;
   bool declares_weight(const std::string& weight_name) const;
 
   // Streaming: a kernel with memory keeps it across runs and registers how to forget it.
@@ -76,7 +77,14 @@ struct KernelEntry {
   bool typed_outputs = false;
   // What runs, as the report's implementation column shows it.
   std::string_view implementation = "reference";
+  // Inputs keep the graph's element type (ops with ONNX semantics on every type); otherwise f32.
+  bool typed_inputs = false;
 };
+
+// An entry whose inputs and outputs keep the graph's element types.
+inline KernelEntry typed_kernel(std::string_view op, KernelFactory make) {
+  return {.op = op, .make = make, .typed_outputs = true, .typed_inputs = true};
+}
 
 // One list per op family; reference_backend.cpp concatenates them into the one table.
 std::vector<KernelEntry> dense_kernels();  // fc, matmul, embedding
@@ -89,8 +97,11 @@ std::vector<KernelEntry> rnn_kernels();  // lstm, gru, rnn
 std::vector<KernelEntry> attention_kernels();  // attention
 std::vector<KernelEntry>
 tensor_kernels();  // add, mul, sub, div, constant, concat, split, reshape, transpose, flatten, dropout
-std::vector<KernelEntry> convert_kernels();  // memcpy, convert
-std::vector<KernelEntry> inlay_kernels();    // mfcc, fbank, spectrogram, context_window, ctc_greedy, ctc_beam
+std::vector<KernelEntry> elementwise_kernels();  // abs ... where, cast (every element type)
+std::vector<KernelEntry> reduce_kernels();       // reduce_*, argmax, argmin
+std::vector<KernelEntry> indexing_kernels();     // gather*, slice, expand, tile, pad, topk, cumsum, ...
+std::vector<KernelEntry> convert_kernels();      // memcpy, convert
+std::vector<KernelEntry> inlay_kernels();  // mfcc, fbank, spectrogram, context_window, ctc_greedy, ctc_beam
 
 // The whole table, in family order.
 const std::vector<KernelEntry>& kernel_table();
@@ -131,6 +142,38 @@ std::size_t normalise_axis(const NodeView& node, std::int64_t axis, std::size_t 
 // ("3,5"): the value for each of `count` dimensions. An absent attribute or an empty list gives `fallback`.
 std::vector<std::int64_t> per_dimension(const NodeView& node, const std::string& attr_name, std::size_t count,
                                         const std::vector<std::int64_t>& fallback = {});
+
+// numpy broadcasting: walks an output shape in row-major order and keeps the element offset of each input
+// (shapes aligned from the last axis; a size-1 or missing dimension repeats).
+class Broadcast {
+ public:
+  Broadcast(const Shape& out, const std::vector<Shape>& inputs);
+  std::int64_t count() const { return count_; }
+  // f(flat output index, offsets of the inputs), for every output element in order.
+  template <class F>
+  void for_each(F&& f) const {
+    const std::size_t rank = out_.size();
+    const std::size_t n = strides_.size();
+    std::vector<std::int64_t> index(rank, 0);
+    std::vector<std::int64_t> offsets(n, 0);
+    for (std::int64_t flat = 0; flat < count_; ++flat) {
+      f(flat, offsets.data());
+      for (std::size_t d = rank; d-- > 0;) {
+        for (std::size_t i = 0; i < n; ++i)
+          offsets[i] += strides_[i][d];
+        if (++index[d] < out_[d]) break;
+        for (std::size_t i = 0; i < n; ++i)
+          offsets[i] -= strides_[i][d] * out_[d];
+        index[d] = 0;
+      }
+    }
+  }
+
+ private:
+  Shape out_;
+  std::vector<std::vector<std::int64_t>> strides_;  // per input, per output dimension; 0 where repeated
+  std::int64_t count_ = 0;
+};
 
 inline std::size_t to_size(std::int64_t value) {
   return static_cast<std::size_t>(value);

@@ -16,7 +16,8 @@ const std::vector<KernelEntry>& kernel_table() {
   static const std::vector<KernelEntry> table = [] {
     std::vector<KernelEntry> entries;
     for (auto family : {dense_kernels, conv_kernels, pool_kernels, norm_kernels, activation_kernels,
-                        rnn_kernels, attention_kernels, tensor_kernels, convert_kernels, inlay_kernels}) {
+                        rnn_kernels, attention_kernels, tensor_kernels, elementwise_kernels, reduce_kernels,
+                        indexing_kernels, convert_kernels, inlay_kernels}) {
       for (const KernelEntry& entry : family())
         entries.push_back(entry);
     }
@@ -53,7 +54,8 @@ class ReferenceKernel final : public Kernel {
     check("output", outputs, outputs_);
     run_(inputs, outputs);
   }
-  // Layers compute in f32; outputs of other types (a decoder's int32 labels) keep the graph's type.
+  // Layers compute in f32; ops with ONNX semantics (and a decoder's int32 labels) keep the graph's types.
+  DType input_dtype(std::size_t index) const override { return inputs_.at(index).dtype; }
   DType output_dtype(std::size_t index) const override { return outputs_.at(index).dtype; }
   std::string implementation() const override { return implementation_; }
   void reset_stream() override {
@@ -110,7 +112,7 @@ class ReferenceBackend final : public Backend {
     const reference::NodeView view(graph, node_index, options.weights, options.streaming);
     std::vector<TensorType> inputs;
     for (std::size_t i = 0; i < view.input_count(); ++i)
-      inputs.push_back({view.input_shape(i), DType::f32});
+      inputs.push_back({view.input_shape(i), entry->typed_inputs ? view.input(i).dtype : DType::f32});
     std::vector<TensorType> outputs;
     for (std::size_t i = 0; i < view.output_count(); ++i)
       outputs.push_back({view.output_shape(i), entry->typed_outputs ? view.output(i).dtype : DType::f32});

@@ -1,9 +1,11 @@
-// Tensor plumbing: add and mul with numpy broadcasting, concat, split, transpose, and the copies that only
-// reinterpret the shape (reshape, flatten, dropout at inference).
+// Tensor plumbing on every element type: constant, concat, split, transpose, and the copies that only
+// reinterpret the shape (reshape, flatten, dropout at inference). They move bytes, so the element type only
+// sets the element size. (add, sub, mul, div live with the other elementwise ops.)
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "kernels.h"
@@ -12,94 +14,17 @@ namespace ntp::reference {
 
 namespace {
 
-// Element strides of an input of shape `in` read at the coordinates of an output of shape `out` (numpy
-// broadcasting: shapes aligned from the last axis; a size-1 or missing dimension repeats, stride 0).
-std::vector<std::int64_t> broadcast_strides(const Shape& in, const Shape& out) {
-  const std::vector<std::int64_t> in_strides = strides_of(in);
-  std::vector<std::int64_t> result(out.size(), 0);
-  const std::size_t offset = out.size() - in.size();
-  for (std::size_t d = 0; d < in.size(); ++d)
-    result[offset + d] = in[d] == 1 ? 0 : in_strides[d];
-  return result;
-}
-
-enum class Arithmetic { add, mul, sub, div };
-
-float apply(Arithmetic kind, float a, float b) {
-  switch (kind) {
-    case Arithmetic::add:
-      return a + b;
-    case Arithmetic::mul:
-      return a * b;
-    case Arithmetic::sub:
-      return a - b;
-    case Arithmetic::div:
-      return a / b;
-  }
-  return a;
-}
-
-RunFunction make_arithmetic(const NodeView& node, Arithmetic kind) {
-  node.expect_arity(2, -1, 1);
-  const Shape& out = node.output_shape(0);
-  std::vector<std::vector<std::int64_t>> strides;
-  for (std::size_t i = 0; i < node.input_count(); ++i) {
-    const Shape& in = node.input_shape(i);
-    bool fits = in.size() <= out.size();
-    for (std::size_t d = 0; fits && d < in.size(); ++d) {
-      const std::int64_t o = out[out.size() - in.size() + d];
-      fits = in[d] == o || in[d] == 1;
-    }
-    if (!fits)
-      node.fail(fmt::format("input {} of shape {} does not broadcast to the output {}", i,
-                            shape_to_string(in), shape_to_string(out)));
-    strides.push_back(broadcast_strides(in, out));
-  }
-  const std::int64_t count = element_count(out);
-
-  return [=](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
-    float* y = outputs[0]->as<float>();
-    for (std::int64_t flat = 0; flat < count; ++flat) {
-      // The output coordinates of `flat`, turned into an element offset in each input.
-      std::vector<std::int64_t> offsets(inputs.size(), 0);
-      std::int64_t remaining = flat;
-      for (std::size_t d = out.size(); d-- > 0;) {
-        const std::int64_t coordinate = remaining % out[d];
-        remaining /= out[d];
-        for (std::size_t i = 0; i < inputs.size(); ++i)
-          offsets[i] += coordinate * strides[i][d];
-      }
-      float value = inputs[0]->as<float>()[offsets[0]];
-      for (std::size_t i = 1; i < inputs.size(); ++i) {
-        const float operand = inputs[i]->as<float>()[offsets[i]];
-        value = apply(kind, value, operand);
-      }
-      y[flat] = value;
-    }
-  };
-}
-
-RunFunction make_add(const NodeView& node) {
-  return make_arithmetic(node, Arithmetic::add);
-}
-RunFunction make_mul(const NodeView& node) {
-  return make_arithmetic(node, Arithmetic::mul);
-}
-RunFunction make_sub(const NodeView& node) {
-  return make_arithmetic(node, Arithmetic::sub);
-}
-RunFunction make_div(const NodeView& node) {
-  return make_arithmetic(node, Arithmetic::div);
-}
-
 // constant: copies its weight "value" to the output.
 RunFunction make_constant(const NodeView& node) {
   node.expect_arity(0, 0, 1);
   node.expect_output_shape(
       0, Shape(node.attrs().integers("shape").begin(), node.attrs().integers("shape").end()));
-  const Tensor value = node.weight("value");
+  const Tensor value = node.weight("value", true);
+  if (value.dtype() != node.output(0).dtype)
+    node.fail(fmt::format("the value is {}, the output {}", dtype_name(value.dtype()),
+                          dtype_name(node.output(0).dtype)));
   return [value](std::span<const Tensor* const>, std::span<Tensor* const> outputs) {
-    std::copy(value.as<float>(), value.as<float>() + value.elements(), outputs[0]->as<float>());
+    if (value.bytes() != 0) std::memcpy(outputs[0]->data(), value.data(), value.bytes());
   };
 }
 
@@ -134,14 +59,15 @@ RunFunction make_concat(const NodeView& node) {
   }
   node.expect_output_shape(0, expected);
   const AxisView whole = around_axis(out, axis);
+  const auto size = static_cast<std::int64_t>(dtype_size(node.output(0).dtype));
 
   return [=](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
-    float* y = outputs[0]->as<float>();
+    auto* y = static_cast<std::byte*>(outputs[0]->data());
     for (std::int64_t o = 0; o < whole.outer; ++o) {
-      float* destination = y + o * whole.length * whole.inner;
+      std::byte* destination = y + o * whole.length * whole.inner * size;
       for (std::size_t i = 0; i < parts.size(); ++i) {
-        const std::int64_t block = parts[i].length * parts[i].inner;
-        const float* source = inputs[i]->as<float>() + o * block;
+        const std::int64_t block = parts[i].length * parts[i].inner * size;
+        const auto* source = static_cast<const std::byte*>(inputs[i]->data()) + o * block;
         destination = std::copy(source, source + block, destination);
       }
     }
@@ -165,14 +91,15 @@ RunFunction make_split(const NodeView& node) {
   }
   if (total != in[axis]) node.fail(fmt::format("the parts cover {} of {} along the axis", total, in[axis]));
   const AxisView whole = around_axis(in, axis);
+  const auto size = static_cast<std::int64_t>(dtype_size(node.input(0).dtype));
 
   return [=](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
-    const float* x = inputs[0]->as<float>();
+    const auto* x = static_cast<const std::byte*>(inputs[0]->data());
     for (std::int64_t o = 0; o < whole.outer; ++o) {
-      const float* source = x + o * whole.length * whole.inner;
+      const std::byte* source = x + o * whole.length * whole.inner * size;
       for (std::size_t i = 0; i < parts.size(); ++i) {
-        const std::int64_t block = parts[i].length * parts[i].inner;
-        std::copy(source, source + block, outputs[i]->as<float>() + o * block);
+        const std::int64_t block = parts[i].length * parts[i].inner * size;
+        std::copy(source, source + block, static_cast<std::byte*>(outputs[i]->data()) + o * block);
         source += block;
       }
     }
@@ -186,8 +113,8 @@ RunFunction make_copy(const NodeView& node) {
   if (element_count(node.output_shape(0)) != count)
     node.fail(fmt::format("cannot copy {} into {}", shape_to_string(node.input_shape(0)),
                           shape_to_string(node.output_shape(0))));
-  return [count](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
-    std::copy(inputs[0]->as<float>(), inputs[0]->as<float>() + count, outputs[0]->as<float>());
+  return [](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+    if (inputs[0]->bytes() != 0) std::memcpy(outputs[0]->data(), inputs[0]->data(), inputs[0]->bytes());
   };
 }
 
@@ -211,10 +138,11 @@ RunFunction make_transpose(const NodeView& node) {
   for (std::size_t d = 0; d < in.size(); ++d)
     strides[d] = in_strides[to_size(perm[d])];
   const std::int64_t count = element_count(in);
+  const std::size_t size = dtype_size(node.input(0).dtype);
 
   return [=](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
-    const float* x = inputs[0]->as<float>();
-    float* y = outputs[0]->as<float>();
+    const auto* x = static_cast<const std::byte*>(inputs[0]->data());
+    auto* y = static_cast<std::byte*>(outputs[0]->data());
     for (std::int64_t flat = 0; flat < count; ++flat) {
       std::int64_t offset = 0;
       std::int64_t remaining = flat;
@@ -222,7 +150,8 @@ RunFunction make_transpose(const NodeView& node) {
         offset += (remaining % out[d]) * strides[d];
         remaining /= out[d];
       }
-      y[flat] = x[offset];
+      std::memcpy(y + flat * static_cast<std::int64_t>(size), x + offset * static_cast<std::int64_t>(size),
+                  size);
     }
   };
 }
@@ -230,10 +159,14 @@ RunFunction make_transpose(const NodeView& node) {
 }  // namespace
 
 std::vector<KernelEntry> tensor_kernels() {
-  return {{"add", make_add},      {"mul", make_mul},           {"sub", make_sub},
-          {"div", make_div},      {"constant", make_constant}, {"concat", make_concat},
-          {"split", make_split},  {"reshape", make_copy},      {"transpose", make_transpose},
-          {"flatten", make_copy}, {"dropout", make_copy}};
+  using Named = std::pair<const char*, KernelFactory>;
+  std::vector<KernelEntry> entries;
+  for (const auto& [op, make] :
+       {Named{"constant", make_constant}, Named{"concat", make_concat}, Named{"split", make_split},
+        Named{"reshape", make_copy}, Named{"transpose", make_transpose}, Named{"flatten", make_copy},
+        Named{"dropout", make_copy}})
+    entries.push_back(typed_kernel(op, make));
+  return entries;
 }
 
 }  // namespace ntp::reference

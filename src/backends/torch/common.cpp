@@ -54,6 +54,10 @@ at::ScalarType scalar_type(DType type) {
       return at::kInt;
     case DType::s64:
       return at::kLong;
+    case DType::f64:
+      return at::kDouble;
+    case DType::boolean:
+      return at::kBool;
   }
   throw std::logic_error("unknown element type");
 }

@@ -1,0 +1,65 @@
+// Element types as C++ types, for code that works on tensors of any dtype: visit_dtype calls a generic
+// function with the C++ type a tensor of that dtype stores, and convert_elements is ONNX's Cast.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <type_traits>
+
+#include "ntp/dtype.h"
+#include "ntp/tensor.h"
+
+namespace ntp {
+
+// bf16 storage: arithmetic goes through float.
+struct BFloat16 {
+  std::uint16_t bits = 0;
+  BFloat16() = default;
+  BFloat16(float value) : bits(f32_to_bf16(value)) {}   // NOLINT(google-explicit-constructor): a number type
+  operator float() const { return bf16_to_f32(bits); }  // NOLINT(google-explicit-constructor)
+};
+
+// IEEE half precision; GCC computes with it through float.
+using Float16 = _Float16;
+
+template <class T>
+inline constexpr bool is_floating_element =
+    std::is_floating_point_v<T> || std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>;
+
+// Calls f(std::type_identity<T>{}) with T the element type of `type`: float, BFloat16, Float16, int8_t,
+// uint8_t, int32_t, int64_t, double, bool.
+template <class F>
+decltype(auto) visit_dtype(DType type, F&& f) {
+  switch (type) {
+    case DType::f32:
+      return f(std::type_identity<float>{});
+    case DType::bf16:
+      return f(std::type_identity<BFloat16>{});
+    case DType::f16:
+      return f(std::type_identity<Float16>{});
+    case DType::s8:
+      return f(std::type_identity<std::int8_t>{});
+    case DType::u8:
+      return f(std::type_identity<std::uint8_t>{});
+    case DType::s32:
+      return f(std::type_identity<std::int32_t>{});
+    case DType::s64:
+      return f(std::type_identity<std::int64_t>{});
+    case DType::f64:
+      return f(std::type_identity<double>{});
+    case DType::boolean:
+      return f(std::type_identity<bool>{});
+  }
+  throw std::logic_error("visit_dtype: unknown element type");
+}
+
+// Writes `from`'s elements into `to` (same element count, any two types) as ONNX's Cast does: floating
+// to integer truncates toward zero and saturates (NaN gives 0), anything to bool is x != 0.
+void convert_elements(const Tensor& from, Tensor& to);
+// A copy of `from` with elements of `type`.
+Tensor converted(const Tensor& from, DType type);
+// One element as double / as int64 (exact for integers), for shape arithmetic and printing.
+double element_as_double(const Tensor& tensor, std::int64_t index);
+std::int64_t element_as_int(const Tensor& tensor, std::int64_t index);
+
+}  // namespace ntp
