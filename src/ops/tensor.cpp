@@ -233,8 +233,9 @@ OpSchema constant() {
   op.layout = "none (no inputs)";
   op.min_inputs = 0;
   op.max_inputs = 0;
-  op.attrs = {required_integers("shape", "the tensor's shape (empty for a scalar)"),
-              text_attr("dtype", "fp32", "the element type (integers and bool for shape arithmetic and masks)")};
+  op.attrs = {
+      required_integers("shape", "the tensor's shape (empty for a scalar)"),
+      text_attr("dtype", "fp32", "the element type (integers and bool for shape arithmetic and masks)")};
   op.infer = [](const OpContext& ctx) {
     const Shape shape = ctx.attrs.integers("shape");
     for (const std::int64_t dim : shape)
