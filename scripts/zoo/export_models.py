@@ -190,7 +190,7 @@ TORCH_MODELS = [
      "nn.TransformerEncoder: 2 layers, d_model 32, 4 heads, batch first, 16 steps"),
     ("mobilenet_v3_small", lambda: torchvision_model("mobilenet_v3_small", width_mult=0.5, num_classes=100),
      [1, 3, 64, 64], 17, True, "torchvision mobilenet_v3_small, width 0.5, 100 classes"),
-    ("efficientnet_b0", lambda: torchvision_model("efficientnet_b0", num_classes=100), [1, 3, 64, 64], 17, False,
+    ("efficientnet_b0", lambda: torchvision_model("efficientnet_b0", num_classes=100), [1, 3, 64, 64], 17, True,
      "torchvision efficientnet_b0, 100 classes"),
     ("vit", TinyViT, [1, 3, 32, 32], 17, True,
      "ViT-style: 8x8 patch conv, class token, 2 pre-norm blocks (d 32, 4 heads, GELU), head"),
