@@ -29,6 +29,9 @@ packages=(
   linux-perf
   # tests and benchmarks; the HTML reports are rendered in headless chromium, its screenshots read by libpng
   libgtest-dev libgmock-dev libbenchmark-dev chromium fonts-dejavu-core libpng-dev
+  # the model zoo (scripts/make-zoo.sh): PyTorch and torchvision export the models, ONNX writes the
+  # TensorFlow-style ones, Node.js runs ONNX Runtime (npm's onnxruntime-node) for the reference outputs
+  python3-torch python3-torchvision python3-onnx python3-numpy nodejs
 )
 
 missing=()
@@ -36,9 +39,11 @@ for package in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$package")
 done
+# npm by command, not by package: a Node.js from NodeSource bundles npm and conflicts with Debian's package.
+command -v npm >/dev/null || missing+=(npm)
 
 if (( ${#missing[@]} == 0 )); then
-  echo "install-deps: all ${#packages[@]} packages present"
+  echo "install-deps: all ${#packages[@]} packages and npm present"
   exit 0
 fi
 

@@ -27,6 +27,10 @@ stage() {
 
 stage "install dependencies" scripts/install-deps.sh
 stage "format check" scripts/check-format.sh
+# The model zoo: real models exported by PyTorch and in TensorFlow converters' forms, with ONNX Runtime's
+# outputs, which tests/onnx/zoo_test.cpp compares NTP with on every back end; both legs read this one folder.
+zoo_dir="$PWD/build/zoo"
+stage "model zoo (export, ONNX Runtime)" scripts/make-zoo.sh "$zoo_dir"
 
 # Line tables only (-g1): enough for file:line in sanitizer reports, and it halves the compile time of the
 # sanitized build against full debug information (docs/development.md).
@@ -34,9 +38,9 @@ stage "build (ASan + UBSan)" scripts/build.sh build-asan -DNTP_SANITIZE=ON -DNTP
   -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1
 # The runs the tests make are recorded in a results database in the build folder, not the user's.
 stage "tests (ASan + UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  NTP_DB="$PWD/build-asan/test-results.db" ctest --test-dir build-asan -L '^sanitized$' --output-on-failure -j "$jobs"
+  NTP_ZOO_DIR="$zoo_dir" NTP_DB="$PWD/build-asan/test-results.db" ctest --test-dir build-asan -L '^sanitized$' --output-on-failure -j "$jobs"
 
 # Line tables too: -g changes no generated code, and full debug information costs a third of the build.
 stage "build (plain)" scripts/build.sh build "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
-stage "tests (plain, unsanitized only)" env NTP_DB="$PWD/build/test-results.db" \
+stage "tests (plain, unsanitized only)" env NTP_ZOO_DIR="$zoo_dir" NTP_DB="$PWD/build/test-results.db" \
   ctest --test-dir build -L '^unsanitized$' --output-on-failure -j "$jobs"
