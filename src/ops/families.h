@@ -14,11 +14,11 @@ std::vector<OpSchema> norm_ops();   // batchnorm, layernorm
 std::vector<OpSchema>
 activation_ops();                 // relu, leaky_relu, tanh, sigmoid, gelu, hardtanh, softmax, log_softmax
 std::vector<OpSchema> rnn_ops();  // lstm, gru, rnn
-std::vector<OpSchema> attention_ops();  // attention
+std::vector<OpSchema> attention_ops();    // attention
 std::vector<OpSchema> elementwise_ops();  // abs ... where, cast: ONNX semantics on every element type
 std::vector<OpSchema> reduce_ops();       // reduce_sum ... reduce_log_sum_exp, argmax, argmin
 std::vector<OpSchema> indexing_ops();     // gather, gather_elements, gather_nd, slice, expand, tile, pad, ...
-std::vector<OpSchema> tensor_ops();     // add, mul, concat, split, reshape, transpose, flatten, dropout
+std::vector<OpSchema> tensor_ops();       // add, mul, concat, split, reshape, transpose, flatten, dropout
 std::vector<OpSchema>
 inlay_ops();  // mfcc, spectrogram, context_window, ctc_greedy, ctc_beam, memcpy, convert
 

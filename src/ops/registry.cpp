@@ -8,8 +8,8 @@ namespace {
 std::vector<OpSchema> build_table() {
   std::vector<OpSchema> table;
   for (auto family : {ops::dense_ops, ops::conv_ops, ops::pool_ops, ops::norm_ops, ops::activation_ops,
-                      ops::rnn_ops, ops::attention_ops, ops::tensor_ops, ops::elementwise_ops, ops::reduce_ops,
-                      ops::indexing_ops, ops::inlay_ops}) {
+                      ops::rnn_ops, ops::attention_ops, ops::tensor_ops, ops::elementwise_ops,
+                      ops::reduce_ops, ops::indexing_ops, ops::inlay_ops}) {
     for (auto& schema : family())
       table.push_back(std::move(schema));
   }
