@@ -61,7 +61,8 @@ const ConstTensor& ImportContext::constant_input(const onnx::NodeProto& node, in
 }
 
 bool ImportContext::is_constant(const onnx::NodeProto& node, int index) const {
-  return has_input(node, index) && input(node, index).constant.has_value();
+  // A name not defined yet (a Constant node written after the node that looks ahead at it) is not known.
+  return has_input(node, index) && is_defined(node.input(index)) && input(node, index).constant.has_value();
 }
 
 int ImportContext::value_input(const onnx::NodeProto& node, int index) {

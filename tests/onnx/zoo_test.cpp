@@ -43,25 +43,18 @@ struct Refusal {
   const char* reason;
 };
 constexpr Refusal kRefused[] = {
-    // Opset 11: PyTorch writes the LSTM's and GRU's zero initial states as Expand of a zero constant.
-    {"crnn", "Expand (node '/lstm/Expand')"},
-    // Opset 11: tf.cond on a static shape; Greater and If are not imported (nor folded).
+    // Opset 11: PyTorch passes the LSTM's and GRU's zero initial states as an input (Expand of a zero
+    // constant); NTP's recurrent layers start from zero and refuse an initial state that is not a constant.
+    {"crnn", "a non-zero initial state (initial_h) is not supported"},
+    // Opset 11: tf.cond on a static shape; If is not imported.
     {"tf_if", "If (node 'cond')"},
-    // Opset 13: Conv followed by Clip(0, 6) whose bounds are Constant nodes written between the Conv and
-    // the Clip: fusing the Clip into the Conv reads the bounds before their Constant nodes are imported.
-    {"mobilenet_v2", "is not a graph input, an initializer or an earlier node's output"},
-    // Opset 13: channel split by Slice with bounds computed from Shape (Shape, Gather, Add, Div, Mul).
-    {"shufflenet_v2", "(Slice): its inputs must be known when the model is loaded"},
-    // Opset 13: HardSigmoid (hardswish below opset 14 is x * HardSigmoid(x)), and Resize.
-    {"lraspp_mobilenet_v3", "HardSigmoid (node"},
-    // Opset 13: nn.MultiheadAttention's packed in-projection is split by Slice with computed bounds.
-    {"transformer_encoder", "(Slice): its inputs must be known when the model is loaded"},
+    // Opset 13: Resize (bilinear upsampling of the segmentation head).
+    {"lraspp_mobilenet_v3", "Resize (node"},
     // Opset 13: TF's SAME padding at stride 2 pads only at the end.
     {"tf_cnn", "padding 0 before and 1 after spatial dimension 0 is asymmetric"},
-    // Opset 17: HardSwish, HardSigmoid.
-    {"mobilenet_v3_small", "HardSwish (node"},
-    // Opset 17: the class token's expand(N, -1, -1) is written as Equal, Where, Expand.
-    {"vit", "Where (node"},
+    // Opset 17: the class token's expand(N, -1, -1) takes its shape from Equal and Where at run time; NTP's
+    // expand needs the shape at load time, and arithmetic on constants beyond shapes is not folded yet.
+    {"vit", "(Expand): the shape"},
 };
 
 const Refusal* refusal_of(const std::string& model) {
