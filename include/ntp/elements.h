@@ -26,6 +26,22 @@ template <class T>
 inline constexpr bool is_floating_element =
     std::is_floating_point_v<T> || std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>;
 
+// An element as double and back (the half-precision types go through float).
+template <class T>
+double to_double(T value) {
+  if constexpr (std::is_same_v<T, BFloat16> || std::is_same_v<T, Float16>)
+    return static_cast<double>(static_cast<float>(value));
+  else
+    return static_cast<double>(value);
+}
+template <class T>
+T from_double(double value) {
+  if constexpr (std::is_same_v<T, BFloat16> || std::is_same_v<T, Float16>)
+    return T(static_cast<float>(value));
+  else
+    return static_cast<T>(value);
+}
+
 // Calls f(std::type_identity<T>{}) with T the element type of `type`: float, BFloat16, Float16, int8_t,
 // uint8_t, int32_t, int64_t, double, bool.
 template <class F>

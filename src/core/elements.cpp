@@ -19,14 +19,6 @@ T saturate(double value) {
   return static_cast<T>(std::trunc(value));
 }
 
-template <class T>
-double to_double(T value) {
-  if constexpr (std::is_same_v<T, BFloat16> || std::is_same_v<T, Float16>)
-    return static_cast<double>(static_cast<float>(value));
-  else
-    return static_cast<double>(value);
-}
-
 template <class To, class From>
 To cast_element(From value) {
   if constexpr (std::is_same_v<To, bool>) {

@@ -14,22 +14,6 @@ namespace ntp::reference {
 
 namespace {
 
-template <class T>
-double as_real(T value) {
-  if constexpr (std::is_same_v<T, BFloat16> || std::is_same_v<T, Float16>)
-    return static_cast<double>(static_cast<float>(value));
-  else
-    return static_cast<double>(value);
-}
-
-template <class T>
-T from_real(double value) {
-  if constexpr (std::is_same_v<T, BFloat16> || std::is_same_v<T, Float16>)
-    return T(static_cast<float>(value));
-  else
-    return static_cast<T>(value);
-}
-
 // The numbers a unary op's attributes give it.
 struct Params {
   double alpha = 0, beta = 0, gamma = 0;
@@ -141,13 +125,13 @@ RunFunction make_unary(const NodeView& node) {
       if (out_type == DType::boolean) {
         bool* y = outputs[0]->as<bool>();
         for (std::int64_t i = 0; i < count; ++i)
-          y[i] = function(as_real(x[i]), params) != 0;
+          y[i] = function(to_double(x[i]), params) != 0;
         return;
       }
       In* y = outputs[0]->as<In>();
       if constexpr (is_floating_element<In>) {
         for (std::int64_t i = 0; i < count; ++i)
-          y[i] = from_real<In>(function(as_real(x[i]), params));
+          y[i] = from_double<In>(function(to_double(x[i]), params));
       } else if constexpr (!std::is_same_v<In, bool>) {
         for (std::int64_t i = 0; i < count; ++i)
           y[i] = static_cast<In>(integer_unary(op, static_cast<std::int64_t>(x[i]), params));
@@ -213,6 +197,23 @@ const std::map<std::string, Binary, std::less<>>& binary_kinds() {
   return table;
 }
 
+// Comparisons, the same for doubles and integers.
+template <class Number>
+bool compare(Binary kind, Number a, Number b) {
+  switch (kind) {
+    case Binary::equal:
+      return a == b;
+    case Binary::less:
+      return a < b;
+    case Binary::less_equal:
+      return a <= b;
+    case Binary::greater:
+      return a > b;
+    default:
+      return a >= b;
+  }
+}
+
 bool is_comparison(Binary kind) {
   return kind == Binary::equal || kind == Binary::less || kind == Binary::less_equal ||
          kind == Binary::greater || kind == Binary::greater_equal;
@@ -245,15 +246,11 @@ double real_binary(Binary kind, double a, double b) {
     case Binary::prelu:
       return a < 0 ? a * b : a;
     case Binary::equal:
-      return a == b;
     case Binary::less:
-      return a < b;
     case Binary::less_equal:
-      return a <= b;
     case Binary::greater:
-      return a > b;
     case Binary::greater_equal:
-      return a >= b;
+      return compare(kind, a, b) ? 1.0 : 0.0;
     default:
       throw std::logic_error("not a floating-point operation");
   }
@@ -300,15 +297,11 @@ std::int64_t integer_binary(Binary kind, std::int64_t a, std::int64_t b) {
     case Binary::logical_xor:
       return a ^ b;
     case Binary::equal:
-      return a == b;
     case Binary::less:
-      return a < b;
     case Binary::less_equal:
-      return a <= b;
     case Binary::greater:
-      return a > b;
     case Binary::greater_equal:
-      return a >= b;
+      return compare(kind, a, b) ? 1 : 0;
   }
   return 0;
 }
@@ -340,7 +333,7 @@ RunFunction make_binary(const NodeView& node) {
       auto operand = [&](std::size_t i, std::int64_t offset) {
         if constexpr (is_floating_element<T>) {
           if (i == 1 && exponent_type != type) return element_as_double(*inputs[1], offset);
-          return as_real(inputs[i]->as<T>()[offset]);
+          return to_double(inputs[i]->as<T>()[offset]);
         } else {
           if (i == 1 && exponent_type != type) return static_cast<double>(element_as_int(*inputs[1], offset));
           return static_cast<double>(static_cast<std::int64_t>(inputs[i]->as<T>()[offset]));
@@ -356,7 +349,7 @@ RunFunction make_binary(const NodeView& node) {
           for (std::size_t i = 1; i < operands; ++i)
             value = real_binary(kind, value, operand(i, offsets[i]));
           if (kind == Binary::mean) value /= static_cast<double>(operands);
-          outputs[0]->as<T>()[flat] = from_real<T>(value);
+          outputs[0]->as<T>()[flat] = from_double<T>(value);
         } else {
           auto integer = [&](std::size_t i) {
             if (i == 1 && exponent_type != type) return element_as_int(*inputs[1], offsets[1]);

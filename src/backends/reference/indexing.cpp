@@ -280,14 +280,6 @@ struct AxisLoop {
   }
 };
 
-template <class T>
-double real_value(T value) {
-  if constexpr (std::is_same_v<T, BFloat16> || std::is_same_v<T, Float16>)
-    return static_cast<double>(static_cast<float>(value));
-  else
-    return static_cast<double>(value);
-}
-
 RunFunction make_topk(const NodeView& node) {
   node.expect_arity(1, 1, 2);
   const Shape& in = node.input_shape(0);
@@ -307,8 +299,8 @@ RunFunction make_topk(const NodeView& node) {
         for (std::int64_t i = 0; i < loop.inner; ++i) {
           std::iota(order.begin(), order.end(), 0);
           std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
-            const double va = real_value(x[loop.at(o, a, i)]);
-            const double vb = real_value(x[loop.at(o, b, i)]);
+            const double va = to_double(x[loop.at(o, a, i)]);
+            const double vb = to_double(x[loop.at(o, b, i)]);
             return largest ? va > vb : va < vb;
           });
           for (std::int64_t j = 0; j < k; ++j) {
@@ -339,12 +331,9 @@ RunFunction make_cumsum(const NodeView& node) {
             double sum = 0;
             for (std::int64_t step = 0; step < loop.length; ++step) {
               const std::int64_t k = reverse ? loop.length - 1 - step : step;
-              const double v = real_value(x[loop.at(o, k, i)]);
+              const double v = to_double(x[loop.at(o, k, i)]);
               if (!exclusive) sum += v;
-              if constexpr (std::is_same_v<T, BFloat16> || std::is_same_v<T, Float16>)
-                y[loop.at(o, k, i)] = T(static_cast<float>(sum));
-              else
-                y[loop.at(o, k, i)] = static_cast<T>(sum);
+              y[loop.at(o, k, i)] = from_double<T>(sum);
               if (exclusive) sum += v;
             }
           }
@@ -367,7 +356,7 @@ RunFunction make_hardmax(const NodeView& node) {
         for (std::int64_t i = 0; i < loop.inner; ++i) {
           std::int64_t best = 0;
           for (std::int64_t k = 0; k < loop.length; ++k) {
-            if (real_value(x[loop.at(o, k, i)]) > real_value(x[loop.at(o, best, i)])) best = k;
+            if (to_double(x[loop.at(o, k, i)]) > to_double(x[loop.at(o, best, i)])) best = k;
           }
           for (std::int64_t k = 0; k < loop.length; ++k)
             y[loop.at(o, k, i)] = T(k == best ? 1.0F : 0.0F);

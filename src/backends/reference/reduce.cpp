@@ -46,14 +46,6 @@ std::set<std::size_t> reduced_axes(const NodeView& node, const std::vector<std::
   return reduced;
 }
 
-template <class T>
-double real_of(T value) {
-  if constexpr (std::is_same_v<T, BFloat16> || std::is_same_v<T, Float16>)
-    return static_cast<double>(static_cast<float>(value));
-  else
-    return static_cast<double>(value);
-}
-
 RunFunction make_reduce(const NodeView& node) {
   node.expect_arity(1, 1, 1);
   const std::string op = node.node().op;
@@ -84,9 +76,9 @@ RunFunction make_reduce(const NodeView& node) {
       const T* x = inputs[0]->as<T>();
       if (is_log_sum_exp)
         for (std::size_t i = 0; i < targets.size(); ++i)
-          shift[to_size(targets[i])] = std::max(shift[to_size(targets[i])], real_of(x[i]));
+          shift[to_size(targets[i])] = std::max(shift[to_size(targets[i])], to_double(x[i]));
       for (std::size_t i = 0; i < targets.size(); ++i) {
-        const double v = real_of(x[i]);
+        const double v = to_double(x[i]);
         double& a = accumulated[to_size(targets[i])];
         if (is_max)
           a = std::max(a, v);
@@ -110,10 +102,7 @@ RunFunction make_reduce(const NodeView& node) {
         if (op == "reduce_l2") a = std::sqrt(a);
         if (op == "reduce_log_sum") a = std::log(a);
         if (is_log_sum_exp) a = std::log(a) + shift[o];
-        if constexpr (std::is_same_v<T, BFloat16> || std::is_same_v<T, Float16>)
-          y[o] = T(static_cast<float>(a));
-        else
-          y[o] = static_cast<T>(a);
+        y[o] = from_double<T>(a);
       }
     });
   };
@@ -140,9 +129,9 @@ RunFunction make_arg_reduce(const NodeView& node) {
       for (std::int64_t o = 0; o < outer; ++o)
         for (std::int64_t i = 0; i < inner; ++i) {
           std::int64_t best = 0;
-          double best_value = real_of(x[o * length * inner + i]);
+          double best_value = to_double(x[o * length * inner + i]);
           for (std::int64_t k = 1; k < length; ++k) {
-            const double v = real_of(x[(o * length + k) * inner + i]);
+            const double v = to_double(x[(o * length + k) * inner + i]);
             const bool better = largest ? (v > best_value || (last && v == best_value))
                                         : (v < best_value || (last && v == best_value));
             if (better) {
