@@ -36,7 +36,7 @@ int report_command(const ReportArgs& args) {
                  comparison ? report::comparison_table(result) : report::run_table(result, args.depth));
   else
     write_output(args.output,
-                 comparison ? report::comparison_html(result) : report::run_html(result));
+                 comparison ? report::comparison_html(result) : report::run_html(result, args.depth));
   return 0;
 }
 

@@ -133,24 +133,6 @@ TEST(Run, TableCsvAndTraceAreWrittenFromTheRecord) {
   std::filesystem::remove(trace_file);
 }
 
-// A topology whose layer names are an ONNX exporter's module hierarchy: encoder (two layers and a norm),
-// head, and a top-level softmax; 3 levels deep.
-std::filesystem::path hierarchical_topology() {
-  const auto path = temporary("modules.xml");
-  std::ofstream(path) << R"(<topology name="modules">
-  <input name="x" shape="batch,64" dtype="fp32"/>
-  <layer name="/encoder/layer.0/fc" type="fc" units="256" activation="relu"/>
-  <layer name="/encoder/layer.0/act" type="tanh"/>
-  <layer name="/encoder/layer.1/fc" type="fc" units="256"/>
-  <layer name="/encoder/layer.1/act" type="relu"/>
-  <layer name="/encoder/norm" type="layernorm"/>
-  <layer name="/head/fc" type="fc" units="10"/>
-  <layer name="/probs" type="softmax"/>
-</topology>
-)";
-  return path;
-}
-
 std::vector<std::string> hierarchical_run(const std::filesystem::path& topology,
                                           const std::vector<std::string>& more) {
   std::vector<std::string> arguments = {"run", topology.string(), "--backend", "reference", "--warmup",
@@ -192,7 +174,7 @@ void expect_sorted_sums(const nlohmann::json& module) {
 }
 
 TEST(Run, OpTypeAndModuleViewsInJsonTableAndCsv) {
-  const auto topology = hierarchical_topology();
+  const auto topology = ntp::test::hierarchical_topology();
   const auto json = run_ntp(hierarchical_run(topology, {"--format", "json"}));
   ASSERT_EQ(json.exit_code, 0) << json.err;
   const auto record = nlohmann::json::parse(json.out);
