@@ -125,13 +125,15 @@ std::vector<std::string> module_path(const std::string& name, const std::string&
 
 Aggregates aggregate_run(const nlohmann::json& record) {
   Aggregates aggregates;
-  const nlohmann::json nodes = record.value("nodes", nlohmann::json::array());
+  static const nlohmann::json none = nlohmann::json::array();
+  const nlohmann::json& nodes = record.contains("nodes") ? record["nodes"] : none;
   std::vector<std::string> names;
   for (const nlohmann::json& node : nodes)
     names.push_back(node.value("name", ""));
   aggregates.separator = module_separator(names);
 
   std::map<std::string, std::size_t> op_index;
+  std::map<std::vector<std::string>, std::size_t> child_index;  // a module's parts -> its place in its parent
   double sum_ms = 0;
   for (const nlohmann::json& node : nodes) {
     const std::string kind = node.value("kind", "layer");
@@ -144,19 +146,19 @@ Aggregates aggregate_run(const nlohmann::json& record) {
 
     ModuleTotals* module = &aggregates.modules;
     add_node(module->totals, node);
-    const std::vector<std::string> parts = module_path(node.value("name", ""), kind, aggregates.separator);
-    for (const std::string& part : parts) {
-      auto child = std::find_if(module->children.begin(), module->children.end(),
-                                [&](const ModuleTotals& existing) { return existing.name == part; });
-      if (child == module->children.end()) {
-        ModuleTotals created;
-        created.name = part;
-        created.path = module->path.empty() ? part : module->path + aggregates.separator + part;
-        created.depth = module->depth + 1;
-        module->children.push_back(std::move(created));
-        child = std::prev(module->children.end());
+    std::vector<std::string> prefix;
+    for (const std::string& part : module_path(node.value("name", ""), kind, aggregates.separator)) {
+      prefix.push_back(part);
+      const auto [found_child, created] = child_index.emplace(prefix, module->children.size());
+      if (created) {
+        ModuleTotals child;
+        child.name = part;
+        child.path = module->path.empty() ? part : module->path + aggregates.separator + part;
+        child.depth = module->depth + 1;
+        module->children.push_back(std::move(child));
       }
-      module = &*child;
+      // Only deeper vectors grow during one node's walk from the root, so this pointer stays valid.
+      module = &module->children[found_child->second];
       add_node(module->totals, node);
     }
     module->layer = true;
