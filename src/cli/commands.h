@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ntp/backend.h"
+#include "report/aggregate.h"
 
 namespace ntp::cli {
 
@@ -57,6 +58,7 @@ struct RunArgs {
   std::vector<std::string> arguments;  // the command line after the program name, to relaunch under a tool
   std::string format = "table";        // table | json | csv | trace | html
   std::string output;
+  int depth = report::kDefaultModuleDepth;  // module levels the table, CSV and HTML table show
   std::string command_line;
   std::string db;      // results database ("" = the default)
   bool no_db = false;  // do not record the run
@@ -118,6 +120,7 @@ struct ReportArgs {
   std::string db;               // results database for run ids ("" = the default)
   std::string format = "html";  // html | table
   std::string output;
+  int depth = report::kDefaultModuleDepth;  // module levels the table and HTML table show
 };
 
 struct HistoryArgs {

@@ -1,5 +1,7 @@
 // `ntp`: the command line. Parsing lives here (CLI11 is slow to compile: one translation unit only).
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <iostream>
 
@@ -32,6 +34,27 @@ void add_format_and_output(CLI::App& command, std::string& format, std::string& 
                            const std::vector<std::string>& formats, const std::string& description) {
   command.add_option("--format", format, description)->check(CLI::IsMember(formats));
   command.add_option("-o,--output", output, "write to this file instead of stdout");
+}
+
+// --depth N: the module levels a run's views show. Checked on the text, so that 0, -1 and "two" all get the
+// same message (and exit code 2, as every bad command line does).
+void add_depth_option(CLI::App& command, int& depth) {
+  const CLI::Validator positive_whole_number(
+      [](const std::string& text) -> std::string {
+        const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) != 0;
+        });
+        if (digits && text.size() <= 6 && std::stoi(text) >= 1) return "";
+        return "'" + text +
+               "' is not a number of levels: give a whole number from 1 (top-level modules only) up, "
+               "such as --depth 3";
+      },
+      "N>=1");
+  command
+      .add_option("--depth", depth,
+                  "levels of the module view (node names split on '/' or '.') the table, CSV and HTML table "
+                  "show (default 2); JSON carries every level")
+      ->check(positive_whole_number);
 }
 
 std::string joined_command_line(int argc, char** argv) {
@@ -114,6 +137,7 @@ int main(int argc, char** argv) {
   add_format_and_output(
       *run_command, run.format, run.output, {"table", "json", "csv", "trace", "html"},
       "table, json, csv, trace (Chrome trace) or html (a self-contained report with charts)");
+  add_depth_option(*run_command, run.depth);
 
   ntp::cli::CheckArgs check;
   auto* check_command =
@@ -194,6 +218,7 @@ int main(int argc, char** argv) {
                              "~/.local/share/ntp/results.db)");
   add_format_and_output(*report_command, report.format, report.output, {"html", "table"},
                         "html (default) or table");
+  add_depth_option(*report_command, report.depth);
 
   ntp::cli::HistoryArgs history;
   auto* history_command = app.add_subcommand("history", "list past runs from the results database");

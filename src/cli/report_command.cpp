@@ -32,9 +32,11 @@ int report_command(const ReportArgs& args) {
   }
   const bool comparison = result["schema"] == "ntp.compare/1";
   if (args.format == "table")
-    write_output(args.output, comparison ? report::comparison_table(result) : report::run_table(result));
+    write_output(args.output,
+                 comparison ? report::comparison_table(result) : report::run_table(result, args.depth));
   else
-    write_output(args.output, comparison ? report::comparison_html(result) : report::run_html(result));
+    write_output(args.output,
+                 comparison ? report::comparison_html(result) : report::run_html(result, args.depth));
   return 0;
 }
 

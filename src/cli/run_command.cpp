@@ -354,13 +354,13 @@ void write_run_output(const RunArgs& args, const nlohmann::json& measured) {
   if (args.format == "json")
     write_output(args.output, record.dump(2) + "\n");
   else if (args.format == "csv")
-    write_output(args.output, report::run_csv(record));
+    write_output(args.output, report::run_csv(record, args.depth));
   else if (args.format == "trace")
     write_output(args.output, report::chrome_trace(record).dump() + "\n");
   else if (args.format == "html")
-    write_output(args.output, report::run_html(record));
+    write_output(args.output, report::run_html(record, args.depth));
   else
-    write_output(args.output, report::run_table(record));
+    write_output(args.output, report::run_table(record, args.depth));
   record_runs(args, {record});
 }
 

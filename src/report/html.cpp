@@ -62,8 +62,10 @@ std::string escape(std::string_view text) {
   return escaped;
 }
 
-std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::string text = "<table>\n<tr>";
+std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                  const std::string& css_class) {
+  std::string text =
+      (css_class.empty() ? std::string("<table>") : "<table class=\"" + escape(css_class) + "\">") + "\n<tr>";
   for (const std::string& name : header)
     text += "<th>" + escape(name) + "</th>";
   text += "</tr>\n";

@@ -10,8 +10,10 @@ namespace ntp::report::html {
 // Text for an HTML or SVG text node or attribute value: & < > " ' replaced by entities.
 std::string escape(std::string_view text);
 
-// A table of plain-text cells (escaped here); cells that read as numbers are right-aligned.
-std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+// A table of plain-text cells (escaped here); cells that read as numbers are right-aligned. A `css_class`
+// ("ranked": rows ordered by a measured time, so their order differs from run to run) goes on <table>.
+std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                  const std::string& css_class = "");
 
 // <h2 id=...>title</h2> and an optional one-line explanation under it.
 std::string section(const std::string& id, const std::string& title, const std::string& explanation = "");

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "aggregate.h"
 #include "compare.h"
 #include "html.h"
 #include "svg_charts.h"
@@ -171,6 +172,70 @@ std::string segments_section(const nlohmann::json& record) {
   }
   text += svg::bar_chart(bars, "median ms per inference");
   return text + html::table({"segment", "layers", "median ms", "share", "bound"}, rows);
+}
+
+std::string totals_text(const Totals& totals) {
+  return fmt::format("{:.3f} ms, {}, {} node{}", totals.time_ms, percent(totals.share), totals.nodes,
+                     totals.nodes == 1 ? "" : "s");
+}
+
+// The time per op type, most first: a bar each, and the table with the cost model's totals.
+std::string op_types_section(const nlohmann::json& record) {
+  if (timed_nodes(record).empty()) return "";
+  const Aggregates aggregates = aggregate_run(record);
+  std::vector<svg::Bar> bars;
+  Rows rows;
+  for (const OpTypeTotals& op : aggregates.op_types) {
+    bars.push_back({op.op, op.totals.time_ms,
+                    fmt::format("{:.3f} ms, {}", op.totals.time_ms, percent(op.totals.share)),
+                    svg::palette(0), op.op + ": " + totals_text(op.totals)});
+    rows.push_back({op.op, std::to_string(op.totals.nodes), fmt::format("{:.3f}", op.totals.time_ms),
+                    percent(op.totals.share), op.totals.costed ? fmt::format("{:.4g}", op.totals.flops) : "",
+                    op.totals.costed ? fmt::format("{:.4g}", op.totals.bytes) : ""});
+  }
+  return html::section("op-types", "Op types",
+                       "every node's median summed per op (inlays as their op, conversions as convert), with "
+                       "the share of the end-to-end median") +
+         svg::bar_chart(bars, "total median ms per inference", "ops") +
+         html::table({"op", "nodes", "total ms", "share", "FLOPs", "bytes"}, rows, "ranked");
+}
+
+// The module and its descendants as icicle cells from `start` (a share of the root's time); each top-level
+// module keeps one colour down its subtree.
+void icicle_cells(const ModuleTotals& module, double root_ms, double start, const std::string& colour,
+                  std::vector<svg::IcicleCell>& cells) {
+  cells.push_back(
+      {module.depth == 0 ? "all nodes" : module.name,
+       (module.depth == 0 ? std::string("all nodes") : module.path) + ": " + totals_text(module.totals),
+       module.depth, start, module.totals.time_ms / root_ms, colour});
+  double child_start = start;
+  for (std::size_t c = 0; c < module.children.size(); ++c) {
+    const ModuleTotals& child = module.children[c];
+    icicle_cells(child, root_ms, child_start, module.depth == 0 ? svg::palette(c) : colour, cells);
+    child_start += child.totals.time_ms / root_ms;
+  }
+}
+
+// The node-name hierarchy: an icicle of the whole tree, and the table down to `depth` levels.
+std::string modules_section(const nlohmann::json& record, int depth) {
+  if (timed_nodes(record).empty()) return "";
+  const Aggregates aggregates = aggregate_run(record);
+  std::string text = html::section(
+      "modules", "Modules",
+      fmt::format("every node's median summed per module of the node names (split on '{}'), each level under "
+                  "its parent, most time first; the table shows {} of {} levels (--depth)",
+                  aggregates.separator, std::min(depth, aggregates.depth), aggregates.depth));
+  const double root_ms = aggregates.modules.totals.time_ms;
+  if (root_ms > 0) {
+    std::vector<svg::IcicleCell> cells;
+    icicle_cells(aggregates.modules, root_ms, 0, "#cccccc", cells);
+    text += svg::icicle(cells, "time per module of the node-name hierarchy, each level under its parent");
+  }
+  Rows rows;
+  for (const ModuleTotals* module : modules_to_depth(aggregates.modules, depth))
+    rows.push_back({module->path, std::to_string(module->depth), std::to_string(module->totals.nodes),
+                    fmt::format("{:.3f}", module->totals.time_ms), percent(module->totals.share)});
+  return text + html::table({"module", "level", "nodes", "total ms", "share"}, rows, "ranked");
 }
 
 // The largest parts by name, the rest folded into "other", so a legend stays readable.
@@ -485,7 +550,7 @@ std::string sweep_charts_section(const nlohmann::json& sweep) {
 
 }  // namespace
 
-std::string run_html(const nlohmann::json& record) {
+std::string run_html(const nlohmann::json& record, int module_depth) {
   const std::string title =
       fmt::format("{} on {}", record["topology"].value("name", ""), record["options"].value("backend", ""));
   std::string body = "<h1>" + html::escape(title) + "</h1>\n";
@@ -493,9 +558,10 @@ std::string run_html(const nlohmann::json& record) {
           html::escape(fmt::format("ntp run, {} on {}", record["context"].value("date", ""),
                                    record["context"].value("host", ""))) +
           "</p>\n";
-  body += context_section(record) + end_to_end_section(record) + layers_section(record) +
-          segments_section(record) + shares_section(record) + counters_section(record) +
-          roofline_section(record) + transcripts_section(record) + footer(record.value("schema", ""));
+  body += context_section(record) + end_to_end_section(record) + op_types_section(record) +
+          modules_section(record, module_depth) + layers_section(record) + segments_section(record) +
+          shares_section(record) + counters_section(record) + roofline_section(record) +
+          transcripts_section(record) + footer(record.value("schema", ""));
   return html::page("NTP: " + title, body);
 }
 

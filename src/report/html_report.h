@@ -5,11 +5,15 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
+#include "aggregate.h"
+
 namespace ntp::report {
 
-// A run: context, end-to-end statistics with a latency histogram, per-layer time bars with shares, segments,
-// the stacked share of each layer, counters, bound classes and a roofline under the machine's ceilings.
-std::string run_html(const nlohmann::json& record);
+// A run: context, end-to-end statistics with a latency histogram, the time per op type (bars) and per module
+// (an icicle of the node-name hierarchy; its table shows `module_depth` levels), per-layer time bars with
+// shares, segments, the stacked share of each layer, counters, bound classes and a roofline under the
+// machine's ceilings.
+std::string run_html(const nlohmann::json& record, int module_depth = kDefaultModuleDepth);
 
 // A comparison (compare_records): the runs side by side, end to end and per layer, shares per run,
 // ratios to the baseline and their significance.

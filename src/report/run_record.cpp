@@ -276,6 +276,8 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
                         {"end_us", event.end_us}});
   }
   record["timeline"] = std::move(timeline);
+  // Per op type and per module of the name hierarchy, from the nodes above: what big graphs are read by.
+  record["aggregates"] = aggregates_json(aggregate_run(record));
   return record;
 }
 

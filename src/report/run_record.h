@@ -7,6 +7,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
+#include "aggregate.h"
 #include "ntp/analysis.h"
 #include "ntp/graph.h"
 #include "runtime/runner.h"
@@ -28,8 +29,9 @@ struct RunSettings {
 nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis,
                                const runtime::Measurements& measurements, const RunSettings& settings);
 
-std::string run_table(const nlohmann::json& record);
-std::string run_csv(const nlohmann::json& record);
+// The console table and CSV; the module view shows `module_depth` levels (--depth).
+std::string run_table(const nlohmann::json& record, int module_depth = kDefaultModuleDepth);
+std::string run_csv(const nlohmann::json& record, int module_depth = kDefaultModuleDepth);
 nlohmann::json chrome_trace(const nlohmann::json& record);
 
 }  // namespace ntp::report

@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "aggregate.h"
 #include "csv.h"
 #include "inlay_results.h"
 #include "run_record.h"
@@ -132,9 +133,52 @@ std::string perf_summary(const nlohmann::json& perf) {
         fmt::format("{}: {}\n", missing["event"].get<std::string>(), missing["reason"].get<std::string>());
   return text + "perf: " + perf["how"].get<std::string>() + "\n";
 }
+
+std::string totals_ms(const Totals& totals) {
+  return totals.timed ? fmt::format("{:.3f}", totals.time_ms) : "";
+}
+std::string totals_share(const Totals& totals) {
+  return totals.timed ? fmt::format("{:.1f}%", totals.share * 100) : "";
+}
+
+// The time per op type, and per module of the name hierarchy down to `depth` levels (children indented
+// under their module, most time first).
+std::string aggregate_tables(const nlohmann::json& record, int depth) {
+  const Aggregates aggregates = aggregate_run(record);
+  using Align = TextTable::Align;
+  TextTable ops;
+  for (const auto& [title, align] : std::vector<std::pair<std::string, Align>>{{"op", Align::left},
+                                                                               {"nodes", Align::right},
+                                                                               {"total ms", Align::right},
+                                                                               {"share", Align::right},
+                                                                               {"FLOPs", Align::right},
+                                                                               {"bytes", Align::right}})
+    ops.add_column(title, align);
+  for (const OpTypeTotals& op : aggregates.op_types)
+    ops.add_row({op.op, std::to_string(op.totals.nodes), totals_ms(op.totals), totals_share(op.totals),
+                 op.totals.costed ? human_count(op.totals.flops) : "",
+                 op.totals.costed ? human_bytes(op.totals.bytes) : ""});
+  TextTable modules;
+  modules.add_column("module", Align::left);
+  modules.add_column("nodes", Align::right);
+  modules.add_column("total ms", Align::right);
+  modules.add_column("share", Align::right);
+  for (const ModuleTotals* module : modules_to_depth(aggregates.modules, depth))
+    modules.add_row({std::string(2 * static_cast<std::size_t>(module->depth - 1), ' ') + module->name,
+                     std::to_string(module->totals.nodes), totals_ms(module->totals),
+                     totals_share(module->totals)});
+  return fmt::format(
+             "\nper op type: {} nodes, {:.3f} ms (sum of their medians; share of the end-to-end "
+             "median)\n",
+             aggregates.modules.totals.nodes, aggregates.modules.totals.time_ms) +
+         ops.render() +
+         fmt::format("\nper module: {} of {} levels of the names split on '{}' (--depth N shows N)\n",
+                     std::min(depth, aggregates.depth), aggregates.depth, aggregates.separator) +
+         modules.render();
+}
 }  // namespace
 
-std::string run_table(const nlohmann::json& record) {
+std::string run_table(const nlohmann::json& record, int module_depth) {
   const auto& options = record["options"];
   const auto& context = record["context"];
   std::string text =
@@ -224,6 +268,7 @@ std::string run_table(const nlohmann::json& record) {
       }
       text += "\n" + segments.render();
     }
+    text += aggregate_tables(record, module_depth);
   }
   text += fmt::format(
       "\nlatency (ms, {} iterations after {} warm-up): min {} | median {} | mean {} | p90 {} | p99 {} | max "
@@ -281,7 +326,7 @@ std::string run_table(const nlohmann::json& record) {
   return text;
 }
 
-std::string run_csv(const nlohmann::json& record) {
+std::string run_csv(const nlohmann::json& record, int module_depth) {
   std::vector<std::string> header = {"name",
                                      "op",
                                      "kind",
@@ -323,6 +368,9 @@ std::string run_csv(const nlohmann::json& record) {
   if (bounds)
     for (const char* column : {"bound", "bound_evidence", "intensity_flops_per_byte", "share_of_roof"})
       header.emplace_back(column);
+  // The aggregated views follow the nodes as rows of kind op_type and module (docs/report-schema.md).
+  for (const char* column : {"nodes", "total_ms", "depth"})
+    header.emplace_back(column);
   CsvWriter csv(header);
   for (const auto& node : record["nodes"]) {
     std::vector<std::string> row = {node["name"],
@@ -357,8 +405,37 @@ std::string run_csv(const nlohmann::json& record) {
       row.push_back(optional_number(bound, "intensity_flops_per_byte", "{:.6g}"));
       row.push_back(optional_number(bound, "share_of_roof", "{:.4f}"));
     }
+    row.resize(header.size());  // nodes, total_ms and depth belong to the aggregate rows
     csv.add_row(row);
   }
+  // An aggregate row: its name (the op, or the module's path), kind, and its totals in share, flops,
+  // bytes, nodes, total_ms and depth; every per-node column empty.
+  const auto column = [&](const char* name) {
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  const auto aggregate_row = [&](const std::string& name, const std::string& op, const char* kind,
+                                 const Totals& totals, const std::string& depth) {
+    std::vector<std::string> row(header.size());
+    row[column("name")] = name;
+    row[column("op")] = op;
+    row[column("kind")] = kind;
+    if (totals.timed) {
+      row[column("share")] = fmt::format("{:.6f}", totals.share);
+      row[column("total_ms")] = fmt::format("{:.6f}", totals.time_ms);
+    }
+    if (totals.costed) {
+      row[column("flops")] = fmt::format("{:.0f}", totals.flops);
+      row[column("bytes")] = fmt::format("{:.0f}", totals.bytes);
+    }
+    row[column("nodes")] = std::to_string(totals.nodes);
+    row[column("depth")] = depth;
+    csv.add_row(row);
+  };
+  const Aggregates aggregates = aggregate_run(record);
+  for (const OpTypeTotals& op : aggregates.op_types)
+    aggregate_row(op.op, op.op, "op_type", op.totals, "");
+  for (const ModuleTotals* module : modules_to_depth(aggregates.modules, module_depth))
+    aggregate_row(module->path, "", "module", module->totals, std::to_string(module->depth));
   return csv.text();
 }
 

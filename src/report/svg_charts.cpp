@@ -126,14 +126,14 @@ const std::string& bound_colour(const std::string& bound_class) {
   return found == colours.end() ? unknown : found->second;
 }
 
-std::string bar_chart(const std::vector<Bar>& bars, const std::string& axis_label) {
+std::string bar_chart(const std::vector<Bar>& bars, const std::string& axis_label, const std::string& kind) {
   constexpr double kLeft = 230, kRight = kWidth - 170, kRow = 20, kTop = 8;
   const double bottom = kTop + kRow * static_cast<double>(bars.size());
   double top = 0;
   for (const Bar& bar : bars)
     top = std::max(top, bar.value);
   if (top <= 0) top = 1;
-  std::string svg = open_svg("bars", bottom + 40, axis_label);
+  std::string svg = open_svg(kind, bottom + 40, axis_label);
   svg += value_axis_x(kLeft, kRight, kTop, bottom, top, axis_label);
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const Bar& bar = bars[i];
@@ -372,6 +372,34 @@ std::string line_chart(const std::vector<Series>& series, const std::string& x_l
   svg += fmt::format(
       "<text x=\"16\" y=\"{:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {:.1f})\">{}</text>\n",
       (kTop + kBottom) / 2, (kTop + kBottom) / 2, escape(y_label));
+  return svg + "</svg>\n";
+}
+
+std::string icicle(const std::vector<IcicleCell>& cells, const std::string& description) {
+  constexpr double kLeft = 10, kRight = kWidth - 10, kRow = 24, kTop = 4;
+  constexpr double kCharWidth = 7;  // about, at the page's 12 px sans-serif
+  int levels = 0;
+  for (const IcicleCell& cell : cells)
+    levels = std::max(levels, cell.level + 1);
+  std::string svg = open_svg("icicle", kTop + kRow * levels + 8, description);
+  for (const IcicleCell& cell : cells) {
+    const double x = kLeft + (kRight - kLeft) * cell.start;
+    const double width = (kRight - kLeft) * cell.width;
+    if (width < 0.5) continue;
+    const double y = kTop + kRow * cell.level;
+    svg += fmt::format(
+        "<g><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\" stroke=\"#fff\" "
+        "stroke-width=\"1\"/>{}",
+        x, y, width, kRow - 1, cell.colour, tooltip(cell.tooltip.empty() ? cell.label : cell.tooltip));
+    // The label where at least a few characters fit, cut to the cell.
+    const auto fits = static_cast<std::size_t>((width - 8) / kCharWidth);
+    if (fits >= 3) {
+      const std::string label =
+          cell.label.size() <= fits ? cell.label : cell.label.substr(0, fits - 1) + "\u2026";
+      svg += text_at(x + 4, y + 16, label, "start", " font-size=\"11\"");
+    }
+    svg += "</g>\n";
+  }
   return svg + "</svg>\n";
 }
 

@@ -20,8 +20,9 @@ struct Bar {
   std::string colour;
   std::string tooltip;  // "" = the label and value text
 };
-// Horizontal bars, one per row, scaled to the largest value.
-std::string bar_chart(const std::vector<Bar>& bars, const std::string& axis_label);
+// Horizontal bars, one per row, scaled to the largest value; `kind` names the chart in data-chart.
+std::string bar_chart(const std::vector<Bar>& bars, const std::string& axis_label,
+                      const std::string& kind = "bars");
 
 struct Marker {
   std::string label;  // "median", "p99"
@@ -66,5 +67,17 @@ struct Series {
 // Lines over a numeric x (logarithmic when it spans more than 10x), one per series, with a legend.
 std::string line_chart(const std::vector<Series>& series, const std::string& x_label,
                        const std::string& y_label);
+
+struct IcicleCell {
+  std::string label;
+  std::string tooltip;
+  int level = 0;     // its row: 0 at the top (the whole)
+  double start = 0;  // where it begins, as a share of the whole width
+  double width = 0;  // its share of the whole width
+  std::string colour;
+};
+// An icicle: a hierarchy as rows of cells, each level under its parent and as wide as its share; a cell's
+// label is drawn where it fits, its tooltip always. Cells narrower than half a pixel are left out.
+std::string icicle(const std::vector<IcicleCell>& cells, const std::string& description);
 
 }  // namespace ntp::report::svg

@@ -60,7 +60,8 @@ inline std::string html_structure(const std::string& page) {
   while (true) {
     std::size_t next = std::string::npos;
     std::string kind;
-    for (const char* opening : {"<h1>", "<h2 id=\"", "<svg class=\"chart\"", "<table>"}) {
+    for (const char* opening :
+         {"<h1>", "<h2 id=\"", "<svg class=\"chart\"", "<table>", "<table class=\"ranked\">"}) {
       const auto found = page.find(opening, at);
       if (found < next) {
         next = found;
@@ -73,6 +74,13 @@ inline std::string html_structure(const std::string& page) {
       structure += "h1 " + mask_figures(between(page, "<h1>", "</h1>", at)) + "\n";
     } else if (kind == "<h2 id=\"") {
       structure += "section " + between(page, "<h2 id=\"", "\"", at) + "\n";
+    } else if (kind == "<table class=\"ranked\">") {
+      // Rows ordered by a measured time: the header and how many rows, not their order.
+      const std::string table = between(page, kind, "</table>", at);
+      std::size_t row_at = 0;
+      const std::string header = cell_texts(between(table, "<tr>", "</tr>", row_at), "th", 64);
+      structure += "table (ranked) " + mask_figures(header) + ", rows " +
+                   std::to_string(count_of(table, "<tr>") - 1) + "\n";
     } else if (kind == "<table>") {
       const std::string table = between(page, "<table>", "</table>", at);
       std::size_t row_at = 0;
@@ -90,7 +98,8 @@ inline std::string html_structure(const std::string& page) {
       std::size_t kind_at = 0;
       const std::string chart_kind = between(chart, "data-chart=\"", "\"", kind_at);
       structure += "chart " + chart_kind;
-      if (chart_kind == "bars") structure += ", bars " + std::to_string(count_of(chart, "<g>"));
+      if (chart_kind == "bars" || chart_kind == "ops")
+        structure += ", bars " + std::to_string(count_of(chart, "<g>"));
       if (chart_kind == "roofline") structure += ", points " + std::to_string(count_of(chart, "<circle"));
       if (chart_kind == "stacked")
         structure += ", rows " + std::to_string(count_of(chart, "text-anchor=\"end\""));

@@ -94,4 +94,22 @@ inline std::filesystem::path saved_small_run(const std::string& hidden, int iter
   return result.exit_code == 0 ? path : std::filesystem::path();
 }
 
+// A topology whose layer names are an ONNX exporter's module hierarchy: encoder (two layers and a norm),
+// head, and a top-level softmax; 3 levels deep.
+inline std::filesystem::path hierarchical_topology() {
+  const auto path = temporary("modules.xml");
+  std::ofstream(path) << R"(<topology name="modules">
+  <input name="x" shape="batch,64" dtype="fp32"/>
+  <layer name="/encoder/layer.0/fc" type="fc" units="256" activation="relu"/>
+  <layer name="/encoder/layer.0/act" type="tanh"/>
+  <layer name="/encoder/layer.1/fc" type="fc" units="256"/>
+  <layer name="/encoder/layer.1/act" type="relu"/>
+  <layer name="/encoder/norm" type="layernorm"/>
+  <layer name="/head/fc" type="fc" units="10"/>
+  <layer name="/probs" type="softmax"/>
+</topology>
+)";
+  return path;
+}
+
 }  // namespace ntp::test

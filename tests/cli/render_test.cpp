@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <fstream>
@@ -182,7 +183,10 @@ std::vector<std::string> lay_out_charts(const std::string& report, const std::fi
 // The marks each kind of chart must have drawn, as colour -> fewest pixels.
 std::map<std::string, int> expected_marks(const std::string& kind) {
   if (kind == "histogram") return {{"#228833", 300}};
-  if (kind == "bars") return {{"#ee6677", 100}};      // the BiLSTM, memory bound
+  if (kind == "bars") return {{"#ee6677", 100}};  // the BiLSTM, memory bound
+  if (kind == "ops") return {{"#4477aa", 100}};   // the op types' time
+  if (kind == "icicle")
+    return {{"#cccccc", 300}, {"#4477aa", 300}};  // the whole graph, and the top-level module with most time
   if (kind == "roofline") return {{"#333333", 150}};  // the roof
   if (kind == "stacked") return {{"#4477aa", 200}};   // the largest layer's share
   if (kind == "grouped")
@@ -223,6 +227,10 @@ TEST(HtmlRender, ChartsDrawInChromiumAndThePageFetchesNothing) {
     const auto grid = temporary("grid.html");
     const std::vector<std::string> kinds = lay_out_charts(text, grid);
     ASSERT_GE(kinds.size(), 2u);
+    if (page == run_page) {  // the run's aggregated views are there to be drawn
+      EXPECT_NE(std::find(kinds.begin(), kinds.end(), "ops"), kinds.end());
+      EXPECT_NE(std::find(kinds.begin(), kinds.end(), "icicle"), kinds.end());
+    }
     const Screenshot charts = render(chromium, grid, 960, 640 * static_cast<int>(kinds.size()), proxy);
     ASSERT_EQ(charts.height, 640 * static_cast<int>(kinds.size()));
     for (std::size_t i = 0; i < kinds.size(); ++i) {

@@ -26,6 +26,37 @@ TEST(HtmlReport, RunReportMatchesItsGoldenStructure) {
   std::filesystem::remove(html);
 }
 
+// The op-type bars and the module icicle follow the names; the module table shows --depth levels.
+TEST(HtmlReport, OpTypeAndModuleChartsFollowTheNodeNames) {
+  const auto topology = ntp::test::hierarchical_topology();
+  const auto html = temporary("modules.html");
+  const auto result =
+      run_ntp({"run", topology.string(), "--backend", "reference", "--warmup", "1", "--iterations", "3",
+               "--format", "html", "-o", html.string(), "--depth", "1", "--no-db"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string page = ntp::test::slurp(html);
+  ntp::test::expect_self_contained(page);
+  const std::string structure = ntp::test::html_structure(page);
+  // Five op types (fc, tanh, relu, layernorm, softmax), a bar each; the icicle; the top-level modules only.
+  const auto op_types = structure.find(
+      "section op-types\nchart ops, bars 5\ntable (ranked) op | nodes | total ms | share | FLOPs | bytes, "
+      "rows 5\n");
+  const auto modules = structure.find(
+      "section modules\nchart icicle\ntable (ranked) module | level | nodes | total ms | share, rows 3\n");
+  EXPECT_NE(op_types, std::string::npos) << structure;
+  EXPECT_NE(modules, std::string::npos) << structure;  // 3 rows: encoder, head, probs
+  EXPECT_NE(page.find("<td>encoder</td>"), std::string::npos);
+  EXPECT_EQ(page.find("<td>encoder/layer.0</td>"), std::string::npos) << "--depth 1 shows one level";
+  // The icicle holds the whole tree whatever the depth: every module's cell says its path and time.
+  const auto icicle_begin = page.find("data-chart=\"icicle\"");
+  const std::string icicle = page.substr(icicle_begin, page.find("</svg>", icicle_begin) - icicle_begin);
+  for (const char* cell : {"<title>all nodes: ", "<title>encoder: ", "<title>encoder/layer.0: ",
+                           "<title>encoder/layer.1/fc: ", "<title>head: "})
+    EXPECT_NE(icicle.find(cell), std::string::npos) << cell;
+  std::filesystem::remove(html);
+  std::filesystem::remove(topology);
+}
+
 TEST(HtmlReport, ComparisonReportMatchesItsGoldenStructure) {
   const auto small = ntp::test::saved_small_run("64");
   const auto large = ntp::test::saved_small_run("96");

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -100,8 +102,11 @@ TEST(Run, TableCsvAndTraceAreWrittenFromTheRecord) {
       csv.out.substr(0, csv.out.find('\n')),
       "name,op,kind,backend,implementation,fallback,descriptor,median_ms,mean_ms,min_ms,max_ms,p90_ms,p99_ms,"
       "stddev_ms,share,flops,bytes,gflops_per_second,gbytes_per_second,cold_heap_bytes,cold_rss_bytes,"
-      "warm_heap_bytes,warm_rss_bytes,bound,bound_evidence,intensity_flops_per_byte,share_of_roof");
-  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 8);
+      "warm_heap_bytes,warm_rss_bytes,bound,bound_evidence,intensity_flops_per_byte,share_of_roof,nodes,"
+      "total_ms,"
+      "depth");
+  // header, 7 layers, 3 op types (fc, lstm, softmax), 7 top-level modules (the names have no hierarchy)
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 18);
 
   const auto trace_file = temporary("trace.json");
   const auto trace = run_ntp(small_run("reference", {"--format", "trace", "-o", trace_file.string()}));
@@ -126,6 +131,149 @@ TEST(Run, TableCsvAndTraceAreWrittenFromTheRecord) {
   EXPECT_EQ(counter_samples["GFLOP/s (cost model)"], 14);
   EXPECT_EQ(counter_samples["GB/s (cost model)"], 14);
   std::filesystem::remove(trace_file);
+}
+
+std::vector<std::string> hierarchical_run(const std::filesystem::path& topology,
+                                          const std::vector<std::string>& more) {
+  std::vector<std::string> arguments = {"run", topology.string(), "--backend", "reference", "--warmup",
+                                        "1",   "--iterations",    "3",         "--no-db"};
+  arguments.insert(arguments.end(), more.begin(), more.end());
+  return arguments;
+}
+
+// The lines of the table's module view (after its title, header and rule).
+std::vector<std::string> module_lines(const std::string& table) {
+  const auto begin = table.find("per module:");
+  if (begin == std::string::npos) return {};
+  std::vector<std::string> lines;
+  std::istringstream text(table.substr(begin, table.find("\nlatency", begin) - begin));
+  for (std::string line; std::getline(text, line);)
+    if (!line.empty()) lines.push_back(line);
+  return lines.size() > 3 ? std::vector<std::string>(lines.begin() + 3, lines.end())
+                          : std::vector<std::string>{};
+}
+
+// Each module's children most time first, and its figures the sums of theirs where no node sits on it.
+void expect_sorted_sums(const nlohmann::json& module) {
+  double time = 0;
+  int nodes = 0;
+  for (std::size_t c = 0; c < module["children"].size(); ++c) {
+    const auto& child = module["children"][c];
+    if (c > 0) {
+      EXPECT_GE(module["children"][c - 1]["time_ms"].get<double>(), child["time_ms"].get<double>());
+    }
+    EXPECT_EQ(child["depth"], module["depth"].get<int>() + 1);
+    time += child["time_ms"].get<double>();
+    nodes += child["nodes"].get<int>();
+    expect_sorted_sums(child);
+  }
+  if (!module["layer"].get<bool>()) {
+    EXPECT_NEAR(module["time_ms"].get<double>(), time, 1e-9) << module["path"];
+    EXPECT_EQ(module["nodes"], nodes) << module["path"];
+  }
+}
+
+TEST(Run, OpTypeAndModuleViewsInJsonTableAndCsv) {
+  const auto topology = ntp::test::hierarchical_topology();
+  const auto json = run_ntp(hierarchical_run(topology, {"--format", "json"}));
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto record = nlohmann::json::parse(json.out);
+  const auto& aggregates = record["aggregates"];
+  const double end_to_end = record["latency"]["median"].get<double>();
+  EXPECT_EQ(aggregates["end_to_end_ms"].get<double>(), end_to_end);
+  // Per op type: the sums of the nodes' medians, counts and costs.
+  std::map<std::string, std::pair<int, double>> expected;  // op -> (nodes, ms)
+  double flops = 0;
+  for (const auto& node : record["nodes"]) {
+    auto& [count, ms] = expected[node["op"].get<std::string>()];
+    ++count;
+    ms += node["time_ms"]["median"].get<double>();
+    if (node["op"] == "fc") flops += node["flops"].get<double>();
+  }
+  ASSERT_EQ(aggregates["op_types"].size(), 5u);
+  for (std::size_t i = 0; i < aggregates["op_types"].size(); ++i) {
+    const auto& op = aggregates["op_types"][i];
+    const auto& [count, ms] = expected[op["op"].get<std::string>()];
+    EXPECT_EQ(op["nodes"], count) << op["op"];
+    EXPECT_NEAR(op["time_ms"].get<double>(), ms, 1e-9) << op["op"];
+    EXPECT_NEAR(op["share"].get<double>(), ms / end_to_end, 1e-9) << op["op"];
+    if (i > 0) {
+      EXPECT_GE(aggregates["op_types"][i - 1]["time_ms"].get<double>(), op["time_ms"].get<double>());
+    }
+  }
+  const auto fc = std::find_if(aggregates["op_types"].begin(), aggregates["op_types"].end(),
+                               [](const auto& op) { return op["op"] == "fc"; });
+  ASSERT_NE(fc, aggregates["op_types"].end());
+  EXPECT_EQ((*fc)["nodes"], 3);
+  EXPECT_EQ((*fc)["flops"].get<double>(), flops);
+  // Per module: the whole tree, split on '/'.
+  EXPECT_EQ(aggregates["separator"], "/");
+  EXPECT_EQ(aggregates["depth"], 3);
+  const auto& root = aggregates["modules"];
+  EXPECT_EQ(root["nodes"], 7);
+  std::vector<std::string> top;
+  for (const auto& module : root["children"])
+    top.push_back(module["path"]);
+  std::sort(top.begin(), top.end());
+  EXPECT_EQ(top, (std::vector<std::string>{"encoder", "head", "probs"}));
+  expect_sorted_sums(root);
+
+  // The table: op types and modules down to --depth (default 2) levels, children indented.
+  const auto table = run_ntp(hierarchical_run(topology, {}));
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  for (const char* text : {"per op type: 7 nodes", "layernorm", "per module: 2 of 3 levels"})
+    EXPECT_NE(table.out.find(text), std::string::npos) << text << "\n" << table.out;
+  const auto two_levels = module_lines(table.out);
+  EXPECT_EQ(two_levels.size(), 7u) << table.out;  // encoder, its two layers and norm; head, head/fc; probs
+  EXPECT_EQ(std::count_if(two_levels.begin(), two_levels.end(),
+                          [](const std::string& line) { return line.starts_with("  layer."); }),
+            2);
+  const auto one_level = run_ntp(hierarchical_run(topology, {"--depth", "1"}));
+  ASSERT_EQ(one_level.exit_code, 0) << one_level.err;
+  EXPECT_EQ(module_lines(one_level.out).size(), 3u) << one_level.out;
+  EXPECT_NE(one_level.out.find("per module: 1 of 3 levels"), std::string::npos);
+  const auto all_levels = run_ntp(hierarchical_run(topology, {"--depth", "9"}));
+  ASSERT_EQ(all_levels.exit_code, 0) << all_levels.err;
+  EXPECT_EQ(module_lines(all_levels.out).size(), 11u) << all_levels.out;
+  EXPECT_NE(all_levels.out.find("\n    fc "), std::string::npos) << all_levels.out;
+
+  // CSV: a row per op type and per module down to --depth, after the nodes.
+  for (const auto& [depth, modules] : {std::pair{"1", 3}, std::pair{"2", 7}}) {
+    const auto csv = run_ntp(hierarchical_run(topology, {"--format", "csv", "--depth", depth}));
+    ASSERT_EQ(csv.exit_code, 0) << csv.err;
+    int op_rows = 0, module_rows = 0;
+    std::istringstream lines(csv.out);
+    for (std::string line; std::getline(lines, line);) {
+      op_rows += line.find(",op_type,") != std::string::npos ? 1 : 0;
+      module_rows += line.find(",,module,") != std::string::npos ? 1 : 0;
+    }
+    EXPECT_EQ(op_rows, 5) << csv.out;
+    EXPECT_EQ(module_rows, modules) << csv.out;
+    EXPECT_NE(csv.out.find("\nencoder,,module,"), std::string::npos) << csv.out;
+  }
+
+  // `ntp report` of the saved record shows the same views, with its own --depth.
+  const auto saved = temporary("modules.json");
+  std::ofstream(saved) << json.out;
+  const auto reported = run_ntp({"report", saved.string(), "--format", "table", "--depth", "1"});
+  ASSERT_EQ(reported.exit_code, 0) << reported.err;
+  EXPECT_EQ(module_lines(reported.out).size(), 3u) << reported.out;
+  std::filesystem::remove(saved);
+  std::filesystem::remove(topology);
+}
+
+TEST(Run, BadDepthIsRefused) {
+  for (const char* depth : {"0", "-1", "two", "1.5", ""}) {
+    const auto result = run_ntp(small_run("reference", {"--depth", depth}));
+    EXPECT_EQ(result.exit_code, 2) << depth;
+    EXPECT_TRUE(result.out.empty()) << depth;
+    EXPECT_NE(result.err.find(std::string("--depth: '") + depth + "' is not a number of levels"),
+              std::string::npos)
+        << result.err;
+  }
+  const auto report = run_ntp({"report", "1", "--depth", "0"});
+  EXPECT_EQ(report.exit_code, 2);
+  EXPECT_NE(report.err.find("--depth: '0' is not a number of levels"), std::string::npos) << report.err;
 }
 
 TEST(Run, NoLayerTimingGivesEndToEndOnly) {
