@@ -254,10 +254,11 @@ void apply_metadata(ImportContext& ctx, const onnx::ModelProto& model) {
 }
 
 ImportedModel import_graph(const std::string& path, const ImportOptions& options) {
-  const onnx::ModelProto model = parse_model(path);
-  const onnx::GraphProto& onnx_graph = model.graph();
-  check_names(onnx_graph, path);
+  onnx::ModelProto model = parse_model(path);
+  check_names(model.graph(), path);
   check_with_onnx(model, path);
+  expand_functions(model);
+  const onnx::GraphProto& onnx_graph = model.graph();
 
   std::vector<std::string> unsupported;
   for (const auto& node : onnx_graph.node())

@@ -5,6 +5,9 @@
 #include <filesystem>
 
 #include "import_context.h"
+
+#include "backends/reference/reference_backend.h"
+#include "ntp/elements.h"
 #include "ntp/op_schema.h"
 
 namespace ntp::onnx_io {
@@ -278,6 +281,75 @@ void ImportContext::fail(const std::string& message, const std::string& hint) co
 
 ConstTensor ImportContext::decode(const onnx::TensorProto& proto) const {
   return decode_tensor(proto, {file_, folder_});
+}
+
+bool ImportContext::evaluate_added(const onnx::NodeProto& node, Mark since) {
+  constexpr std::int64_t kLargestEvaluated = 1 << 20;  // elements: folding is for shapes, masks, small tables
+  if (graph_.nodes.size() <= since.nodes) return false;
+  const std::size_t op_index = graph_.nodes.size() - 1;
+  const Node& op = graph_.nodes[op_index];
+  for (std::size_t n = since.nodes; n < op_index; ++n)
+    if (graph_.nodes[n].op != "constant") return false;
+  std::vector<Tensor> inputs;
+  for (const int input : op.inputs) {
+    const int producer = graph_.values[static_cast<std::size_t>(input)].producer;
+    if (producer < 0 || graph_.nodes[static_cast<std::size_t>(producer)].op != "constant") return false;
+    const auto weight = weights_.find({graph_.nodes[static_cast<std::size_t>(producer)].name, "value"});
+    if (weight == weights_.end()) return false;
+    inputs.push_back(weight->second);
+  }
+  if (inputs.empty()) return false;
+  for (const int output : op.outputs)
+    if (element_count(graph_.values[static_cast<std::size_t>(output)].shape) > kLargestEvaluated)
+      return false;
+  const Backend& reference = reference_backend();
+  if (!reference.supports(graph_, static_cast<int>(op_index), {})) return false;
+  CompileOptions options;
+  options.weights = &weights_;
+  const std::unique_ptr<Kernel> kernel = reference.compile_node(graph_, static_cast<int>(op_index), options);
+  std::vector<const Tensor*> input_pointers;
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    if (inputs[k].dtype() != kernel->input_dtype(k)) inputs[k] = converted(inputs[k], kernel->input_dtype(k));
+    input_pointers.push_back(&inputs[k]);
+  }
+  std::vector<Tensor> outputs;
+  for (std::size_t k = 0; k < op.outputs.size(); ++k)
+    outputs.emplace_back(graph_.values[static_cast<std::size_t>(op.outputs[k])].shape,
+                         kernel->output_dtype(k));
+  std::vector<Tensor*> output_pointers;
+  for (Tensor& output : outputs)
+    output_pointers.push_back(&output);
+  kernel->run(input_pointers, output_pointers);
+
+  // Forget the evaluated nodes: their weights, their values, and operands pointing at those values.
+  for (std::size_t n = since.nodes; n < graph_.nodes.size(); ++n)
+    for (auto it = weights_.begin(); it != weights_.end();)
+      it = it->first.first == graph_.nodes[n].name ? weights_.erase(it) : std::next(it);
+  std::vector<DType> types;
+  for (const int output : op.outputs)
+    types.push_back(graph_.values[static_cast<std::size_t>(output)].dtype);
+  graph_.nodes.resize(since.nodes);
+  graph_.values.resize(since.values);
+  for (auto it = operands_.begin(); it != operands_.end();) {
+    if (it->second.value >= static_cast<int>(since.values)) {
+      if (it->second.constant) {
+        it->second.value = -1;
+      } else {
+        it = operands_.erase(it);
+        continue;
+      }
+    }
+    ++it;
+  }
+  for (int k = 0; k < node.output_size() && static_cast<std::size_t>(k) < outputs.size(); ++k) {
+    if (node.output(k).empty()) continue;
+    const Tensor& result = outputs[static_cast<std::size_t>(k)];
+    define_constant(node.output(k),
+                    const_tensor_of(result.dtype() == types[static_cast<std::size_t>(k)]
+                                        ? result
+                                        : converted(result, types[static_cast<std::size_t>(k)])));
+  }
+  return true;
 }
 
 }  // namespace ntp::onnx_io

@@ -63,6 +63,17 @@ class ImportContext {
              const std::vector<int>& inputs, const std::map<std::string, Tensor>& node_weights = {});
   std::string unique_name(const std::string& wanted) const;
 
+  // ---- evaluation at load time ----
+  struct Mark {
+    std::size_t nodes = 0, values = 0;
+  };
+  Mark mark() const { return {graph_.nodes.size(), graph_.values.size()}; }
+  // When the nodes added since `since` are one op reading only constants (and the constant nodes made for
+  // it), computes the op with the reference back end, removes those nodes and defines `node`'s outputs as
+  // the known results, so that later nodes can use them as shapes, bounds or axes. False, touching nothing,
+  // otherwise.
+  bool evaluate_added(const onnx::NodeProto& node, Mark since);
+
   // ---- fusion ----
   // The one node that consumes `tensor`, when nothing else (and no graph output) does; else null.
   const onnx::NodeProto* sole_consumer(const std::string& tensor) const;
@@ -140,6 +151,10 @@ bool try_convert_attention(ImportContext& context, const onnx::NodeProto& node);
 // last axis, then the optional scale and shift, as exported below opset 17) as one `layernorm` op; false,
 // touching nothing, if none.
 bool try_convert_layernorm(ImportContext& context, const onnx::NodeProto& node);
+
+// Replaces every node NTP cannot import but ONNX defines by a function body (import_functions.cpp) with
+// that body, in place; names inside a body are prefixed with the node's name.
+void expand_functions(onnx::ModelProto& model);
 
 // Constant folding (import_fold.cpp): true when `node` was folded (all its inputs known at load time).
 bool try_fold(ImportContext& context, const onnx::NodeProto& node);

@@ -349,6 +349,8 @@ bool try_fold(ImportContext& ctx, const NodeProto& node) {
       folders = {
           {"Constant", fold_constant},
           {"Shape", fold_shape},
+          {"Size", [](const ImportContext& c,
+                      const NodeProto& n) { return integers({}, {element_count(c.input_shape(n, 0))}); }},
           {"Gather", fold_gather},
           {"Slice", fold_slice},
           {"Concat", fold_concat},
@@ -381,7 +383,8 @@ bool try_fold(ImportContext& ctx, const NodeProto& node) {
   if (!node.domain().empty() && node.domain() != "ai.onnx") return false;
   const auto folder = folders.find(node.op_type());
   if (folder == folders.end() || node.output_size() < 1) return false;
-  const bool shape_only = node.op_type() == "Shape";  // needs the input's shape, not its data
+  // Shape and Size need the input's shape, which is static, not its data.
+  const bool shape_only = node.op_type() == "Shape" || node.op_type() == "Size";
   for (int i = 0; i < node.input_size(); ++i) {
     if (!ctx.has_input(node, i)) continue;
     if (shape_only && i == 0) {

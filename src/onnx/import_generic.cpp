@@ -3,6 +3,7 @@
 // k, repeats) must be known at load time and become attributes; data arguments stay values of any type.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <map>
 
 #include "import_context.h"
@@ -317,6 +318,71 @@ void convert_split(ImportContext& ctx, const NodeProto& node) {
   emit(ctx, node, "split", attrs, {x});
 }
 
+// A known input that may also be given as an empty tensor (Resize's roi and scales): empty when absent.
+std::vector<double> optional_reals(const ImportContext& ctx, const NodeProto& node, int index,
+                                   const char* role) {
+  std::vector<double> values;
+  if (!ctx.has_input(node, index)) return values;
+  const ConstTensor& tensor = ctx.constant_input(node, index, role);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(tensor.count()); ++i)
+    values.push_back(tensor.real(i));
+  return values;
+}
+
+// Resize (opset 10: X, scales; 11 on: X, roi, scales, sizes) and Upsample (scales as attribute, then input).
+// Before opset 11 both map output coordinates asymmetrically and round nearest down.
+void convert_resize(ImportContext& ctx, const NodeProto& node) {
+  const int x = ctx.value_input(node, 0);
+  const Shape& in = ctx.shape_of(x);
+  const bool old_form = node.op_type() == "Upsample" || ctx.opset() < 11;
+  std::vector<double> scales, roi;
+  std::vector<std::int64_t> sizes;
+  if (node.op_type() == "Upsample" && ctx.opset() < 9) {
+    for (const float scale : ctx.attr_floats(node, "scales"))
+      scales.push_back(scale);
+  } else if (old_form) {
+    scales = optional_reals(ctx, node, 1, "the scales");
+  } else {
+    roi = optional_reals(ctx, node, 1, "the region of interest");
+    scales = optional_reals(ctx, node, 2, "the scales");
+    for (const double size : optional_reals(ctx, node, 3, "the sizes"))
+      sizes.push_back(static_cast<std::int64_t>(size));
+    if (!ctx.attr_ints(node, "axes").empty() || ctx.attr_int(node, "antialias", 0) != 0 ||
+        ctx.attr_string(node, "keep_aspect_ratio_policy", "stretch") != "stretch")
+      ctx.fail(node, "Resize's axes, antialias and keep_aspect_ratio_policy (opset 18) are not supported",
+               "export with opset 17 or earlier");
+  }
+  if (sizes.empty()) {
+    if (scales.size() != in.size())
+      ctx.fail(node, fmt::format("Resize needs {} scales or sizes, got {}", in.size(), scales.size()));
+    for (std::size_t d = 0; d < in.size(); ++d)
+      sizes.push_back(static_cast<std::int64_t>(std::floor(static_cast<double>(in[d]) * scales[d])));
+  }
+  Attributes attrs;
+  attrs.set("sizes", sizes);
+  attrs.set("scales", scales);
+  attrs.set("roi", roi);
+  std::string mode = ctx.attr_string(node, "mode", "nearest");
+  if (mode == "bilinear" || mode == "trilinear") mode = "linear";
+  attrs.set("mode", mode);
+  attrs.set("coordinate_transformation_mode",
+            old_form ? std::string("asymmetric")
+                     : ctx.attr_string(node, "coordinate_transformation_mode", "half_pixel"));
+  attrs.set("nearest_mode",
+            old_form ? std::string("floor") : ctx.attr_string(node, "nearest_mode", "round_prefer_floor"));
+  attrs.set("cubic_coeff_a", static_cast<double>(ctx.attr_float(node, "cubic_coeff_a", -0.75F)));
+  attrs.set("exclude_outside", ctx.attr_int(node, "exclude_outside", 0));
+  attrs.set("extrapolation_value", static_cast<double>(ctx.attr_float(node, "extrapolation_value", 0.0F)));
+  emit(ctx, node, "resize", attrs, {x});
+}
+
+void convert_trilu(ImportContext& ctx, const NodeProto& node) {
+  Attributes attrs;
+  attrs.set("upper", ctx.attr_int(node, "upper", 1));
+  attrs.set("k", ctx.has_input(node, 1) ? ctx.constant_input(node, 1, "k").integer(0) : std::int64_t{0});
+  emit(ctx, node, "trilu", attrs, {ctx.value_input(node, 0)});
+}
+
 const std::map<std::string, GenericConverter>& table() {
   static const std::map<std::string, GenericConverter> converters = [] {
     std::map<std::string, GenericConverter> all;
@@ -343,6 +409,9 @@ const std::map<std::string, GenericConverter>& table() {
     all["CumSum"] = convert_cumsum;
     all["Hardmax"] = convert_hardmax;
     all["Split"] = convert_split;
+    all["Resize"] = convert_resize;
+    all["Upsample"] = convert_resize;
+    all["Trilu"] = convert_trilu;
     return all;
   }();
   return converters;

@@ -712,6 +712,7 @@ const std::map<std::string, Converter>& converters() {
       // Folded at load time only (their inputs must be known then).
       {"Constant", nullptr},
       {"Shape", nullptr},
+      {"Size", nullptr},
       {"ConstantOfShape", nullptr},
   };
   return table;
@@ -735,7 +736,11 @@ void convert_node(ImportContext& ctx, const onnx::NodeProto& node) {
   if ((node.op_type() == "Div" || node.op_type() == "Mul") && try_convert_gelu(ctx, node)) return;
   if (node.op_type() == "ReduceMean" && try_convert_layernorm(ctx, node)) return;
   if (converters().count(node.op_type()) == 0) {
+    const ImportContext::Mark mark = ctx.mark();
     generic_converter(node.op_type())(ctx, node);
+    // An op on known inputs (comparisons and selections on shapes) is computed now, so that what reads it
+    // can take it as a shape, bound or axis.
+    ctx.evaluate_added(node, mark);
     return;
   }
   const Converter& converter = converters().at(node.op_type());

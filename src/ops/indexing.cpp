@@ -257,11 +257,69 @@ OpSchema hardmax() {
   return op;
 }
 
+OpSchema resize() {
+  OpSchema op =
+      base("resize",
+           "Resamples to `sizes` (ONNX's Resize and Upsample): nearest (any type), n-linear or cubic "
+           "interpolation, with ONNX's coordinate transformations; each output element reads 1, 2 or "
+           "4 input elements per resized axis.");
+  op.attrs = {
+      required_integers("sizes", "the output shape"),
+      {"scales",
+       AttrType::reals,
+       AttrValue{std::vector<double>{}},
+       "the scale per axis (default sizes / input)",
+       {}},
+      text_attr("mode", "nearest", "the interpolation", {"nearest", "linear", "cubic"}),
+      text_attr("coordinate_transformation_mode", "half_pixel", "how output coordinates map to input ones",
+                {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
+                 "tf_half_pixel_for_nn", "tf_crop_and_resize"}),
+      text_attr("nearest_mode", "round_prefer_floor", "rounding for nearest",
+                {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}),
+      real_attr("cubic_coeff_a", -0.75, "the cubic kernel's a"),
+      integer_attr("exclude_outside", 0, "1: taps outside the input get weight 0 (renormalised)"),
+      real_attr("extrapolation_value", 0.0, "tf_crop_and_resize: the value outside the input"),
+      {"roi",
+       AttrType::reals,
+       AttrValue{std::vector<double>{}},
+       "tf_crop_and_resize: starts, then ends",
+       {}}};
+  op.infer = [](const OpContext& ctx) {
+    const auto& sizes = ctx.attrs.integers("sizes");
+    if (sizes.size() != ctx.in(0).size())
+      throw ShapeError(fmt::format("resize needs {} sizes, got {}", ctx.in(0).size(), sizes.size()));
+    for (const std::int64_t size : sizes)
+      if (size < 0) throw ShapeError("resize sizes must not be negative");
+    if (ctx.attrs.text("mode") != "nearest" && !is_floating(ctx.inputs[0]->dtype))
+      throw ShapeError(fmt::format("{} resizing takes floating-point data, got {}", ctx.attrs.text("mode"),
+                                   dtype_name(ctx.inputs[0]->dtype)));
+    return single_output(Shape(sizes.begin(), sizes.end()), ctx.inputs[0]->dtype);
+  };
+  op.cost = [](const OpContext& ctx) {
+    const double taps =
+        ctx.attrs.text("mode") == "nearest" ? 0 : (ctx.attrs.text("mode") == "linear" ? 4 : 16);
+    return default_cost(ctx, 2 * taps * elements(ctx.outputs.at(0)->shape));
+  };
+  return op;
+}
+
+OpSchema trilu() {
+  OpSchema op = base("trilu",
+                     "Keeps the upper (upper=1) or lower triangle of the last two axes from diagonal k on, "
+                     "zeroing the rest.");
+  op.attrs = {integer_attr("upper", 1, "1: upper triangle"), integer_attr("k", 0, "the diagonal offset")};
+  op.infer = [](const OpContext& ctx) {
+    expect_rank(ctx.in(0), 2, 64, "trilu's input");
+    return single_output(ctx.in(0), ctx.inputs[0]->dtype);
+  };
+  return op;
+}
+
 }  // namespace
 
 std::vector<OpSchema> indexing_ops() {
-  return {gather(), gather_elements(), gather_nd(),      slice(), expand(), tile(),
-          pad(),    depth_to_space(),  space_to_depth(), topk(),  cumsum(), hardmax()};
+  return {gather(),         gather_elements(), gather_nd(), slice(),  expand(),  tile(),   pad(),
+          depth_to_space(), space_to_depth(),  topk(),      cumsum(), hardmax(), resize(), trilu()};
 }
 
 }  // namespace ntp::ops

@@ -43,18 +43,10 @@ struct Refusal {
   const char* reason;
 };
 constexpr Refusal kRefused[] = {
-    // Opset 11: PyTorch passes the LSTM's and GRU's zero initial states as an input (Expand of a zero
-    // constant); NTP's recurrent layers start from zero and refuse an initial state that is not a constant.
-    {"crnn", "a non-zero initial state (initial_h) is not supported"},
     // Opset 11: tf.cond on a static shape; If is not imported.
     {"tf_if", "If (node 'cond')"},
-    // Opset 13: Resize (bilinear upsampling of the segmentation head).
-    {"lraspp_mobilenet_v3", "Resize (node"},
     // Opset 13: TF's SAME padding at stride 2 pads only at the end.
     {"tf_cnn", "padding 0 before and 1 after spatial dimension 0 is asymmetric"},
-    // Opset 17: the class token's expand(N, -1, -1) takes its shape from Equal and Where at run time; NTP's
-    // expand needs the shape at load time, and arithmetic on constants beyond shapes is not folded yet.
-    {"vit", "(Expand): the shape"},
 };
 
 const Refusal* refusal_of(const std::string& model) {

@@ -365,6 +365,196 @@ RunFunction make_hardmax(const NodeView& node) {
   };
 }
 
+// ---- resize ----
+
+// One input element an output element reads along one axis, with its weight; index -1: the extrapolation
+// value (tf_crop_and_resize outside the input).
+struct Tap {
+  std::int64_t index = 0;
+  double weight = 1;
+};
+
+struct ResizeAxis {
+  std::int64_t in = 1, out = 1;
+  double scale = 1;
+  double resized_length = 1;  // out, or in * scale when scales were given (ONNX's reference does so)
+  double roi_start = 0, roi_end = 1;
+};
+
+// ONNX's map from an output coordinate to an input one.
+double original_coordinate(const std::string& mode, const ResizeAxis& axis, std::int64_t x) {
+  const auto resized = static_cast<double>(x);
+  const auto in = static_cast<double>(axis.in);
+  const double out = axis.resized_length;
+  if (mode == "asymmetric") return resized / axis.scale;
+  if (mode == "align_corners") return out == 1 ? 0 : resized * (in - 1) / (out - 1);
+  if (mode == "tf_half_pixel_for_nn") return (resized + 0.5) / axis.scale;
+  if (mode == "pytorch_half_pixel") return out > 1 ? (resized + 0.5) / axis.scale - 0.5 : 0;
+  if (mode == "tf_crop_and_resize")
+    return out > 1
+               ? axis.roi_start * (in - 1) + resized * (axis.roi_end - axis.roi_start) * (in - 1) / (out - 1)
+               : 0.5 * (axis.roi_start + axis.roi_end) * (in - 1);
+  if (mode == "half_pixel_symmetric") {
+    const double adjustment = out / (axis.scale * in);
+    const double offset = in / 2 * (1 - adjustment);
+    return offset + (resized + 0.5) / axis.scale - 0.5;
+  }
+  return (resized + 0.5) / axis.scale - 0.5;  // half_pixel
+}
+
+std::vector<double> cubic_coefficients(double ratio, double a) {
+  auto far = [a](double t) { return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a; };  // 1 < |t| < 2
+  auto near = [a](double t) { return ((a + 2) * t - (a + 3)) * t * t + 1; };       // |t| <= 1
+  return {far(ratio + 1), near(ratio), near(1 - ratio), far(2 - ratio)};
+}
+
+std::vector<std::vector<Tap>> resize_taps(const NodeView& node, const ResizeAxis& axis) {
+  const Attributes& attrs = node.attrs();
+  const std::string& mode = attrs.text("mode");
+  const std::string& transform = attrs.text("coordinate_transformation_mode");
+  const std::string& rounding = attrs.text("nearest_mode");
+  const bool exclude_outside = attrs.integer("exclude_outside") != 0;
+  std::vector<std::vector<Tap>> taps(to_size(axis.out));
+  if (axis.in == axis.out && axis.scale == 1 && transform != "tf_crop_and_resize") {
+    for (std::int64_t x = 0; x < axis.out; ++x)
+      taps[to_size(x)] = {{x, 1}};
+    return taps;
+  }
+  for (std::int64_t x = 0; x < axis.out; ++x) {
+    const double original = original_coordinate(transform, axis, x);
+    std::vector<Tap>& out = taps[to_size(x)];
+    if (transform == "tf_crop_and_resize" && (original < 0 || original > static_cast<double>(axis.in - 1))) {
+      out = {{-1, 1}};
+      continue;
+    }
+    if (mode == "nearest") {
+      double index = 0;
+      if (rounding == "floor") {
+        index = std::floor(original);
+      } else if (rounding == "ceil") {
+        index = std::ceil(original);
+      } else {
+        const double fraction = original - std::floor(original);
+        const bool half = fraction == 0.5;
+        index = half ? (rounding == "round_prefer_ceil" ? std::ceil(original) : std::floor(original))
+                     : std::round(original);
+      }
+      out = {{std::clamp<std::int64_t>(static_cast<std::int64_t>(index), 0, axis.in - 1), 1}};
+      continue;
+    }
+    const double base = std::floor(original);
+    const double ratio = original - base;
+    std::vector<double> weights = mode == "linear" ? std::vector<double>{1 - ratio, ratio}
+                                                   : cubic_coefficients(ratio, attrs.real("cubic_coeff_a"));
+    const auto first = static_cast<std::int64_t>(base) - (mode == "linear" ? 0 : 1);
+    double total = 0;
+    for (std::size_t k = 0; k < weights.size(); ++k) {
+      const std::int64_t index = first + static_cast<std::int64_t>(k);
+      if (exclude_outside && (index < 0 || index >= axis.in)) weights[k] = 0;
+      total += weights[k];
+    }
+    for (std::size_t k = 0; k < weights.size(); ++k) {
+      const std::int64_t index =
+          std::clamp<std::int64_t>(first + static_cast<std::int64_t>(k), 0, axis.in - 1);
+      const double weight = exclude_outside && total != 0 ? weights[k] / total : weights[k];
+      if (weight != 0) out.push_back({index, weight});
+    }
+    if (out.empty()) out.push_back({std::clamp<std::int64_t>(first, 0, axis.in - 1), 0});
+  }
+  return taps;
+}
+
+RunFunction make_resize(const NodeView& node) {
+  node.expect_arity(1, 1, 1);
+  const Shape& in = node.input_shape(0);
+  const Shape& out = node.output_shape(0);
+  const std::vector<double>& scales = node.attrs().reals("scales");
+  const std::vector<double>& roi = node.attrs().reals("roi");
+  std::vector<std::vector<std::vector<Tap>>> taps;
+  for (std::size_t d = 0; d < in.size(); ++d) {
+    ResizeAxis axis{in[d], out[d], 1, static_cast<double>(out[d]), 0, 1};
+    const bool scaled = d < scales.size() && scales[d] > 0;
+    axis.scale = scaled ? scales[d]
+                        : static_cast<double>(out[d]) / static_cast<double>(std::max<std::int64_t>(in[d], 1));
+    if (scaled) axis.resized_length = static_cast<double>(in[d]) * scales[d];
+    if (roi.size() == 2 * in.size()) {
+      axis.roi_start = roi[d];
+      axis.roi_end = roi[d + in.size()];
+    }
+    taps.push_back(resize_taps(node, axis));
+  }
+  const std::vector<std::int64_t> strides = strides_of(in);
+  const DType type = node.input(0).dtype;
+  if (node.attrs().text("mode") == "nearest") {
+    std::vector<std::int64_t> map;
+    for_each_coordinate(out, [&](const std::vector<std::int64_t>& at) {
+      std::int64_t offset = 0;
+      for (std::size_t d = 0; d < at.size(); ++d) {
+        const Tap& tap = taps[d][to_size(at[d])].front();
+        if (tap.index < 0) {
+          offset = -1;
+          break;
+        }
+        offset += tap.index * strides[d];
+      }
+      map.push_back(offset);
+    });
+    return copy_by_map(std::move(map), type, node.attrs().real("extrapolation_value"));
+  }
+  const double extrapolation = node.attrs().real("extrapolation_value");
+  return [=](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
+    visit_dtype(type, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (is_floating_element<T>) {
+        const T* x = inputs[0]->as<T>();
+        T* y = outputs[0]->as<T>();
+        std::int64_t flat = 0;
+        for_each_coordinate(out, [&](const std::vector<std::int64_t>& at) {
+          // The sum over every combination of one tap per axis, walked as an odometer.
+          std::vector<std::size_t> choice(at.size(), 0);
+          double sum = 0;
+          bool outside = false;
+          for (;;) {
+            double weight = 1;
+            std::int64_t offset = 0;
+            for (std::size_t d = 0; d < at.size(); ++d) {
+              const Tap& tap = taps[d][to_size(at[d])][choice[d]];
+              if (tap.index < 0) outside = true;
+              weight *= tap.weight;
+              offset += std::max<std::int64_t>(tap.index, 0) * strides[d];
+            }
+            sum += weight * to_double(x[offset]);
+            std::size_t d = at.size();
+            while (d-- > 0) {
+              if (++choice[d] < taps[d][to_size(at[d])].size()) break;
+              choice[d] = 0;
+            }
+            if (d == static_cast<std::size_t>(-1)) break;
+          }
+          y[flat++] = from_double<T>(outside ? extrapolation : sum);
+        });
+      }
+    });
+  };
+}
+
+RunFunction make_trilu(const NodeView& node) {
+  node.expect_arity(1, 1, 1);
+  const Shape& in = node.input_shape(0);
+  const std::int64_t rows = in[in.size() - 2];
+  const std::int64_t columns = in.back();
+  const bool upper = node.attrs().integer("upper") != 0;
+  const std::int64_t k = node.attrs().integer("k");
+  std::vector<std::int64_t> map;
+  for (std::int64_t flat = 0; flat < element_count(in); ++flat) {
+    const std::int64_t column = flat % columns;
+    const std::int64_t row = (flat / columns) % rows;
+    const bool keep = upper ? column - row >= k : column - row <= k;
+    map.push_back(keep ? flat : -1);
+  }
+  return copy_by_map(std::move(map), node.input(0).dtype);
+}
+
 }  // namespace
 
 std::vector<KernelEntry> indexing_kernels() {
@@ -375,7 +565,7 @@ std::vector<KernelEntry> indexing_kernels() {
         Named{"gather_nd", make_gather_nd}, Named{"slice", make_slice}, Named{"expand", make_expand},
         Named{"tile", make_tile}, Named{"pad", make_pad}, Named{"depth_to_space", make_depth_to_space},
         Named{"space_to_depth", make_space_to_depth}, Named{"topk", make_topk}, Named{"cumsum", make_cumsum},
-        Named{"hardmax", make_hardmax}})
+        Named{"hardmax", make_hardmax}, Named{"resize", make_resize}, Named{"trilu", make_trilu}})
     entries.push_back(typed_kernel(op, make));
   return entries;
 }
