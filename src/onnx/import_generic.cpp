@@ -2,6 +2,7 @@
 // reductions, gathers, slices, padding, ...). Arguments that set the output's shape (slice bounds, pads,
 // k, repeats) must be known at load time and become attributes; data arguments stay values of any type.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <map>
@@ -383,6 +384,39 @@ void convert_trilu(ImportContext& ctx, const NodeProto& node) {
   emit(ctx, node, "trilu", attrs, {ctx.value_input(node, 0)});
 }
 
+// If whose condition is known at load time (a comparison of static shapes, as TensorFlow's converters write
+// tf.cond): the chosen branch is imported in place, reading outer values by name as ONNX's scoping allows.
+void convert_if(ImportContext& ctx, const NodeProto& node) {
+  if (!ctx.is_constant(node, 0))
+    ctx.fail(node, "an If whose condition is computed at run time is not supported yet",
+             "NTP imports If when its condition is known at load time (from shapes or constants)");
+  const bool condition = ctx.constant_input(node, 0, "the condition").integer(0) != 0;
+  const onnx::AttributeProto* branch = ctx.attribute(node, condition ? "then_branch" : "else_branch");
+  if (branch == nullptr || !branch->has_g()) ctx.fail(node, "the chosen branch is missing");
+  const onnx::GraphProto& graph = branch->g();
+  std::vector<std::string> unsupported;
+  for (const NodeProto& inner : graph.node())
+    if (!is_importable(inner))
+      unsupported.push_back(fmt::format("{} (node '{}')", inner.op_type(), inner.name()));
+  if (!unsupported.empty())
+    ctx.fail(node, fmt::format("its {} branch uses ops NTP cannot import: {}", condition ? "then" : "else",
+                               fmt::join(unsupported, ", ")));
+  for (const onnx::TensorProto& initializer : graph.initializer())
+    ctx.define_constant(initializer.name(), ctx.decode(initializer));
+  for (const NodeProto& inner : graph.node())
+    convert_node(ctx, inner);
+  if (graph.output_size() != node.output_size())
+    ctx.fail(node,
+             fmt::format("the branch has {} outputs, the node {}", graph.output_size(), node.output_size()));
+  for (int k = 0; k < node.output_size(); ++k) {
+    const Operand& result = ctx.operand(graph.output(k).name());
+    if (result.value >= 0)
+      ctx.define(node.output(k), result.value);
+    else
+      ctx.define_constant(node.output(k), *result.constant);
+  }
+}
+
 const std::map<std::string, GenericConverter>& table() {
   static const std::map<std::string, GenericConverter> converters = [] {
     std::map<std::string, GenericConverter> all;
@@ -412,6 +446,7 @@ const std::map<std::string, GenericConverter>& table() {
     all["Resize"] = convert_resize;
     all["Upsample"] = convert_resize;
     all["Trilu"] = convert_trilu;
+    all["If"] = convert_if;
     return all;
   }();
   return converters;

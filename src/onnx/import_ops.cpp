@@ -236,11 +236,15 @@ void convert_matmul(ImportContext& ctx, const NodeProto& node) {
   ctx.define(out, ctx.add_op(node, out, "matmul", {}, {a, b}));
 }
 
-// Explicit begin/end pads of ONNX (or auto_pad) as NTP's symmetric padding; fails when they differ.
-std::vector<std::int64_t> symmetric_pads(const ImportContext& ctx, const NodeProto& node, const Shape& input,
+// Explicit begin/end pads of ONNX (or auto_pad) as NTP's symmetric padding. Where they differ (TensorFlow's
+// SAME at stride 2 pads only the end) and `fill` is given, the input `x` is padded first by a pad node filled
+// with it and the layer gets no padding; without `fill` that fails.
+std::vector<std::int64_t> symmetric_pads(ImportContext& ctx, const NodeProto& node, int& x,
                                          const std::vector<std::int64_t>& kernel,
                                          const std::vector<std::int64_t>& strides,
-                                         const std::vector<std::int64_t>& dilations) {
+                                         const std::vector<std::int64_t>& dilations,
+                                         std::optional<double> fill) {
+  const Shape input = ctx.shape_of(x);
   const std::size_t dims = kernel.size();
   const std::string auto_pad = ctx.attr_string(node, "auto_pad", "NOTSET");
   std::vector<std::int64_t> pads = ctx.attr_ints(node, "pads", std::vector<std::int64_t>(2 * dims, 0));
@@ -260,6 +264,22 @@ std::vector<std::int64_t> symmetric_pads(const ImportContext& ctx, const NodePro
   if (pads.size() != 2 * dims)
     ctx.fail(node, fmt::format("pads has {} values for {} dimensions", pads.size(), dims));
   std::vector<std::int64_t> result(dims);
+  const bool asymmetric = !std::equal(pads.begin(), pads.begin() + static_cast<std::ptrdiff_t>(dims),
+                                      pads.begin() + static_cast<std::ptrdiff_t>(dims));
+  if (asymmetric && fill) {
+    std::vector<std::int64_t> all(2 * input.size(), 0);  // NTP's pad: begins, then ends, of every axis
+    for (std::size_t d = 0; d < dims; ++d) {
+      all[2 + d] = pads[d];
+      all[input.size() + 2 + d] = pads[dims + d];
+    }
+    Attributes attrs;
+    attrs.set("pads", all);
+    attrs.set("mode", std::string("constant"));
+    attrs.set("value", *fill);
+    const std::string label = node.name().empty() ? node.output(0) : node.name();
+    x = ctx.add_op(node, label + "/pad", "pad", attrs, {x});
+    return result;
+  }
   for (std::size_t d = 0; d < dims; ++d) {
     if (pads[d] != pads[dims + d])
       ctx.fail(node,
@@ -329,7 +349,8 @@ void convert_conv(ImportContext& ctx, const NodeProto& node) {
     ctx.fail(node, "kernel_shape differs from the weight's shape");
   const auto strides = ints_or(ctx, node, "strides", dims, 1);
   const auto dilations = ints_or(ctx, node, "dilations", dims, 1);
-  const auto pads = symmetric_pads(ctx, node, input, kernel, strides, dilations);
+  int padded = x;
+  const auto pads = symmetric_pads(ctx, node, padded, kernel, strides, dilations, 0.0);
   Attributes attrs;
   set_fused_defaults(attrs);
   attrs.set("kernel", kernel);
@@ -337,7 +358,8 @@ void convert_conv(ImportContext& ctx, const NodeProto& node) {
   attrs.set("padding", pads);
   attrs.set("dilation", dilations);
   attrs.set("groups", ctx.attr_int(node, "group", 1));
-  emit_conv_group(ctx, node, x, dims == 1 ? "conv1d" : "conv2d", std::move(attrs), w.to_f32(), w.shape[0]);
+  emit_conv_group(ctx, node, padded, dims == 1 ? "conv1d" : "conv2d", std::move(attrs), w.to_f32(),
+                  w.shape[0]);
 }
 
 // ONNX ConvTranspose pads (begin b, end e) and output_padding o as NTP's symmetric padding p and
@@ -417,7 +439,7 @@ void convert_conv_transpose(ImportContext& ctx, const NodeProto& node) {
 
 void convert_pool(ImportContext& ctx, const NodeProto& node) {
   const bool max = node.op_type() == "MaxPool";
-  const int x = ctx.value_input(node, 0);
+  int x = ctx.value_input(node, 0);
   const Shape input = ctx.shape_of(x);
   if (input.size() != 3 && input.size() != 4)
     ctx.fail(node, "only 1-D and 2-D pooling is supported", "NTP pools [N, C, L] and [N, C, H, W]");
@@ -429,10 +451,15 @@ void convert_pool(ImportContext& ctx, const NodeProto& node) {
   const auto dilations = ints_or(ctx, node, "dilations", dims, 1);
   for (const std::int64_t d : dilations)
     if (d != 1) ctx.fail(node, "dilated pooling is not supported", "NTP's pools have no dilation");
-  const auto pads = symmetric_pads(ctx, node, input, kernel, strides, dilations);
+  const std::int64_t count_include_pad = ctx.attr_int(node, "count_include_pad", 0);
+  // An explicit pad node is exact for max (-inf never wins) and for averages that count the padding.
+  std::optional<double> fill;
+  if (max) fill = -std::numeric_limits<double>::infinity();
+  if (!max && count_include_pad != 0) fill = 0.0;
+  const auto pads = symmetric_pads(ctx, node, x, kernel, strides, dilations, fill);
   if (ctx.attr_int(node, "ceil_mode", 0) != 0) {
     for (std::size_t d = 0; d < dims; ++d) {
-      const std::int64_t span = input[2 + d] + 2 * pads[d] - kernel[d];
+      const std::int64_t span = ctx.shape_of(x)[2 + d] + 2 * pads[d] - kernel[d];
       if (span % strides[d] != 0)
         ctx.fail(node, "ceil_mode=1 gives a larger output than NTP's floor rounding here",
                  "NTP rounds the output size down; adjust the padding instead of using ceil_mode");
@@ -442,7 +469,7 @@ void convert_pool(ImportContext& ctx, const NodeProto& node) {
   attrs.set("kernel", kernel);
   attrs.set("stride", strides);
   attrs.set("padding", pads);
-  if (!max) attrs.set("count_include_pad", ctx.attr_int(node, "count_include_pad", 0));
+  if (!max) attrs.set("count_include_pad", count_include_pad);
   ctx.define(node.output(0), ctx.add_op(node, node.output(0), max ? "maxpool" : "avgpool", attrs, {x}));
 }
 
@@ -740,7 +767,7 @@ void convert_node(ImportContext& ctx, const onnx::NodeProto& node) {
     generic_converter(node.op_type())(ctx, node);
     // An op on known inputs (comparisons and selections on shapes) is computed now, so that what reads it
     // can take it as a shape, bound or axis.
-    ctx.evaluate_added(node, mark);
+    if (node.op_type() != "If") ctx.evaluate_added(node, mark);
     return;
   }
   const Converter& converter = converters().at(node.op_type());
