@@ -333,6 +333,102 @@ TEST(OnnxImport, DynamicDimensionsTakeSetAndShapeOrNameWhatIsMissing) {
   EXPECT_NE(error_of(path, shape).find("fixes it at 3"), std::string::npos);
 }
 
+// TensorFlow's SAME padding at stride 2 pads only the end: a pad node before the conv, then no padding.
+TEST(OnnxImport, AsymmetricConvPaddingBecomesAPadNodeBeforeTheConv) {
+  Folder folder;
+  onnx::ModelProto model = new_model(13);
+  declare(model.mutable_graph()->mutable_input(), "x", {1, 1, 4, 4});
+  declare(model.mutable_graph()->mutable_output(), "y", {1, 1, 2, 2});
+  initializer(model, "W", {1, 1, 3, 3}, std::vector<float>(9, 1.0F));
+  auto& conv = node(model, "Conv", {"x", "W"}, {"y"}, "conv");
+  auto* pads = conv.add_attribute();
+  pads->set_name("pads");
+  pads->set_type(onnx::AttributeProto::INTS);
+  for (const std::int64_t pad : {0, 0, 1, 1})
+    pads->add_ints(pad);
+  auto* strides = conv.add_attribute();
+  strides->set_name("strides");
+  strides->set_type(onnx::AttributeProto::INTS);
+  strides->add_ints(2);
+  strides->add_ints(2);
+  auto imported = import_model(save(model, folder / "same.onnx"));
+  ASSERT_TRUE(imported.ok()) << imported.error().to_string();
+  const ntp::Graph& graph = imported.value().graph;
+  ASSERT_GE(graph.find_node("conv/pad"), 0);
+  EXPECT_EQ(graph.nodes[static_cast<std::size_t>(graph.find_node("conv/pad"))].op, "pad");
+  std::vector<float> x(16);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(i);
+  // Windows at rows/columns 0..2 and 2..4 (row/column 4 is padding): sums of the 3x3 blocks that fit.
+  const std::vector<float> y = run_reference(imported.value(), "x", x);
+  EXPECT_EQ(y, (std::vector<float>{45, 39, 66, 50}));
+}
+
+// An If on a shape comparison is decided at load time: its chosen branch becomes part of the graph.
+TEST(OnnxImport, IfOnAShapeComparisonImportsTheChosenBranch) {
+  Folder folder;
+  onnx::ModelProto model = new_model(13);
+  declare(model.mutable_graph()->mutable_input(), "x", {2, 3});
+  declare(model.mutable_graph()->mutable_output(), "y", {2, 3});
+  node(model, "Shape", {"x"}, {"shape"});
+  node(model, "ReduceProd", {"shape"}, {"size"});
+  initializer(model, "limit", {}, {4.0F});
+  node(model, "Cast", {"limit"}, {"limit64"}).add_attribute()->CopyFrom([] {
+    onnx::AttributeProto to;
+    to.set_name("to");
+    to.set_type(onnx::AttributeProto::INT);
+    to.set_i(onnx::TensorProto::INT64);
+    return to;
+  }());
+  node(model, "Greater", {"size", "limit64"}, {"big"});
+  auto& branching = node(model, "If", {"big"}, {"y"}, "branch");
+  for (const auto& [name, op] : {std::pair{"then_branch", "Neg"}, std::pair{"else_branch", "Abs"}}) {
+    auto* attr = branching.add_attribute();
+    attr->set_name(name);
+    attr->set_type(onnx::AttributeProto::GRAPH);
+    onnx::GraphProto* branch = attr->mutable_g();
+    branch->set_name(name);
+    auto* inner = branch->add_node();
+    inner->set_op_type(op);
+    inner->add_input("x");
+    inner->add_output(std::string(name) + "_out");
+    declare(branch->mutable_output(), std::string(name) + "_out", {2, 3});
+  }
+  auto imported = import_model(save(model, folder / "if.onnx"));
+  ASSERT_TRUE(imported.ok()) << imported.error().to_string();
+  EXPECT_EQ(run_reference(imported.value(), "x", {1, -2, 3, -4, 5, -6}),
+            (std::vector<float>{-1, 2, -3, 4, -5, 6}));  // 6 elements > 4: the then branch, Neg
+  for (const ntp::Node& added : imported.value().graph.nodes)
+    EXPECT_NE(added.op, "greater") << "the condition should be computed at load time";
+}
+
+TEST(OnnxImport, IfOnARunTimeConditionIsRefusedClearly) {
+  Folder folder;
+  onnx::ModelProto model = new_model(13);
+  declare(model.mutable_graph()->mutable_input(), "x", {2});
+  declare(model.mutable_graph()->mutable_output(), "y", {2});
+  node(model, "ReduceSum", {"x"}, {"total"});
+  initializer(model, "zero", {}, {0.0F});
+  node(model, "Greater", {"total", "zero"}, {"positive"});
+  auto& branching = node(model, "If", {"positive"}, {"y"}, "branch");
+  for (const char* name : {"then_branch", "else_branch"}) {
+    auto* attr = branching.add_attribute();
+    attr->set_name(name);
+    attr->set_type(onnx::AttributeProto::GRAPH);
+    onnx::GraphProto* branch = attr->mutable_g();
+    branch->set_name(name);
+    auto* inner = branch->add_node();
+    inner->set_op_type("Identity");
+    inner->add_input("x");
+    inner->add_output(std::string(name) + "_out");
+    declare(branch->mutable_output(), std::string(name) + "_out", {2});
+  }
+  const std::string error = error_of(save(model, folder / "if.onnx"));
+  EXPECT_NE(error.find("node 'branch' (If): an If whose condition is computed at run time is not supported"),
+            std::string::npos)
+      << error;
+}
+
 TEST(OnnxImport, OneErrorListsEveryUnsupportedNode) {
   Folder folder;
   onnx::ModelProto model = new_model();
