@@ -265,21 +265,58 @@ ImportedModel import_graph(const std::string& path, const ImportOptions& options
     if (!is_importable(node))
       unsupported.push_back(fmt::format("{}{} (node '{}')", node.domain().empty() ? "" : node.domain() + ".",
                                         node.op_type(), node.name().empty() ? node.output(0) : node.name()));
-  if (!unsupported.empty())
-    throw UserError({path, 0, 0},
-                    fmt::format("the model uses {} node{} NTP cannot import: {}", unsupported.size(),
-                                unsupported.size() == 1 ? "" : "s", fmt::join(unsupported, ", ")),
-                    "`ntp ops` lists what NTP runs; docs/onnx.md lists the ONNX operators it maps");
-
+  const std::string unsupported_message =
+      fmt::format("the model uses {} node{} NTP cannot import: {}", unsupported.size(),
+                  unsupported.size() == 1 ? "" : "s", fmt::join(unsupported, ", "));
+  const std::string unsupported_hint =
+      "`ntp ops` lists what NTP runs; docs/onnx.md lists the ONNX operators it maps";
   ImportContext ctx(model, path, options.precision);
   std::set<std::string> initializer_names;
   for (const auto& initializer : onnx_graph.initializer())
     initializer_names.insert(initializer.name());
-  add_graph_inputs(ctx, model, options, initializer_names);
+  try {
+    add_graph_inputs(ctx, model, options, initializer_names);
+  } catch (const UserError& error) {
+    if (unsupported.empty()) throw;
+    throw UserError({path, 0, 0},
+                    fmt::format("the model has 2 problems NTP cannot import:\n  - {}\n  - {}",
+                                unsupported_message, error.diagnostic().message),
+                    error.diagnostic().hint);
+  }
   for (const auto& initializer : onnx_graph.initializer())
     ctx.define_constant(initializer.name(), ctx.decode(initializer));
-  for (const auto& node : onnx_graph.node())
-    convert_node(ctx, node);
+  // Every problem in one message: nodes of unknown types, and each node a converter refuses. A node reading
+  // what a refused node writes is skipped without a message of its own (its problem may be only that).
+  std::vector<Diagnostic> refusals;
+  std::set<std::string> unavailable;
+  for (const auto& node : onnx_graph.node()) {
+    const bool blocked =
+        !is_importable(node) || std::any_of(node.input().begin(), node.input().end(),
+                                            [&](const auto& in) { return unavailable.count(in); });
+    if (!blocked) {
+      try {
+        convert_node(ctx, node);
+        continue;
+      } catch (const UserError& error) {
+        refusals.push_back(error.diagnostic());
+      }
+    }
+    for (const auto& output : node.output())
+      unavailable.insert(output);
+  }
+  if (!unsupported.empty() && refusals.empty())
+    throw UserError({path, 0, 0}, unsupported_message, unsupported_hint);
+  if (unsupported.empty() && refusals.size() == 1) throw UserError(refusals.front());
+  if (!refusals.empty()) {
+    std::vector<std::string> problems;
+    if (!unsupported.empty()) problems.push_back(unsupported_message);
+    for (const Diagnostic& refusal : refusals)
+      problems.push_back(refusal.message);
+    throw UserError({path, 0, 0},
+                    fmt::format("the model has {} problems NTP cannot import:\n  - {}", problems.size(),
+                                fmt::join(problems, "\n  - ")),
+                    refusals.front().hint.empty() ? unsupported_hint : refusals.front().hint);
+  }
 
   Graph& graph = ctx.graph();
   for (const auto& output : onnx_graph.output()) {

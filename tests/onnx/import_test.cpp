@@ -429,6 +429,28 @@ TEST(OnnxImport, IfOnARunTimeConditionIsRefusedClearly) {
       << error;
 }
 
+// Unknown ops and nodes a converter refuses come in one message; what reads a refused node is not reported.
+TEST(OnnxImport, OneErrorListsEveryProblem) {
+  Folder folder;
+  onnx::ModelProto model = new_model(13);
+  declare(model.mutable_graph()->mutable_input(), "x", {2, 3});
+  declare(model.mutable_graph()->mutable_output(), "z", {2, 3});
+  declare(model.mutable_graph()->mutable_output(), "w", {2, 3});
+  node(model, "Det", {"x"}, {"d"}, "the_det");
+  node(model, "ReduceSum", {"x", "x"}, {"s"}, "runtime_axes");
+  node(model, "Relu", {"s"}, {"z"}, "after_refused");
+  node(model, "Identity", {"d"}, {"w"}, "after_unknown");
+  const std::string error = error_of(save(model, folder / "problems.onnx"));
+  EXPECT_NE(error.find("the model has 2 problems NTP cannot import:"), std::string::npos) << error;
+  EXPECT_NE(error.find("1 node NTP cannot import: Det (node 'the_det')"), std::string::npos) << error;
+  EXPECT_NE(
+      error.find("node 'runtime_axes' (ReduceSum): the axes ('x') must be an initializer or a constant"),
+      std::string::npos)
+      << error;
+  EXPECT_EQ(error.find("after_refused"), std::string::npos) << error;
+  EXPECT_EQ(error.find("after_unknown"), std::string::npos) << error;
+}
+
 TEST(OnnxImport, OneErrorListsEveryUnsupportedNode) {
   Folder folder;
   onnx::ModelProto model = new_model();

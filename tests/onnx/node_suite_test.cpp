@@ -30,6 +30,20 @@ constexpr double kAtol = 1e-7;
 // group: "unsupported op Abs", "LSTM: peephole connections (P) are not supported", ...
 std::vector<std::string> skip_reasons(const std::string& message) {
   std::vector<std::string> reasons;
+  // One message with several problems: "the model has N problems NTP cannot import:\n  - ...\n  - ..."
+  if (message.find(" problems NTP cannot import:") != std::string::npos) {
+    const std::string separator = "\n  - ";
+    for (std::size_t at = message.find(separator); at != std::string::npos;) {
+      const std::size_t next = message.find(separator, at + separator.size());
+      const std::string part =
+          message.substr(at + separator.size(),
+                         next == std::string::npos ? std::string::npos : next - at - separator.size());
+      for (const std::string& reason : skip_reasons(part))
+        reasons.push_back(reason);
+      at = next;
+    }
+    return reasons;
+  }
   const std::string marker = "NTP cannot import: ";
   if (const auto at = message.find(marker); at != std::string::npos) {
     static const std::regex op_pattern(R"(([A-Za-z0-9_.]+) \(node '[^']*'\))");
