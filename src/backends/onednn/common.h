@@ -79,6 +79,7 @@ DType io_type(DType precision);
 // node.
 using Factory = std::function<std::unique_ptr<Kernel>(const Graph&, int node, const CompileOptions&)>;
 std::unique_ptr<Kernel> make_fc(const Graph& graph, int node, const CompileOptions& options);
+std::unique_ptr<Kernel> make_reduction(const Graph& graph, int node, const CompileOptions& options);
 // int8 (s8 x s8 -> f32, dequantised by per-channel output scales), for --precision int8.
 std::unique_ptr<Kernel> make_fc_int8(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_lstm_int8(const Graph& graph, int node, const CompileOptions& options);

@@ -1,10 +1,50 @@
 // Activations (eltwise), softmax / log_softmax, add / mul (binary with broadcasting), concat, transpose (a
 // reorder through permuted strides).
+#include <algorithm>
+#include <map>
+
 #include "common.h"
 
 namespace ntp::onednn {
 
 namespace {
+struct Eltwise {
+  dnnl::algorithm algorithm;
+  float alpha = 0;
+  float beta = 0;
+};
+
+// Unary ops that are one oneDNN eltwise algorithm with fixed parameters. (Not log: oneDNN 2.6's vectorised
+// log gives log(1) = -1e-6, outside ONNX's absolute tolerance of 1e-7 that the node tests hold it to.)
+const std::map<std::string, Eltwise>& simple_eltwise() {
+  static const std::map<std::string, Eltwise> table = {
+      {"abs", {dnnl::algorithm::eltwise_abs}},
+      {"exp", {dnnl::algorithm::eltwise_exp}},
+      {"sqrt", {dnnl::algorithm::eltwise_sqrt}},
+      {"mish", {dnnl::algorithm::eltwise_mish}},
+      {"hard_swish", {dnnl::algorithm::eltwise_hardswish}},
+      {"softplus", {dnnl::algorithm::eltwise_soft_relu}},
+      {"neg", {dnnl::algorithm::eltwise_linear, -1.0F, 0.0F}},
+      {"reciprocal", {dnnl::algorithm::eltwise_pow, 1.0F, -1.0F}},
+  };
+  return table;
+}
+
+// reduce_* as oneDNN reductions: the algorithm and its p (for the Lp norms).
+const std::map<std::string, std::pair<dnnl::algorithm, float>>& reductions() {
+  static const std::map<std::string, std::pair<dnnl::algorithm, float>> table = {
+      {"reduce_sum", {dnnl::algorithm::reduction_sum, 0.0F}},
+      {"reduce_mean", {dnnl::algorithm::reduction_mean, 0.0F}},
+      {"reduce_max", {dnnl::algorithm::reduction_max, 0.0F}},
+      {"reduce_min", {dnnl::algorithm::reduction_min, 0.0F}},
+      {"reduce_prod", {dnnl::algorithm::reduction_mul, 0.0F}},
+      {"reduce_l1", {dnnl::algorithm::reduction_norm_lp_sum, 1.0F}},
+      {"reduce_l2", {dnnl::algorithm::reduction_norm_lp_sum, 2.0F}},
+      {"reduce_sum_square", {dnnl::algorithm::reduction_norm_lp_power_p_sum, 2.0F}},
+  };
+  return table;
+}
+
 std::unique_ptr<PrimitiveKernel> unary_kernel(const Graph& graph, int node_index, DType io) {
   const memory::desc data = plain(input_value(graph, node_index, 0).shape, data_type(io));
   auto kernel = std::make_unique<PrimitiveKernel>(io, 1, 1);
@@ -35,6 +75,17 @@ std::unique_ptr<Kernel> make_eltwise(const Graph& graph, int node_index, const C
     algorithm = dnnl::algorithm::eltwise_clip;
     alpha = static_cast<float>(node.attrs.real("min_val"));
     beta = static_cast<float>(node.attrs.real("max_val"));
+  } else if (const auto found = simple_eltwise().find(node.op); found != simple_eltwise().end()) {
+    algorithm = found->second.algorithm;
+    alpha = found->second.alpha;
+    beta = found->second.beta;
+  } else if (node.op == "elu") {
+    algorithm = dnnl::algorithm::eltwise_elu;
+    alpha = static_cast<float>(node.attrs.real("alpha"));
+  } else if (node.op == "hard_sigmoid") {  // alpha x + beta, then clipped to [0, 1] in place
+    algorithm = dnnl::algorithm::eltwise_linear;
+    alpha = static_cast<float>(node.attrs.real("alpha"));
+    beta = static_cast<float>(node.attrs.real("beta"));
   }
   const DType io = io_type(options.precision);
   auto kernel = unary_kernel(graph, node_index, io);
@@ -43,6 +94,40 @@ std::unique_ptr<Kernel> make_eltwise(const Graph& graph, int node_index, const C
       context().engine);
   kernel->add(dnnl::eltwise_forward(pd),
               {{DNNL_ARG_SRC, kernel->input(0)}, {DNNL_ARG_DST, kernel->output(0)}}, pd.impl_info_str());
+  if (node.op == "hard_sigmoid") {
+    const dnnl::eltwise_forward::primitive_desc clip(
+        {dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_clip, kernel->output(0).get_desc(),
+         0.0F, 1.0F},
+        context().engine);
+    kernel->add(dnnl::eltwise_forward(clip),
+                {{DNNL_ARG_SRC, kernel->output(0)}, {DNNL_ARG_DST, kernel->output(0)}}, clip.impl_info_str());
+  }
+  return kernel;
+}
+
+// Reductions: the output as oneDNN sees it keeps every axis (size 1 where reduced), the same bytes as the
+// graph's shape with or without keepdims.
+std::unique_ptr<Kernel> make_reduction(const Graph& graph, int node_index, const CompileOptions& options) {
+  const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
+  const Shape& in = input_value(graph, node_index, 0).shape;
+  Shape kept = in;
+  const auto& axes = node.attrs.integers("axes");
+  for (std::size_t d = 0; d < in.size(); ++d) {
+    const bool reduced = axes.empty() || std::any_of(axes.begin(), axes.end(), [&](std::int64_t axis) {
+                           return (axis < 0 ? axis + static_cast<std::int64_t>(in.size()) : axis) ==
+                                  static_cast<std::int64_t>(d);
+                         });
+    if (reduced) kept[d] = 1;
+  }
+  const auto& [algorithm, p] = reductions().at(node.op);
+  const DType io = io_type(options.precision);
+  auto kernel = std::make_unique<PrimitiveKernel>(io, 1, 1);
+  kernel->bind_input(0, plain(in, data_type(io)));
+  kernel->bind_output(0, plain(kept, data_type(io)));
+  const dnnl::reduction::primitive_desc pd(
+      {algorithm, kernel->input(0).get_desc(), kernel->output(0).get_desc(), p, 0.0F}, context().engine);
+  kernel->add(dnnl::reduction(pd), {{DNNL_ARG_SRC, kernel->input(0)}, {DNNL_ARG_DST, kernel->output(0)}},
+              pd.impl_info_str());
   return kernel;
 }
 
@@ -75,8 +160,19 @@ int full_size_input(const Graph& graph, int node_index) {
   return -1;
 }
 
-// add / mul of two or more inputs: a chain of binary primitives, the first on the full-size input and the
-// next one, the others in place on the output (both ops are commutative, so the full-size input goes first).
+dnnl::algorithm binary_algorithm(const std::string& op) {
+  if (op == "mul") return dnnl::algorithm::binary_mul;
+  if (op == "sub") return dnnl::algorithm::binary_sub;
+  if (op == "div") return dnnl::algorithm::binary_div;
+  if (op == "max") return dnnl::algorithm::binary_max;
+  if (op == "min") return dnnl::algorithm::binary_min;
+  return dnnl::algorithm::binary_add;  // add, sum
+}
+
+// add, mul, sum, max, min of two or more inputs, sub and div of two: a chain of binary primitives, the first
+// on the full-size input and the next one, the others in place on the output. oneDNN broadcasts the second
+// operand only, so the full-size input goes first: any of them for the commutative ops, the first for sub
+// and div (the back end's supports() checks).
 std::unique_ptr<Kernel> make_binary(const Graph& graph, int node_index, const CompileOptions& options) {
   const Node& node = graph.nodes[static_cast<std::size_t>(node_index)];
   const Shape& out = output_value(graph, node_index, 0).shape;
@@ -95,10 +191,8 @@ std::unique_ptr<Kernel> make_binary(const Graph& graph, int node_index, const Co
     while (operand.size() < out.size())
       operand.insert(operand.begin(), 1);  // numpy aligns from the last axis
     kernel->bind_input(i, plain(operand, type));
-    const dnnl::binary::primitive_desc pd(
-        {node.op == "mul" ? dnnl::algorithm::binary_mul : dnnl::algorithm::binary_add, dst,
-         kernel->input(i).get_desc(), dst},
-        context().engine);
+    const dnnl::binary::primitive_desc pd({binary_algorithm(node.op), dst, kernel->input(i).get_desc(), dst},
+                                          context().engine);
     kernel->add(dnnl::binary(pd),
                 {{DNNL_ARG_SRC_0, accumulated},
                  {DNNL_ARG_SRC_1, kernel->input(i)},

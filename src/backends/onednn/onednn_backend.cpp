@@ -40,6 +40,29 @@ const backends::FactoryTable& factories() {
       {"log_softmax", onednn::make_softmax},
       {"add", onednn::make_binary},
       {"mul", onednn::make_binary},
+      {"sub", onednn::make_binary},
+      {"div", onednn::make_binary},
+      {"sum", onednn::make_binary},
+      {"max", onednn::make_binary},
+      {"min", onednn::make_binary},
+      {"abs", onednn::make_eltwise},
+      {"exp", onednn::make_eltwise},
+      {"sqrt", onednn::make_eltwise},
+      {"mish", onednn::make_eltwise},
+      {"hard_swish", onednn::make_eltwise},
+      {"hard_sigmoid", onednn::make_eltwise},
+      {"softplus", onednn::make_eltwise},
+      {"neg", onednn::make_eltwise},
+      {"reciprocal", onednn::make_eltwise},
+      {"elu", onednn::make_eltwise},
+      {"reduce_sum", onednn::make_reduction},
+      {"reduce_mean", onednn::make_reduction},
+      {"reduce_max", onednn::make_reduction},
+      {"reduce_min", onednn::make_reduction},
+      {"reduce_prod", onednn::make_reduction},
+      {"reduce_l1", onednn::make_reduction},
+      {"reduce_l2", onednn::make_reduction},
+      {"reduce_sum_square", onednn::make_reduction},
       {"concat", onednn::make_concat},
       {"transpose", onednn::make_transpose},
   };
@@ -116,8 +139,18 @@ class OnednnBackend final : public Backend {
       return false;
     for (const int input : node.inputs)
       if (graph.values[static_cast<std::size_t>(input)].dtype != DType::f32) return false;
-    // oneDNN's binary broadcasts its second operand only: add and mul (commutative) need one full-size input.
-    if (node.op == "add" || node.op == "mul") return onednn::full_size_input(graph, node_index) >= 0;
+    // oneDNN's memory has at least one dimension: scalars (a loss, a count) are left to reference.
+    for (const int value : node.outputs)
+      if (graph.values[static_cast<std::size_t>(value)].shape.empty()) return false;
+    // oneDNN's binary broadcasts its second operand only: the commutative ops need one full-size input, sub
+    // and div their first.
+    if (node.op == "add" || node.op == "mul" || node.op == "sum" || node.op == "max" || node.op == "min")
+      return node.inputs.size() >= 2 && onednn::full_size_input(graph, node_index) >= 0;
+    if (node.op == "sub" || node.op == "div") return onednn::full_size_input(graph, node_index) == 0;
+    // A reduction that reduces nothing (axes of size 1 only) is a copy oneDNN's reduction refuses.
+    if (node.op.rfind("reduce_", 0) == 0)
+      return element_count(graph.values[static_cast<std::size_t>(node.inputs.at(0))].shape) !=
+             element_count(graph.values[static_cast<std::size_t>(node.outputs.at(0))].shape);
     return true;
   }
 

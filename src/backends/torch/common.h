@@ -94,6 +94,10 @@ std::unique_ptr<Kernel> make_pool(const Graph& graph, int node, const CompileOpt
 std::unique_ptr<Kernel> make_norm(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_activation(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_tensor_op(const Graph& graph, int node, const CompileOptions& options);
+// Elementwise ops and reductions with ONNX semantics (fp32 graphs; other types run on reference).
+std::unique_ptr<Kernel> make_unary(const Graph& graph, int node, const CompileOptions& options);
+std::unique_ptr<Kernel> make_binary(const Graph& graph, int node, const CompileOptions& options);
+std::unique_ptr<Kernel> make_reduction(const Graph& graph, int node, const CompileOptions& options);
 std::unique_ptr<Kernel> make_rnn(const Graph& graph, int node, const CompileOptions& options);
 // int8: LibTorch's dynamic quantisation (weights int8 once, activations quantised per run inside the op).
 std::unique_ptr<Kernel> make_fc_int8(const Graph& graph, int node, const CompileOptions& options);
