@@ -128,10 +128,50 @@ Tensor input_tensor(const Binding& binding, const Value& value) {
   return tensor;
 }
 
+// An ONNX model whose input dimensions the model, --shape and --set leave open takes them from the .npy
+// files bound to those inputs: each bound input not given by --shape gets the file's shape.
+TopologyArgs with_shapes_from_files(const TopologyArgs& topology, const std::vector<std::string>& bindings) {
+  TopologyArgs derived = topology;
+  for (const std::string& text : bindings) {
+    const auto equals = text.find('=');
+    if (equals == std::string::npos || equals == 0 || !is_npy(text.substr(equals + 1))) continue;
+    const std::string name = text.substr(0, equals);
+    const bool given = std::any_of(topology.shapes.begin(), topology.shapes.end(),
+                                   [&](const std::string& shape) { return shape.starts_with(name + "="); });
+    if (given) continue;
+    const Shape shape = io::read_npy(text.substr(equals + 1)).shape();
+    derived.shapes.push_back(fmt::format("{}={}", name, fmt::join(shape, ",")));
+  }
+  return derived;
+}
+
+Graph load_graph_or_shape_from_files(TopologyArgs& topology, const std::vector<std::string>& bindings) {
+  try {
+    return load_graph(topology);
+  } catch (const UserError&) {
+    const bool onnx = topology.file.ends_with(".onnx");
+    TopologyArgs derived = onnx ? with_shapes_from_files(topology, bindings) : topology;
+    if (derived.shapes.size() == topology.shapes.size()) throw;
+    Graph graph;
+    try {
+      graph = load_graph(derived);
+    } catch (const UserError& error) {
+      throw UserError(
+          kCommandLine,
+          fmt::format("the --input files' shapes do not fit the model: {}", error.diagnostic().message),
+          "give the input's shape with --shape NAME=d0,d1,... or data of the model's rank");
+    }
+    topology = derived;
+    return graph;
+  }
+}
+
 }  // namespace
 
 BoundGraph load_with_inputs(const TopologyArgs& topology, const std::vector<std::string>& bindings) {
-  BoundGraph bound{load_graph(topology), {}, {}, topology};
+  TopologyArgs effective = topology;
+  Graph graph = load_graph_or_shape_from_files(effective, bindings);
+  BoundGraph bound{std::move(graph), {}, {}, effective};
   std::vector<Binding> read;
   for (const std::string& text : bindings)
     read.push_back(read_binding(bound.graph, text));

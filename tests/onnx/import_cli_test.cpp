@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "cli/process.h"
+#include "io/npy.h"
+#include "ntp/tensor.h"
 
 namespace {
 
@@ -53,6 +55,39 @@ TEST(OnnxCli, RunsAndChecksAnImportedLstm) {
   const auto inspect = run_ntp({"inspect", conv.string()});
   EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
   EXPECT_NE(inspect.out.find("conv2d"), std::string::npos) << inspect.out;
+  fs::remove_all(folder);
+}
+
+// Dimensions the model leaves unnamed come from the --input file; without one, the error says what to give.
+TEST(OnnxCli, UnknownDimensionsTakeTheInputFilesShape) {
+  if (!fs::exists(kNodeTests / "test_relu")) GTEST_SKIP() << "libonnx-testdata is not installed";
+  const fs::path folder = fs::temp_directory_path() / ("ntp-onnx-cli-dims-" + std::to_string(::getpid()));
+  fs::create_directories(folder);
+  auto model = read_proto<onnx::ModelProto>(kNodeTests / "test_relu" / "model.onnx");
+  for (auto* list : {model.mutable_graph()->mutable_input(), model.mutable_graph()->mutable_output()})
+    for (auto& dim : *(*list)[0].mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim())
+      dim.clear_dim_value();
+  const fs::path path = folder / "relu.onnx";
+  {
+    std::ofstream file(path, std::ios::binary);
+    model.SerializeToOstream(&file);
+  }
+  ntp::Tensor data({2, 7, 3}, ntp::DType::f32);
+  for (std::int64_t i = 0; i < data.elements(); ++i)
+    data.as<float>()[i] = static_cast<float>(i) - 6.5F;
+  ntp::io::write_npy((folder / "x.npy").string(), data);
+  const auto without = run_ntp({"run", path.string(), "--iterations", "1"});
+  EXPECT_EQ(without.exit_code, 2);
+  EXPECT_NE(without.err.find("--shape x="), std::string::npos) << without.err;
+  const auto run = run_ntp({"run", path.string(), "--input", "x=" + (folder / "x.npy").string(), "--warmup",
+                            "0", "--iterations", "1", "--format", "json"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("relu:2x7x3,fp32"), std::string::npos) << run.out.substr(0, 2000);
+  ntp::io::write_npy((folder / "flat.npy").string(), ntp::Tensor({42}, ntp::DType::f32));
+  const auto misfit = run_ntp({"run", path.string(), "--input", "x=" + (folder / "flat.npy").string()});
+  EXPECT_EQ(misfit.exit_code, 2);
+  EXPECT_NE(misfit.err.find("the --input files' shapes do not fit the model"), std::string::npos)
+      << misfit.err;
   fs::remove_all(folder);
 }
 
