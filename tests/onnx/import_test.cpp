@@ -364,6 +364,21 @@ TEST(OnnxImport, AsymmetricConvPaddingBecomesAPadNodeBeforeTheConv) {
   EXPECT_EQ(y, (std::vector<float>{45, 39, 66, 50}));
 }
 
+// A branch of an If that applies `op` to the outer value x.
+void add_branch(onnx::NodeProto& branching, const std::string& name, const std::string& op,
+                const std::vector<std::int64_t>& shape) {
+  auto* attr = branching.add_attribute();
+  attr->set_name(name);
+  attr->set_type(onnx::AttributeProto::GRAPH);
+  onnx::GraphProto* branch = attr->mutable_g();
+  branch->set_name(name);
+  auto* inner = branch->add_node();
+  inner->set_op_type(op);
+  inner->add_input("x");
+  inner->add_output(name + "_out");
+  declare(branch->mutable_output(), name + "_out", shape);
+}
+
 // An If on a shape comparison is decided at load time: its chosen branch becomes part of the graph.
 TEST(OnnxImport, IfOnAShapeComparisonImportsTheChosenBranch) {
   Folder folder;
@@ -382,18 +397,8 @@ TEST(OnnxImport, IfOnAShapeComparisonImportsTheChosenBranch) {
   }());
   node(model, "Greater", {"size", "limit64"}, {"big"});
   auto& branching = node(model, "If", {"big"}, {"y"}, "branch");
-  for (const auto& [name, op] : {std::pair{"then_branch", "Neg"}, std::pair{"else_branch", "Abs"}}) {
-    auto* attr = branching.add_attribute();
-    attr->set_name(name);
-    attr->set_type(onnx::AttributeProto::GRAPH);
-    onnx::GraphProto* branch = attr->mutable_g();
-    branch->set_name(name);
-    auto* inner = branch->add_node();
-    inner->set_op_type(op);
-    inner->add_input("x");
-    inner->add_output(std::string(name) + "_out");
-    declare(branch->mutable_output(), std::string(name) + "_out", {2, 3});
-  }
+  add_branch(branching, "then_branch", "Neg", {2, 3});
+  add_branch(branching, "else_branch", "Abs", {2, 3});
   auto imported = import_model(save(model, folder / "if.onnx"));
   ASSERT_TRUE(imported.ok()) << imported.error().to_string();
   EXPECT_EQ(run_reference(imported.value(), "x", {1, -2, 3, -4, 5, -6}),
@@ -411,18 +416,8 @@ TEST(OnnxImport, IfOnARunTimeConditionIsRefusedClearly) {
   initializer(model, "zero", {}, {0.0F});
   node(model, "Greater", {"total", "zero"}, {"positive"});
   auto& branching = node(model, "If", {"positive"}, {"y"}, "branch");
-  for (const char* name : {"then_branch", "else_branch"}) {
-    auto* attr = branching.add_attribute();
-    attr->set_name(name);
-    attr->set_type(onnx::AttributeProto::GRAPH);
-    onnx::GraphProto* branch = attr->mutable_g();
-    branch->set_name(name);
-    auto* inner = branch->add_node();
-    inner->set_op_type("Identity");
-    inner->add_input("x");
-    inner->add_output(std::string(name) + "_out");
-    declare(branch->mutable_output(), std::string(name) + "_out", {2});
-  }
+  add_branch(branching, "then_branch", "Identity", {2});
+  add_branch(branching, "else_branch", "Identity", {2});
   const std::string error = error_of(save(model, folder / "if.onnx"));
   EXPECT_NE(error.find("node 'branch' (If): an If whose condition is computed at run time is not supported"),
             std::string::npos)

@@ -188,13 +188,8 @@ std::int64_t checked_index(const Tensor& indices, std::int64_t at, std::int64_t 
 RunFunction make_gather(const NodeView& node) {
   node.expect_arity(2, 2, 1);
   const Shape& data = node.input_shape(0);
-  const std::size_t axis = normalise_axis(node, node.attrs().integer("axis"), data.size());
-  std::int64_t outer = 1, inner = 1;
-  for (std::size_t d = 0; d < axis; ++d)
-    outer *= data[d];
-  for (std::size_t d = axis + 1; d < data.size(); ++d)
-    inner *= data[d];
-  const std::int64_t length = data[axis];
+  const AxisLoop around(data, normalise_axis(node, node.attrs().integer("axis"), data.size()));
+  const std::int64_t outer = around.outer, inner = around.inner, length = around.length;
   const std::int64_t count = element_count(node.input_shape(1));
   const auto size = static_cast<std::int64_t>(dtype_size(node.input(0).dtype));
   const std::string name = node.name();
@@ -264,21 +259,6 @@ RunFunction make_gather_nd(const NodeView& node) {
       }
   };
 }
-
-// Runs f(outer, inner, length) over the [outer, length, inner] view around `axis`.
-struct AxisLoop {
-  std::int64_t outer = 1, length = 1, inner = 1;
-  AxisLoop(const Shape& shape, std::size_t axis) {
-    for (std::size_t d = 0; d < axis; ++d)
-      outer *= shape[d];
-    length = shape[axis];
-    for (std::size_t d = axis + 1; d < shape.size(); ++d)
-      inner *= shape[d];
-  }
-  std::int64_t at(std::int64_t o, std::int64_t k, std::int64_t i) const {
-    return (o * length + k) * inner + i;
-  }
-};
 
 RunFunction make_topk(const NodeView& node) {
   node.expect_arity(1, 1, 2);

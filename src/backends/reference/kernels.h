@@ -143,6 +143,21 @@ std::size_t normalise_axis(const NodeView& node, std::int64_t axis, std::size_t 
 std::vector<std::int64_t> per_dimension(const NodeView& node, const std::string& attr_name, std::size_t count,
                                         const std::vector<std::int64_t>& fallback = {});
 
+// A shape seen as [outer, length, inner] around `axis`; at(o, k, i) is the flat index of that element.
+struct AxisLoop {
+  std::int64_t outer = 1, length = 1, inner = 1;
+  AxisLoop(const Shape& shape, std::size_t axis) {
+    for (std::size_t d = 0; d < axis; ++d)
+      outer *= shape[d];
+    length = shape[axis];
+    for (std::size_t d = axis + 1; d < shape.size(); ++d)
+      inner *= shape[d];
+  }
+  std::int64_t at(std::int64_t o, std::int64_t k, std::int64_t i) const {
+    return (o * length + k) * inner + i;
+  }
+};
+
 // numpy broadcasting: walks an output shape in row-major order and keeps the element offset of each input
 // (shapes aligned from the last axis; a size-1 or missing dimension repeats).
 class Broadcast {

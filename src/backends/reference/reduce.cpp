@@ -111,15 +111,10 @@ RunFunction make_reduce(const NodeView& node) {
 RunFunction make_arg_reduce(const NodeView& node) {
   node.expect_arity(1, 1, 1);
   const Shape& in = node.input_shape(0);
-  const std::size_t axis = normalise_axis(node, node.attrs().integer("axis"), in.size());
+  const AxisLoop around(in, normalise_axis(node, node.attrs().integer("axis"), in.size()));
   const bool largest = node.node().op == "argmax";
   const bool last = node.attrs().integer("select_last_index") != 0;
-  std::int64_t outer = 1, inner = 1;
-  for (std::size_t d = 0; d < axis; ++d)
-    outer *= in[d];
-  for (std::size_t d = axis + 1; d < in.size(); ++d)
-    inner *= in[d];
-  const std::int64_t length = in[axis];
+  const std::int64_t outer = around.outer, inner = around.inner, length = around.length;
   const DType type = node.input(0).dtype;
   return [=](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
     std::int64_t* y = outputs[0]->as<std::int64_t>();

@@ -28,37 +28,22 @@ RunFunction make_constant(const NodeView& node) {
   };
 }
 
-// The tensor seen as [outer, axis, inner] around `axis`.
-struct AxisView {
-  std::int64_t outer = 1, length = 1, inner = 1;
-};
-
-AxisView around_axis(const Shape& shape, std::size_t axis) {
-  AxisView view;
-  for (std::size_t d = 0; d < axis; ++d)
-    view.outer *= shape[d];
-  view.length = shape[axis];
-  for (std::size_t d = axis + 1; d < shape.size(); ++d)
-    view.inner *= shape[d];
-  return view;
-}
-
 // concat: the output's block o along the axis is the inputs' blocks o, one after the other.
 RunFunction make_concat(const NodeView& node) {
   node.expect_arity(1, -1, 1);
   const Shape& out = node.output_shape(0);
   const std::size_t axis = normalise_axis(node, node.attrs().integer("axis"), out.size());
-  std::vector<AxisView> parts;
+  std::vector<AxisLoop> parts;
   Shape expected = node.input_shape(0);
   expected[axis] = 0;
   for (std::size_t i = 0; i < node.input_count(); ++i) {
     const Shape& in = node.input_shape(i);
     if (in.size() != out.size()) node.fail("all inputs must have the output's rank");
     expected[axis] += in[axis];
-    parts.push_back(around_axis(in, axis));
+    parts.push_back(AxisLoop(in, axis));
   }
   node.expect_output_shape(0, expected);
-  const AxisView whole = around_axis(out, axis);
+  const AxisLoop whole = AxisLoop(out, axis);
   const auto size = static_cast<std::int64_t>(dtype_size(node.output(0).dtype));
 
   return [=](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
@@ -80,17 +65,17 @@ RunFunction make_split(const NodeView& node) {
   if (node.output_count() == 0) node.fail("needs at least one output");
   const Shape& in = node.input_shape(0);
   const std::size_t axis = normalise_axis(node, node.attrs().integer("axis"), in.size());
-  std::vector<AxisView> parts;
+  std::vector<AxisLoop> parts;
   std::int64_t total = 0;
   for (std::size_t i = 0; i < node.output_count(); ++i) {
     Shape expected = in;
     expected[axis] = node.output_shape(i).size() == in.size() ? node.output_shape(i)[axis] : -1;
     node.expect_output_shape(i, expected);
     total += expected[axis];
-    parts.push_back(around_axis(expected, axis));
+    parts.push_back(AxisLoop(expected, axis));
   }
   if (total != in[axis]) node.fail(fmt::format("the parts cover {} of {} along the axis", total, in[axis]));
-  const AxisView whole = around_axis(in, axis);
+  const AxisLoop whole = AxisLoop(in, axis);
   const auto size = static_cast<std::int64_t>(dtype_size(node.input(0).dtype));
 
   return [=](std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs) {
