@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "import_context.h"
@@ -260,6 +261,28 @@ ConstTensor fold_constant_of_shape(const ImportContext& ctx, const NodeProto& no
   return result;
 }
 
+// Range(start, limit, delta): start, start + delta, ... before limit, of start's type (torch.arange).
+ConstTensor fold_range(const ImportContext& ctx, const NodeProto& node) {
+  constexpr double kLargestRange = 1 << 24;  // elements; a range is an index table, not data
+  const ConstTensor& start = ctx.constant_input(node, 0, "start");
+  const ConstTensor& limit = ctx.constant_input(node, 1, "limit");
+  const ConstTensor& delta = ctx.constant_input(node, 2, "delta");
+  if (start.count() != 1 || limit.count() != 1 || delta.count() != 1)
+    ctx.fail(node, "start, limit and delta must be scalars");
+  if (delta.real(0) == 0) ctx.fail(node, "delta must not be 0");
+  const double count = std::max(std::ceil((limit.real(0) - start.real(0)) / delta.real(0)), 0.0);
+  if (!(count <= kLargestRange))
+    ctx.fail(node, fmt::format("the range has {} elements, more than NTP computes at load time", count));
+  ConstTensor result = empty_like(start, {static_cast<std::int64_t>(count)});
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(count); ++i) {
+    if (start.integral)
+      result.ints.push_back(start.ints[0] + i * delta.integer(0));
+    else
+      result.floats.push_back(static_cast<float>(start.real(0) + static_cast<double>(i) * delta.real(0)));
+  }
+  return result;
+}
+
 ConstTensor reshaped(ConstTensor tensor, Shape shape) {
   tensor.shape = std::move(shape);
   return tensor;
@@ -360,6 +383,7 @@ bool try_fold(ImportContext& ctx, const NodeProto& node) {
           {"Mul", fold_arithmetic},
           {"Div", fold_arithmetic},
           {"ConstantOfShape", fold_constant_of_shape},
+          {"Range", fold_range},
           {"Identity",
            [](const ImportContext& c, const NodeProto& n) { return c.constant_input(n, 0, "input"); }},
           {"Squeeze",

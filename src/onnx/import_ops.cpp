@@ -740,6 +740,7 @@ const std::map<std::string, Converter>& converters() {
       {"Constant", nullptr},
       {"Shape", nullptr},
       {"Size", nullptr},
+      {"Range", nullptr},
       {"ConstantOfShape", nullptr},
   };
   return table;
