@@ -8,6 +8,7 @@
 #include <numbers>
 
 #include "export_builder.h"
+#include "ntp/fused_activation.h"
 #include "ntp/tensor.h"
 
 namespace ntp::onnx_io {
@@ -69,29 +70,35 @@ void emit_relu(const EmitContext& ctx, const std::string& x, double clip, const 
 
 // A fused activation (fc, conv) after the main node: one node "name/act" (GELU: helpers "name/act_*").
 void emit_fused_activation(const EmitContext& ctx, const std::string& x, const std::string& output) {
-  const Attributes& attrs = ctx.node.attrs;
-  const std::string& kind = attrs.text("activation");
+  const FusedActivation activation = FusedActivation::of(ctx.node.attrs);
   const std::string final_name = ctx.part("act");
   const std::string prefix = ctx.part("act_");
-  if (kind == "relu") {
-    emit_relu(ctx, x, attrs.real("clip"), prefix, final_name, output);
-  } else if (kind == "tanh") {
-    ctx.model.node("Tanh", final_name, {x}, {output});
-  } else if (kind == "sigmoid") {
-    ctx.model.node("Sigmoid", final_name, {x}, {output});
-  } else if (kind == "leaky_relu") {
-    set_attr(ctx.model.node("LeakyRelu", final_name, {x}, {output}), "alpha",
-             static_cast<float>(attrs.real("alpha")));
-  } else if (kind == "gelu") {
-    emit_gelu(ctx, x, false, prefix, final_name, output);
-  } else {
-    throw UserError(ctx.node.where,
-                    fmt::format("layer '{}': activation '{}' cannot be exported", ctx.node.name, kind));
+  switch (activation.kind) {
+    case FusedActivation::Kind::relu:
+      emit_relu(ctx, x, activation.clip, prefix, final_name, output);
+      return;
+    case FusedActivation::Kind::tanh:
+      ctx.model.node("Tanh", final_name, {x}, {output});
+      return;
+    case FusedActivation::Kind::sigmoid:
+      ctx.model.node("Sigmoid", final_name, {x}, {output});
+      return;
+    case FusedActivation::Kind::leaky_relu:
+      set_attr(ctx.model.node("LeakyRelu", final_name, {x}, {output}), "alpha",
+               static_cast<float>(activation.alpha));
+      return;
+    case FusedActivation::Kind::gelu:
+      emit_gelu(ctx, x, false, prefix, final_name, output);
+      return;
+    case FusedActivation::Kind::none:
+      break;
   }
+  throw UserError(ctx.node.where, fmt::format("layer '{}': activation '{}' cannot be exported", ctx.node.name,
+                                              activation.name()));
 }
 
 bool has_activation(const Node& node) {
-  return node.attrs.text("activation") != "none";
+  return FusedActivation::of(node.attrs).kind != FusedActivation::Kind::none;
 }
 
 // fc: Gemm (weight [units, C] as B with transB=1) for a 2-D input; MatMul with the transposed weight and an

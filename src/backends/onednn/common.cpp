@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include "ntp/fused_activation.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -127,21 +129,29 @@ void PrimitiveKernel::reset_stream() {
 
 dnnl::post_ops activation_post_ops(const Attributes& attrs) {
   dnnl::post_ops ops;
-  const std::string& activation = attrs.text("activation");
-  const float clip = static_cast<float>(attrs.real("clip"));
-  if (activation == "relu") {
-    if (clip > 0)
-      ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_clip, 0.0F, clip);
-    else
-      ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_relu, 0.0F, 0.0F);
-  } else if (activation == "leaky_relu") {
-    ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_relu, static_cast<float>(attrs.real("alpha")), 0.0F);
-  } else if (activation == "tanh") {
-    ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_tanh, 0.0F, 0.0F);
-  } else if (activation == "sigmoid") {
-    ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_logistic, 0.0F, 0.0F);
-  } else if (activation == "gelu") {
-    ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_gelu_erf, 0.0F, 0.0F);
+  const FusedActivation activation = FusedActivation::of(attrs);
+  const auto clip = static_cast<float>(activation.clip);
+  switch (activation.kind) {
+    case FusedActivation::Kind::relu:
+      if (clip > 0)
+        ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_clip, 0.0F, clip);
+      else
+        ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_relu, 0.0F, 0.0F);
+      break;
+    case FusedActivation::Kind::leaky_relu:
+      ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_relu, static_cast<float>(activation.alpha), 0.0F);
+      break;
+    case FusedActivation::Kind::tanh:
+      ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_tanh, 0.0F, 0.0F);
+      break;
+    case FusedActivation::Kind::sigmoid:
+      ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_logistic, 0.0F, 0.0F);
+      break;
+    case FusedActivation::Kind::gelu:
+      ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_gelu_erf, 0.0F, 0.0F);
+      break;
+    case FusedActivation::Kind::none:
+      break;
   }
   return ops;
 }

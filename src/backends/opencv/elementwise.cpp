@@ -1,6 +1,7 @@
 // Activations, softmax, add/mul (Eltwise), concat, transpose (Permute), reshape and flatten (Reshape).
 #include "backends/reference/kernels.h"
 #include "layers.h"
+#include "ntp/fused_activation.h"
 
 namespace ntp::opencv {
 
@@ -39,20 +40,27 @@ std::unique_ptr<Kernel> single_layer(const Graph& graph, int node, const std::st
 }  // namespace
 
 bool has_fused_activation(const Attributes& attrs) {
-  return attrs.text("activation") != "gelu";
+  return FusedActivation::of(attrs).kind != FusedActivation::Kind::gelu;
 }
 
 Pin add_fused_activation(NetKernel& kernel, Pin from, const Attributes& attrs) {
-  const std::string& name = attrs.text("activation");
-  if (name == "relu") {
-    const double clip = attrs.real("clip");
-    return clip > 0 ? kernel.add("ReLU6", clamp(0, clip), {from}) : kernel.add("ReLU", {}, {from});
+  const FusedActivation activation = FusedActivation::of(attrs);
+  switch (activation.kind) {
+    case FusedActivation::Kind::relu:
+      return activation.clip > 0 ? kernel.add("ReLU6", clamp(0, activation.clip), {from})
+                                 : kernel.add("ReLU", {}, {from});
+    case FusedActivation::Kind::leaky_relu:
+      return kernel.add("ReLU", leaky(activation.alpha), {from});
+    case FusedActivation::Kind::tanh:
+      return kernel.add("TanH", {}, {from});
+    case FusedActivation::Kind::sigmoid:
+      return kernel.add("Sigmoid", {}, {from});
+    case FusedActivation::Kind::none:
+      return from;
+    case FusedActivation::Kind::gelu:
+      break;
   }
-  if (name == "leaky_relu") return kernel.add("ReLU", leaky(attrs.real("alpha")), {from});
-  if (name == "tanh") return kernel.add("TanH", {}, {from});
-  if (name == "sigmoid") return kernel.add("Sigmoid", {}, {from});
-  if (name == "none") return from;
-  throw std::logic_error("OpenCV has no layer for activation " + name);
+  throw std::logic_error("OpenCV has no layer for activation " + std::string(activation.name()));
 }
 
 std::unique_ptr<Kernel> make_activation(const Graph& graph, int node, const CompileOptions&) {

@@ -79,27 +79,8 @@ float gelu_tanh(float x) {
 }
 
 FusedActivation FusedActivation::from(const NodeView& node) {
-  const Attributes& attrs = node.attrs();
-  FusedActivation result;
-  const std::string& name = attrs.text("activation");
-  if (name == "none") {
-    result.kind = Kind::none;
-  } else if (name == "relu") {
-    result.kind = Kind::relu;
-  } else if (name == "tanh") {
-    result.kind = Kind::tanh;
-  } else if (name == "sigmoid") {
-    result.kind = Kind::sigmoid;
-  } else if (name == "gelu") {
-    result.kind = Kind::gelu;
-  } else if (name == "leaky_relu") {
-    result.kind = Kind::leaky_relu;
-  } else {
-    node.fail(fmt::format("unknown activation '{}'", name));
-  }
-  result.clip = static_cast<float>(attrs.real("clip"));
-  result.alpha = static_cast<float>(attrs.real("alpha"));
-  return result;
+  const ntp::FusedActivation parsed = ntp::FusedActivation::of(node.attrs());
+  return {parsed.kind, static_cast<float>(parsed.clip), static_cast<float>(parsed.alpha)};
 }
 
 float FusedActivation::operator()(float x) const {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ntp/backend.h"
+#include "ntp/fused_activation.h"
 #include "ntp/graph.h"
 #include "ntp/tensor.h"
 #include "ntp/weights.h"
@@ -113,9 +114,9 @@ float sigmoid(float x);
 float gelu_erf(float x);   // x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
 float gelu_tanh(float x);  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
 
-// The activation fused into fc and conv layers (attributes activation, clip, alpha).
+// The activation fused into fc and conv layers, computed in f32.
 struct FusedActivation {
-  enum class Kind { none, relu, tanh, sigmoid, gelu, leaky_relu };
+  using Kind = ntp::FusedActivation::Kind;
   Kind kind = Kind::none;
   float clip = 0;       // relu upper bound; 0 = none
   float alpha = 0.01F;  // leaky_relu slope

@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include "ntp/fused_activation.h"
+
 #include <c10/core/InferenceMode.h>
 #include <dlfcn.h>
 #include <fmt/format.h>
@@ -81,21 +83,28 @@ at::Tensor weight(const Graph& graph, int node, const CompileOptions& options, c
 }
 
 void apply_activation(const Attributes& attrs, at::Tensor& values) {
-  const std::string& activation = attrs.text("activation");
-  if (activation == "relu") {
-    const double clip = attrs.real("clip");
-    if (clip > 0)
-      values.clamp_(0.0, clip);
-    else
-      values.relu_();
-  } else if (activation == "tanh") {
-    values.tanh_();
-  } else if (activation == "sigmoid") {
-    values.sigmoid_();
-  } else if (activation == "gelu") {
-    values.copy_(at::gelu(values));
-  } else if (activation == "leaky_relu") {
-    at::leaky_relu_(values, attrs.real("alpha"));
+  const FusedActivation activation = FusedActivation::of(attrs);
+  switch (activation.kind) {
+    case FusedActivation::Kind::relu:
+      if (activation.clip > 0)
+        values.clamp_(0.0, activation.clip);
+      else
+        values.relu_();
+      break;
+    case FusedActivation::Kind::tanh:
+      values.tanh_();
+      break;
+    case FusedActivation::Kind::sigmoid:
+      values.sigmoid_();
+      break;
+    case FusedActivation::Kind::gelu:
+      values.copy_(at::gelu(values));
+      break;
+    case FusedActivation::Kind::leaky_relu:
+      at::leaky_relu_(values, activation.alpha);
+      break;
+    case FusedActivation::Kind::none:
+      break;
   }
 }
 
