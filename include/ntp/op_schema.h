@@ -81,6 +81,12 @@ class ShapeError : public std::runtime_error {
   std::string hint_;
 };
 
+// An integer-list attribute written as one value for every dimension ("3") or one per dimension ("3,5"):
+// its value for each of `count` dimensions; an empty list gives `fallback`, expanded the same way. Throws
+// ShapeError when the count does not fit (shape inference reports it; back ends see checked attributes).
+std::vector<std::int64_t> per_dimension(const Attributes& attrs, const std::string& name, std::size_t count,
+                                        std::vector<std::int64_t> fallback = {});
+
 // Bytes of all inputs + all weights read, all outputs written, with the given FLOPs.
 Cost default_cost(const OpContext& ctx, double flops);
 double tensor_bytes(const Value& value);

@@ -2,6 +2,8 @@
 // op table itself, which lives in ops/.
 #include "ntp/op_schema.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace ntp {
@@ -38,6 +40,17 @@ Cost default_cost(const OpContext& ctx, double flops) {
   for (const Value* output : ctx.outputs)
     cost.bytes_written += tensor_bytes(*output);
   return cost;
+}
+
+std::vector<std::int64_t> per_dimension(const Attributes& attrs, const std::string& name, std::size_t count,
+                                        std::vector<std::int64_t> fallback) {
+  std::vector<std::int64_t> values = attrs.integers(name);
+  if (values.empty()) values = std::move(fallback);
+  if (values.size() == 1) values.assign(count, values.front());
+  if (values.size() != count)
+    throw ShapeError(fmt::format("{} has {} values for {} dimensions", name, values.size(), count),
+                     fmt::format("give one value, or {}", count));
+  return values;
 }
 
 }  // namespace ntp

@@ -9,6 +9,7 @@
 
 #include "export_builder.h"
 #include "ntp/fused_activation.h"
+#include "ntp/op_schema.h"
 #include "ntp/tensor.h"
 
 namespace ntp::onnx_io {
@@ -147,15 +148,6 @@ void emit_embedding(const EmitContext& ctx) {
   set_attr(ctx.model.node("Gather", ctx.node.name,
                           {ctx.model.tensor(ctx.part("weight"), ctx.weight("weight")), ids}, {ctx.output(0)}),
            "axis", std::int64_t{0});
-}
-
-// A per-dimension attribute (one value means every dimension), as the schemas read it.
-std::vector<std::int64_t> per_dimension(const Attributes& attrs, const std::string& name, std::size_t dims,
-                                        std::vector<std::int64_t> fallback) {
-  std::vector<std::int64_t> values = attrs.integers(name);
-  if (values.empty()) values = std::move(fallback);
-  if (values.size() == 1) values.assign(dims, values.front());
-  return values;
 }
 
 // ONNX pads are [begin of every axis..., end of every axis...]; NTP's padding is symmetric.

@@ -5,15 +5,6 @@
 
 namespace ntp::ops {
 
-std::vector<std::int64_t> spatial(const Attributes& attrs, const std::string& name, std::size_t dims) {
-  std::vector<std::int64_t> values = attrs.integers(name);
-  if (values.size() == 1) values.assign(dims, values.front());
-  if (values.size() != dims)
-    throw ShapeError(fmt::format("{} has {} values for {} spatial dimensions", name, values.size(), dims),
-                     fmt::format("give one value, or {}", dims));
-  return values;
-}
-
 std::int64_t window_output(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
                            std::int64_t dilation, const std::string& what) {
   if (kernel <= 0 || stride <= 0 || pad < 0 || dilation <= 0)
@@ -68,10 +59,10 @@ ConvAttributes read_convolution(const OpContext& ctx, std::size_t dims, const st
   ConvAttributes c{input[1],
                    ctx.attrs.integer("filters"),
                    ctx.attrs.integer("groups"),
-                   spatial(ctx.attrs, "kernel", dims),
-                   spatial(ctx.attrs, "stride", dims),
-                   spatial(ctx.attrs, "padding", dims),
-                   spatial(ctx.attrs, "dilation", dims)};
+                   per_dimension(ctx.attrs, "kernel", dims),
+                   per_dimension(ctx.attrs, "stride", dims),
+                   per_dimension(ctx.attrs, "padding", dims),
+                   per_dimension(ctx.attrs, "dilation", dims)};
   expect_positive(c.filters, "filters");
   expect_positive(c.groups, "groups");
   if (c.channels % c.groups != 0 || c.filters % c.groups != 0)
@@ -154,7 +145,7 @@ OpSchema transposed_convolution(const std::string& name, std::size_t dims) {
     const Shape& input = ctx.in(0);
     const auto [channels, filters, groups, kernel, stride, padding, dilation] =
         read_convolution(ctx, dims, name);
-    const auto output_padding = spatial(ctx.attrs, "output_padding", dims);
+    const auto output_padding = per_dimension(ctx.attrs, "output_padding", dims);
     Shape out = {input[0], filters};
     Shape weight = {channels, filters / groups};
     std::int64_t volume = filters / groups;

@@ -115,8 +115,6 @@ void check_fused_activation(const Attributes& attrs);
 // FLOPs of the fused activation: one per output element unless it is "none".
 double fused_activation_flops(const Attributes& attrs, double outputs);
 
-// A per-spatial-dimension attribute ("3" or "3,3") expanded to `dims` values; throws ShapeError otherwise.
-std::vector<std::int64_t> spatial(const Attributes& attrs, const std::string& name, std::size_t dims);
 // floor((in + 2*pad - dilation*(kernel-1) - 1) / stride) + 1, with a ShapeError when it is not positive.
 std::int64_t window_output(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t pad,
                            std::int64_t dilation, const std::string& what);

@@ -21,9 +21,10 @@ OpSchema window_pool(const std::string& name, const std::string& summary) {
     const Shape& input = ctx.in(0);
     expect_rank(input, 3, 4, fmt::format("{} input", name));
     const std::size_t dims = input.size() - 2;
-    const auto kernel = spatial(ctx.attrs, "kernel", dims);
-    const auto stride = ctx.attrs.integers("stride").empty() ? kernel : spatial(ctx.attrs, "stride", dims);
-    const auto padding = spatial(ctx.attrs, "padding", dims);
+    const auto kernel = per_dimension(ctx.attrs, "kernel", dims);
+    const auto stride =
+        ctx.attrs.integers("stride").empty() ? kernel : per_dimension(ctx.attrs, "stride", dims);
+    const auto padding = per_dimension(ctx.attrs, "padding", dims);
     Shape out = {input[0], input[1]};
     for (std::size_t d = 0; d < dims; ++d) {
       if (padding[d] > kernel[d] / 2)
@@ -37,7 +38,7 @@ OpSchema window_pool(const std::string& name, const std::string& summary) {
   op.cost = [](const OpContext& ctx) {
     const std::size_t dims = ctx.in(0).size() - 2;
     double window = 1;
-    for (const std::int64_t k : spatial(ctx.attrs, "kernel", dims))
+    for (const std::int64_t k : per_dimension(ctx.attrs, "kernel", dims))
       window *= static_cast<double>(k);
     return default_cost(ctx, elements(ctx.outputs.at(0)->shape) * window);
   };

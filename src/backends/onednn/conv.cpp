@@ -1,16 +1,14 @@
 // conv1d / conv2d and their transposes (direct (de)convolution, activation fused; oneDNN's blocked layouts
 // inside, reordered from and to plain NCW / NCHW at the edges) and pooling, on plain NCW / NCHW tensors.
 #include "common.h"
+#include "ntp/op_schema.h"
 
 namespace ntp::onednn {
 
 namespace {
 memory::dims spatial(const Attributes& attrs, const std::string& name, std::size_t dims,
                      memory::dim fallback = 0) {
-  std::vector<std::int64_t> values = attrs.integers(name);
-  if (values.empty()) values.assign(dims, fallback);
-  if (values.size() == 1) values.assign(dims, values.front());
-  return memory::dims(values.begin(), values.end());
+  return per_dimension(attrs, name, dims, {fallback});
 }
 // Runs `primitive` (its weights and bias already in `arguments`) between the kernel's plain input and output,
 // reordering into and out of the layouts it chose (`chosen_src`, `chosen_dst`) where they differ.

@@ -108,14 +108,6 @@ void apply_activation(const Attributes& attrs, at::Tensor& values) {
   }
 }
 
-std::vector<std::int64_t> spatial(const Attributes& attrs, const std::string& name, std::size_t dims,
-                                  const std::vector<std::int64_t>& fallback) {
-  std::vector<std::int64_t> values = attrs.integers(name);
-  if (values.empty()) values = fallback;
-  if (values.size() == 1) values.assign(dims, values[0]);
-  return values;
-}
-
 std::string gemm_library(at::ScalarType type) {
   if (type == at::kBFloat16) return "oneDNN";
   static const std::string blas = [] {

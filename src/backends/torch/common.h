@@ -64,11 +64,6 @@ at::Tensor weight(const Graph& graph, int node, const CompileOptions& options, c
 // The fused activation of fc and conv layers (activation, clip, alpha), applied in place.
 void apply_activation(const Attributes& attrs, at::Tensor& values);
 
-// Integer-list attributes written once for every spatial dimension ("3") or once per dimension ("3,5");
-// an empty list gives `fallback` (itself one value or one per dimension).
-std::vector<std::int64_t> spatial(const Attributes& attrs, const std::string& name, std::size_t dims,
-                                  const std::vector<std::int64_t>& fallback);
-
 // What a float GEMM runs on: "oneDNN" for bf16; for fp32 the shared library providing sgemm_ (Debian's
 // LibTorch calls the system BLAS, whichever libblas.so.3 the alternatives point to).
 std::string gemm_library(at::ScalarType type);

@@ -3,6 +3,7 @@
 #include <ATen/native/ConvUtils.h>
 
 #include "common.h"
+#include "ntp/op_schema.h"
 
 namespace ntp::libtorch {
 
@@ -38,9 +39,9 @@ std::unique_ptr<Kernel> make_conv(const Graph& graph, int node_index, const Comp
   const at::ScalarType type = scalar_type(io);
   const Shape& in = input_value(graph, node_index, 0).shape;
   const std::size_t dims = in.size() - 2;
-  const auto stride = spatial(node.attrs, "stride", dims, {1});
-  const auto padding = spatial(node.attrs, "padding", dims, {0});
-  const auto dilation = spatial(node.attrs, "dilation", dims, {1});
+  const auto stride = per_dimension(node.attrs, "stride", dims, {1});
+  const auto padding = per_dimension(node.attrs, "padding", dims, {0});
+  const auto dilation = per_dimension(node.attrs, "dilation", dims, {1});
   const std::int64_t groups = node.attrs.integer("groups");
   const at::Tensor filters = weight(graph, node_index, options, "weight", type);
   const at::Tensor bias =
@@ -66,10 +67,10 @@ std::unique_ptr<Kernel> make_conv_transpose(const Graph& graph, int node_index,
   // convolution's and refuses grouped or non-square channel counts; bf16 runs it in fp32 instead.
   const at::ScalarType type = io == DType::bf16 ? at::kFloat : scalar_type(io);
   const std::size_t dims = input_value(graph, node_index, 0).shape.size() - 2;
-  const auto stride = spatial(node.attrs, "stride", dims, {1});
-  const auto padding = spatial(node.attrs, "padding", dims, {0});
-  const auto output_padding = spatial(node.attrs, "output_padding", dims, {0});
-  const auto dilation = spatial(node.attrs, "dilation", dims, {1});
+  const auto stride = per_dimension(node.attrs, "stride", dims, {1});
+  const auto padding = per_dimension(node.attrs, "padding", dims, {0});
+  const auto output_padding = per_dimension(node.attrs, "output_padding", dims, {0});
+  const auto dilation = per_dimension(node.attrs, "dilation", dims, {1});
   const std::int64_t groups = node.attrs.integer("groups");
   const at::Tensor filters = weight(graph, node_index, options, "weight", type);  // [C, F/groups, k...]
   const at::Tensor bias =
@@ -91,8 +92,8 @@ std::unique_ptr<Kernel> make_conv_transpose(const Graph& graph, int node_index,
 bool pool_padding_fits(const Graph& graph, int node_index) {
   const Node& node = node_at(graph, node_index);
   const std::size_t dims = input_value(graph, node_index, 0).shape.size() - 2;
-  const auto kernel = spatial(node.attrs, "kernel", dims, {1});
-  const auto padding = spatial(node.attrs, "padding", dims, {0});
+  const auto kernel = per_dimension(node.attrs, "kernel", dims, {1});
+  const auto padding = per_dimension(node.attrs, "padding", dims, {0});
   for (std::size_t d = 0; d < dims && d < kernel.size() && d < padding.size(); ++d)
     if (2 * padding[d] > kernel[d]) return false;
   return dims == 1 || dims == 2;
@@ -117,9 +118,9 @@ std::unique_ptr<Kernel> make_pool(const Graph& graph, int node_index, const Comp
         },
         average ? "aten::mean" : "aten::amax");
   }
-  const auto kernel = spatial(node.attrs, "kernel", dims, {1});
-  const auto stride = spatial(node.attrs, "stride", dims, kernel);
-  const auto padding = spatial(node.attrs, "padding", dims, {0});
+  const auto kernel = per_dimension(node.attrs, "kernel", dims, {1});
+  const auto stride = per_dimension(node.attrs, "stride", dims, kernel);
+  const auto padding = per_dimension(node.attrs, "padding", dims, {0});
   const bool max = node.op == "maxpool";
   const bool include_pad = !max && node.attrs.integer("count_include_pad") != 0;
   return std::make_unique<TorchKernel>(
