@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out_dir=${1:-$root/build/zoo}
 python=/usr/bin/python3  # Debian's, with python3-torch; not a pyenv shim
-generators=(scripts/make-zoo.sh scripts/zoo/export_models.py bench/onnxruntime/zoo_outputs.mjs
+generators=(scripts/make-zoo.sh scripts/zoo/export_models.py bench/onnxruntime/zoo_outputs.mjs bench/onnxruntime/npy.mjs
             bench/onnxruntime/package-lock.json)
 hash=$(cd "$root" && sha256sum "${generators[@]}" | sha256sum | cut -c1-16)
 

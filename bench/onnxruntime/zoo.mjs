@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { readNpy } from './npy.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -60,22 +61,6 @@ const median = (values) => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
-
-// float32 C-order .npy (what the zoo writes), as zoo_outputs.mjs reads it.
-function readNpy(file) {
-  const bytes = fs.readFileSync(file);
-  if (bytes.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a .npy file`);
-  const major = bytes[6];
-  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const start = (major === 1 ? 10 : 12) + headerLength;
-  const header = bytes.toString('latin1', major === 1 ? 10 : 12, start);
-  if (!/'descr':\s*'<f4'/.test(header) || /'fortran_order':\s*True/.test(header))
-    throw new Error(`${file}: not a C-ordered float32 array (${header.trim()})`);
-  const shape = header.match(/'shape':\s*\(([^)]*)\)/)[1].split(',').map((s) => s.trim()).filter((s) => s)
-    .map(Number);
-  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + bytes.length));
-  return { shape, data };
-}
 
 const manifest = JSON.parse(fs.readFileSync(path.join(settings.zoo, 'manifest.json'), 'utf8'));
 const models = manifest.models.filter((m) => !settings.models || settings.models.includes(m.name));

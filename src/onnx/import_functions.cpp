@@ -6,6 +6,7 @@
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -80,6 +81,8 @@ bool needs_expansion(const onnx::NodeProto& node) {
 void expand_functions(onnx::ModelProto& model) {
   const int opset = default_opset(model);
   for (int round = 0; round < kMaxExpansionRounds; ++round) {
+    // Most models need nothing: no copy of the model and no shape inference for them.
+    if (std::none_of(model.graph().node().begin(), model.graph().node().end(), needs_expansion)) return;
     const std::map<std::string, onnx::TypeProto> types = known_types(model);
     onnx::GraphProto expanded;
     bool changed = false;
