@@ -8,17 +8,6 @@
 
 namespace ntp::cli {
 
-const Backend& require_backend(const std::string& name) {
-  const std::string wanted = name.empty() ? default_backend_name() : name;
-  if (const Backend* backend = find_backend(wanted)) return *backend;
-  if (const std::string why = backend_load_error(wanted); !why.empty())
-    throw UserError(kCommandLine,
-                    fmt::format("the {} back end of this build could not be loaded: {}", wanted, why),
-                    "rebuild NTP (scripts/build.sh), or choose another back end (`ntp backends`)");
-  throw UserError(kCommandLine, fmt::format("this build has no back end '{}'", wanted),
-                  fmt::format("back ends: {} (`ntp backends` lists them)", fmt::join(backend_names(), ", ")));
-}
-
 int backends_command(const BackendsArgs& args) {
   nlohmann::json list = nlohmann::json::array();
   std::string text;

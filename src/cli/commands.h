@@ -10,21 +10,13 @@
 #include <vector>
 
 #include "ntp/backend.h"
+#include "ntp/session.h"
 #include "report/aggregate.h"
 
 namespace ntp::cli {
 
-// Shared by every subcommand that loads a topology.
-struct TopologyArgs {
-  std::string file;
-  std::vector<std::string> sets;    // "name=value"
-  std::vector<std::string> shapes;  // ONNX models: "input=d0,d1,..."
-  std::optional<long long> batch;
-  std::string precision = "fp32";
-};
-
 struct InspectArgs {
-  TopologyArgs topology;
+  ModelSpec topology;
   std::string format = "table";  // table | json | csv
   std::string output;            // "" = stdout
 };
@@ -35,7 +27,7 @@ struct OpsArgs {
 };
 
 struct RunArgs {
-  TopologyArgs topology;
+  ModelSpec topology;
   std::string backend;  // "" = the default back end
   int threads = 0;
   std::uint64_t seed = 1;
@@ -65,7 +57,7 @@ struct RunArgs {
 };
 
 struct CheckArgs {
-  TopologyArgs topology;
+  ModelSpec topology;
   std::string backend;
   int threads = 0;
   std::uint64_t seed = 1;
@@ -75,7 +67,7 @@ struct CheckArgs {
 };
 
 struct ExportArgs {
-  TopologyArgs topology;
+  ModelSpec topology;
   std::string output;  // the .onnx file, written atomically
   std::uint64_t seed = 1;
   int opset = 17;
@@ -89,7 +81,7 @@ struct CompareArgs {
 };
 
 struct SweepArgs {
-  TopologyArgs topology;            // the file, and the --set values every point shares
+  ModelSpec topology;               // the file, and the --set values every point shares
   std::vector<std::string> grid;    // "hidden=1024,2048": the cross product of all axes
   std::vector<std::string> points;  // "hidden=1024,batch=16": points one by one instead
   std::string shard;                // "i/N": run every N-th point, from the i-th
@@ -139,9 +131,6 @@ int inspect_command(const InspectArgs& args);
 int run_command(const RunArgs& args);
 int check_command(const CheckArgs& args);
 int backends_command(const BackendsArgs& args);
-// The back end of that name ("" for the default), or a UserError naming the build's back ends, or saying
-// why a back-end module could not be loaded.
-const Backend& require_backend(const std::string& name);
 int compare_command(const CompareArgs& args);
 int history_command(const HistoryArgs& args);
 int report_command(const ReportArgs& args);

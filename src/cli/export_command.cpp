@@ -4,18 +4,17 @@
 #include <iostream>
 
 #include "commands.h"
-#include "load.h"
-#include "ntp/weights.h"
+#include "ntp/session.h"
 #include "onnx/export.h"
 
 namespace ntp::cli {
 
 int export_command(const ExportArgs& args) {
-  const Graph graph = load_graph(args.topology);
-  const WeightStore weights = generate_weights(graph, args.seed);
+  const Model model = Model::load(args.topology);
+  const WeightStore weights = model.weights(args.seed);  // an ONNX model's own, else seeded ones
   onnx_io::ExportOptions options;
   options.opset = args.opset;
-  onnx_io::export_model(graph, weights, args.output, options);
+  onnx_io::export_model(model.graph(), weights, args.output, options);
   std::cerr << fmt::format("wrote {} (opset {}, seed {})\n", args.output, args.opset, args.seed);
   return 0;
 }

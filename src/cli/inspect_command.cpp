@@ -1,16 +1,14 @@
 #include <nlohmann/json.hpp>
+
 #include "commands.h"
-#include "load.h"
-#include "ntp/analysis.h"
+#include "ntp/session.h"
 #include "output.h"
 #include "report/inspect_report.h"
 
 namespace ntp::cli {
 
 int inspect_command(const InspectArgs& args) {
-  const Graph graph = load_graph(args.topology);
-  const GraphAnalysis analysis = analyze(graph, parse_precision(args.topology.precision));
-  const nlohmann::json inspection = report::inspect_json(graph, analysis, available_memory_bytes());
+  const nlohmann::json inspection = Model::load(args.topology).inspect();
   if (args.format == "json")
     write_output(args.output, inspection.dump(2) + "\n");
   else if (args.format == "csv")

@@ -10,7 +10,7 @@
 
 namespace {
 
-void add_topology_options(CLI::App& command, ntp::cli::TopologyArgs& args) {
+void add_topology_options(CLI::App& command, ntp::ModelSpec& args) {
   command.add_option("file", args.file, "topology file (.xml) or ONNX model (.onnx)")->required();
   command.add_option("--shape", args.shapes,
                      "ONNX models: an input's shape where its dimensions are dynamic, --shape x=1,3,224,224 "

@@ -11,7 +11,7 @@
 #include "report/compare.h"
 #include "report/html_report.h"
 #include "report/results_db.h"
-#include "report/run_record.h"
+#include "report/run_views.h"
 
 namespace ntp::cli {
 

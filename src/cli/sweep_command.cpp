@@ -14,7 +14,6 @@
 
 #include "commands.h"
 #include "io/files.h"
-#include "load.h"
 #include "ntp/registry.h"
 #include "ntp/status.h"
 #include "output.h"
@@ -105,14 +104,14 @@ void check_option_value(const std::string& option, const std::string& value) {
 void check_point(const SweepArgs& args, const PointSettings& settings) {
   for (const auto& [option, value] : settings.options)
     check_option_value(option, value);
-  TopologyArgs topology = args.topology;
+  ModelSpec topology = args.topology;
   topology.sets.clear();
   for (const auto& [name, value] : settings.sets)
     topology.sets.push_back(name + "=" + value);
   if (const auto batch = settings.options.find("--batch"); batch != settings.options.end())
     topology.batch = std::stoll(batch->second);
   topology.precision = settings.options.at("--precision");
-  load_graph(topology);
+  Model::load(topology);  // refuses what the topology cannot take
   if (const auto backend = settings.options.find("--backend"); backend != settings.options.end()) {
     if (backend->second.find(',') != std::string::npos)
       throw UserError(kCommandLine, "a sweep point runs one back end",

@@ -7,8 +7,7 @@
 
 #include "aggregate.h"
 #include "csv.h"
-#include "inlay_results.h"
-#include "run_record.h"
+#include "run_views.h"
 #include "text_table.h"
 
 namespace ntp::report {
@@ -513,6 +512,18 @@ nlohmann::json chrome_trace(const nlohmann::json& record) {
       {"traceEvents", events},
       {"displayTimeUnit", "ms"},
       {"otherData", {{"topology", record["topology"]["name"]}, {"backend", record["options"]["backend"]}}}};
+}
+
+std::string transcript_lines(const nlohmann::json& transcripts) {
+  std::string text;
+  for (const auto& entry : transcripts) {
+    text += fmt::format("{} item {}", entry["node"].get<std::string>(), entry["item"].get<std::int64_t>());
+    if (entry.contains("log_score"))
+      text += fmt::format(" path {} (log score {:.3f})", entry["rank"].get<std::int64_t>(),
+                          entry["log_score"].get<double>());
+    text += fmt::format(": \"{}\"\n", entry["text"].get<std::string>());
+  }
+  return text;
 }
 
 }  // namespace ntp::report

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "report/run_record.h"
+#include "report/run_views.h"
 
 namespace {
 

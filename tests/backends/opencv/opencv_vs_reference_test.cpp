@@ -10,10 +10,12 @@
 #include "backends/op_cases.h"
 #include "backends/opencv/opencv_backend.h"
 #include "backends/reference/reference_backend.h"
+#include "ntp/analysis.h"
 #include "ntp/executable.h"
 #include "ntp/topology.h"
-#include "report/run_record.h"
+#include "report/run_views.h"
 #include "runtime/runner.h"
+#include "session/record_builder.h"
 
 namespace {
 
@@ -138,10 +140,11 @@ TEST(OpencvBackend, ReportsTheLibrarysOwnLayerTimes) {
   options.iterations = 3;
   const auto measurements =
       ntp::runtime::measure({&executable}, ntp::opencv_backend(), {ntp::generate_inputs(graph, 5)}, options);
-  ntp::report::RunSettings settings;
+  ntp::session::RunSettings settings;
   settings.backend = "opencv";
   settings.options = options;
-  const auto record = ntp::report::make_run_record(graph, ntp::analyze(graph), measurements, settings);
+  const auto record =
+      ntp::session::make_run_record(graph, ntp::analyze(graph), measurements, settings).to_json();
   const auto& nodes = record.at("nodes");
   ASSERT_EQ(nodes.size(), 3U);
   for (const std::size_t opencv_node : {0U, 2U}) {

@@ -8,7 +8,7 @@
 #include "onnx/onnx_model.h"
 #endif
 
-namespace ntp::cli {
+namespace ntp::session {
 
 DType parse_precision(const std::string& text) {
   const auto precision = parse_dtype(text);
@@ -49,23 +49,9 @@ std::pair<std::string, Shape> parse_shape_option(const std::string& text) {
   return {text.substr(0, equals), shape};
 }
 
-#if NTP_HAVE_ONNX
-// The weights of the models imported in this process, by file and options, so that a run does not import
-// the same model twice to get the graph and then its weights.
-std::map<std::string, WeightStore>& imported_weights() {
-  static std::map<std::string, WeightStore> cache;
-  return cache;
-}
-#endif
-
-std::string cache_key(const TopologyArgs& args) {
-  return fmt::format("{}|{}|{}|{}|{}", args.file, fmt::join(args.sets, ";"), fmt::join(args.shapes, ";"),
-                     args.batch.value_or(0), args.precision);
-}
-
 }  // namespace
 
-Graph load_graph(const TopologyArgs& args) {
+LoadedModel load_model(const ModelSpec& args) {
   LoadOptions options;
   options.precision = parse_precision(args.precision);
   for (const std::string& set : args.sets) {
@@ -92,8 +78,7 @@ Graph load_graph(const TopologyArgs& args) {
       import_options.input_shapes.push_back(parse_shape_option(shape));
     Result<onnx_io::ImportedModel> imported = onnx_io::import_model(args.file, import_options);
     if (!imported) throw UserError(imported.error());
-    imported_weights()[cache_key(args)] = std::move(imported.value().weights);
-    return std::move(imported.value().graph);
+    return {std::move(imported.value().graph), std::move(imported.value().weights)};
 #else
     throw UserError({args.file, 0, 0}, "this build of ntp cannot read ONNX models",
                     "build it with libonnx-dev and libprotobuf-dev installed");
@@ -101,18 +86,11 @@ Graph load_graph(const TopologyArgs& args) {
   }
   Result<Graph> loaded = load_topology(args.file, options);
   if (!loaded) throw UserError(loaded.error());
-  return std::move(loaded.value());
+  return {std::move(loaded.value()), std::nullopt};
 }
 
-WeightStore model_weights(const TopologyArgs& args, const Graph& graph, std::uint64_t seed) {
-#if NTP_HAVE_ONNX
-  if (is_onnx_file(args.file)) {
-    auto& cache = imported_weights();
-    if (cache.count(cache_key(args)) == 0) load_graph(args);
-    return cache.at(cache_key(args));
-  }
-#endif
-  return generate_weights(graph, seed);
+Graph load_graph(const ModelSpec& spec) {
+  return load_model(spec).graph;
 }
 
-}  // namespace ntp::cli
+}  // namespace ntp::session

@@ -1,13 +1,12 @@
 #include "inlay_results.h"
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "inlays/ctc.h"
 
-namespace ntp::report {
+namespace ntp::session {
 
-void add_audio(nlohmann::json& record, const Graph& graph, const std::map<std::string, std::string>& sources,
+void add_audio(RunRecord& record, const Graph& graph, const std::map<std::string, std::string>& sources,
                double chunk_seconds) {
   nlohmann::json audio = nlohmann::json::array();
   double seconds_per_inference = 0;
@@ -25,13 +24,14 @@ void add_audio(nlohmann::json& record, const Graph& graph, const std::map<std::s
     seconds_per_inference = std::max(seconds_per_inference, seconds * static_cast<double>(value.shape.at(0)));
   }
   if (audio.empty()) return;
-  record["audio"] = {{"inputs", audio}};
+  nlohmann::json& section = record.sections["audio"];
+  section = {{"inputs", audio}};
   if (chunk_seconds > 0)
     seconds_per_inference = chunk_seconds * static_cast<double>(audio[0]["batch"].get<std::int64_t>());
   if (seconds_per_inference > 0) {
-    const double median_seconds = record["latency"]["median"].get<double>() * 1e-3;
-    record["audio"]["real_time_factor"] = median_seconds / seconds_per_inference;
-    record["audio"]["how"] =
+    const double median_seconds = record.latency.ms.median * 1e-3;
+    section["real_time_factor"] = median_seconds / seconds_per_inference;
+    section["how"] =
         "real-time factor: median end-to-end latency / seconds of audio one inference (in stream mode one "
         "chunk) processes, batch x duration; below 1 is faster than real time";
   }
@@ -81,16 +81,4 @@ nlohmann::json transcripts(const Executable& executable) {
   return result;
 }
 
-std::string transcript_lines(const nlohmann::json& transcripts) {
-  std::string text;
-  for (const auto& entry : transcripts) {
-    text += fmt::format("{} item {}", entry["node"].get<std::string>(), entry["item"].get<std::int64_t>());
-    if (entry.contains("log_score"))
-      text += fmt::format(" path {} (log score {:.3f})", entry["rank"].get<std::int64_t>(),
-                          entry["log_score"].get<double>());
-    text += fmt::format(": \"{}\"\n", entry["text"].get<std::string>());
-  }
-  return text;
-}
-
-}  // namespace ntp::report
+}  // namespace ntp::session

@@ -1,4 +1,4 @@
-#include "inputs.h"
+#include "ntp/session.h"
 
 #include <fmt/format.h>
 
@@ -10,8 +10,11 @@
 #include "io/npy.h"
 #include "load.h"
 #include "ntp/weights.h"
+#include "report/inspect_report.h"
 
-namespace ntp::cli {
+namespace ntp {
+
+using session::parse_precision;
 
 namespace {
 
@@ -42,16 +45,16 @@ bool is_npy(const std::string& path) {
   return extension == ".npy";
 }
 
-Binding read_binding(const Graph& graph, const std::string& text) {
-  const auto equals = text.find('=');
-  if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
-    throw UserError(kCommandLine, fmt::format("--input '{}' is not of the form name=file", text),
-                    "write --input features=features.npy or --input audio=speech.wav");
+Binding read_binding(const Graph& graph, const InputData& input) {
   Binding binding;
-  binding.name = text.substr(0, equals);
-  binding.path = text.substr(equals + 1);
-  binding.description = binding.path;
+  binding.name = input.name;
+  binding.path = input.file;
+  binding.description = input.array ? "an array from the caller" : binding.path;
   const Value& value = graph_input(graph, binding.name);
+  if (input.array) {
+    binding.data = *input.array;
+    return binding;
+  }
   if (is_npy(binding.path)) {
     binding.data = io::read_npy(binding.path);
     return binding;
@@ -82,7 +85,7 @@ std::size_t first_compared_dimension(const Binding& binding) {
   return binding.audio ? 1 : 0;
 }
 
-bool set_by_user(const TopologyArgs& topology, const std::string& param) {
+bool set_by_user(const ModelSpec& topology, const std::string& param) {
   if (param == "batch" && topology.batch) return true;
   return std::any_of(topology.sets.begin(), topology.sets.end(),
                      [&](const std::string& set) { return set.starts_with(param + "="); });
@@ -98,7 +101,7 @@ bool set_by_user(const TopologyArgs& topology, const std::string& param) {
 }
 
 // The parameters the data sets: each differing dimension written as a parameter the user did not set.
-std::vector<std::string> parameters_from_data(const Graph& graph, const TopologyArgs& topology,
+std::vector<std::string> parameters_from_data(const Graph& graph, const ModelSpec& topology,
                                               const std::vector<Binding>& bindings) {
   std::vector<std::string> sets;
   for (const Binding& binding : bindings) {
@@ -130,31 +133,31 @@ Tensor input_tensor(const Binding& binding, const Value& value) {
 
 // An ONNX model whose input dimensions the model, --shape and --set leave open takes them from the .npy
 // files bound to those inputs: each bound input not given by --shape gets the file's shape.
-TopologyArgs with_shapes_from_files(const TopologyArgs& topology, const std::vector<std::string>& bindings) {
-  TopologyArgs derived = topology;
-  for (const std::string& text : bindings) {
-    const auto equals = text.find('=');
-    if (equals == std::string::npos || equals == 0 || !is_npy(text.substr(equals + 1))) continue;
-    const std::string name = text.substr(0, equals);
+ModelSpec with_shapes_from_files(const ModelSpec& topology, const std::vector<InputData>& bindings) {
+  ModelSpec derived = topology;
+  for (const InputData& input : bindings) {
+    if (!input.array && !is_npy(input.file)) continue;
+    const std::string& name = input.name;
     const bool given = std::any_of(topology.shapes.begin(), topology.shapes.end(),
                                    [&](const std::string& shape) { return shape.starts_with(name + "="); });
     if (given) continue;
-    const Shape shape = io::read_npy(text.substr(equals + 1)).shape();
+    const Shape shape = input.array ? input.array->shape() : io::read_npy(input.file).shape();
     derived.shapes.push_back(fmt::format("{}={}", name, fmt::join(shape, ",")));
   }
   return derived;
 }
 
-Graph load_graph_or_shape_from_files(TopologyArgs& topology, const std::vector<std::string>& bindings) {
+session::LoadedModel load_graph_or_shape_from_files(ModelSpec& topology,
+                                                    const std::vector<InputData>& bindings) {
   try {
-    return load_graph(topology);
+    return session::load_model(topology);
   } catch (const UserError&) {
     const bool onnx = topology.file.ends_with(".onnx");
-    TopologyArgs derived = onnx ? with_shapes_from_files(topology, bindings) : topology;
+    ModelSpec derived = onnx ? with_shapes_from_files(topology, bindings) : topology;
     if (derived.shapes.size() == topology.shapes.size()) throw;
-    Graph graph;
+    session::LoadedModel loaded;
     try {
-      graph = load_graph(derived);
+      loaded = session::load_model(derived);
     } catch (const UserError& error) {
       throw UserError(
           kCommandLine,
@@ -162,36 +165,58 @@ Graph load_graph_or_shape_from_files(TopologyArgs& topology, const std::vector<s
           "give the input's shape with --shape NAME=d0,d1,... or data of the model's rank");
     }
     topology = derived;
-    return graph;
+    return loaded;
   }
 }
 
 }  // namespace
 
-BoundGraph load_with_inputs(const TopologyArgs& topology, const std::vector<std::string>& bindings) {
-  TopologyArgs effective = topology;
-  Graph graph = load_graph_or_shape_from_files(effective, bindings);
-  BoundGraph bound{std::move(graph), {}, {}, effective};
+Model Model::load(const ModelSpec& spec, const std::vector<InputData>& inputs) {
+  for (const InputData& input : inputs)
+    if (input.name.empty() || (input.file.empty() && !input.array))
+      throw UserError(kCommandLine, fmt::format("input data '{}' names no input or has no data", input.name),
+                      "give each input's name and a file (name=file) or an array");
+  Model model;
+  model.spec_ = spec;
+  session::LoadedModel loaded = load_graph_or_shape_from_files(model.spec_, inputs);
   std::vector<Binding> read;
-  for (const std::string& text : bindings)
-    read.push_back(read_binding(bound.graph, text));
-  const std::vector<std::string> sets = parameters_from_data(bound.graph, topology, read);
+  for (const InputData& input : inputs)
+    read.push_back(read_binding(loaded.graph, input));
+  const std::vector<std::string> sets = parameters_from_data(loaded.graph, spec, read);
   if (!sets.empty()) {
-    bound.topology.sets.insert(bound.topology.sets.end(), sets.begin(), sets.end());
-    bound.graph = load_graph(bound.topology);
+    model.spec_.sets.insert(model.spec_.sets.end(), sets.begin(), sets.end());
+    loaded = session::load_model(model.spec_);
   }
+  model.graph_ = std::move(loaded.graph);
+  if (loaded.weights) model.own_weights_ = std::make_shared<const WeightStore>(std::move(*loaded.weights));
   for (const Binding& binding : read) {
-    bound.data[binding.name] = input_tensor(binding, graph_input(bound.graph, binding.name));
-    bound.sources[binding.name] = binding.description;
+    model.data_[binding.name] = input_tensor(binding, graph_input(model.graph_, binding.name));
+    model.sources_[binding.name] = binding.description;
   }
-  return bound;
+  return model;
 }
 
-std::map<std::string, Tensor> complete_inputs(const BoundGraph& bound, std::uint64_t seed) {
-  std::map<std::string, Tensor> inputs = generate_inputs(bound.graph, seed);
-  for (const auto& [name, tensor] : bound.data)
+DType Model::precision() const {
+  return parse_precision(spec_.precision);
+}
+
+GraphAnalysis Model::analysis() const {
+  return analyze(graph_, precision());
+}
+
+nlohmann::json Model::inspect() const {
+  return report::inspect_json(graph_, analysis(), available_memory_bytes());
+}
+
+WeightStore Model::weights(std::uint64_t seed) const {
+  return own_weights_ ? *own_weights_ : generate_weights(graph_, seed);
+}
+
+std::map<std::string, Tensor> Model::inputs(std::uint64_t seed) const {
+  std::map<std::string, Tensor> inputs = generate_inputs(graph_, seed);
+  for (const auto& [name, tensor] : data_)
     inputs[name] = tensor;
   return inputs;
 }
 
-}  // namespace ntp::cli
+}  // namespace ntp

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -14,7 +13,7 @@
 #define NTP_GIT_COMMIT "unknown"
 #endif
 
-namespace ntp::report {
+namespace ntp::session {
 
 namespace {
 // The ISA extensions that decide which kernels inference libraries pick.
@@ -25,15 +24,15 @@ const std::set<std::string> kInterestingFlags = {
 
 }  // namespace
 
-nlohmann::json host_context() {
-  nlohmann::json context;
+RunContext host_context() {
+  RunContext context;
   char hostname[256] = {};
   ::gethostname(hostname, sizeof hostname - 1);
-  context["host"] = hostname;
+  context.host = hostname;
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
   std::string model = "unknown";
-  nlohmann::json flags = nlohmann::json::array();
+  std::vector<std::string> flags;
   while (std::getline(cpuinfo, line)) {
     const auto colon = line.find(':');
     if (colon == std::string::npos) continue;
@@ -49,15 +48,15 @@ nlohmann::json host_context() {
         if (kInterestingFlags.count(flag) != 0) flags.push_back(flag);
     }
   }
-  context["cpu_model"] = model;
-  context["isa"] = flags;
-  context["cores"] = std::thread::hardware_concurrency();
-  context["memory_bytes"] =
+  context.cpu_model = model;
+  context.isa = flags;
+  context.cores = std::thread::hardware_concurrency();
+  context.memory_bytes =
       static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
-  context["ntp_version"] = "0.1.0";
-  context["git_commit"] = NTP_GIT_COMMIT;
-  context["date"] = profile::utc_now();
+  context.ntp_version = "0.1.0";
+  context.git_commit = NTP_GIT_COMMIT;
+  context.date = profile::utc_now();
   return context;
 }
 
-}  // namespace ntp::report
+}  // namespace ntp::session

@@ -1,0 +1,142 @@
+// NTP as a library: load a model (a topology file or an ONNX model), analyse it, profile it on a back end
+// and get its typed run record, or check a back end's outputs against the reference back end. The `ntp`
+// command and the Python module are written on these functions; so is examples/api/.
+//
+//   ntp::ModelSpec spec;
+//   spec.file = "examples/deepspeech-v0.1.xml";
+//   const ntp::Model model = ntp::Model::load(spec);
+//   ntp::ProfileOptions options;
+//   options.backend = "onednn";
+//   const ntp::RunRecord record = ntp::run(model, options).record;
+//
+// Errors a user can act on (a bad file, an unknown back end, a model that does not fit in memory) are
+// thrown as ntp::UserError, whose diagnostic() says where, what and what to do.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ntp/analysis.h"
+#include "ntp/backend.h"
+#include "ntp/check_record.h"
+#include "ntp/executable.h"
+#include "ntp/graph.h"
+#include "ntp/run_record.h"
+#include "ntp/status.h"
+#include "ntp/tensor.h"
+#include "ntp/weights.h"
+
+namespace ntp {
+
+// What to load and how to shape it: the topology arguments of `ntp run`.
+struct ModelSpec {
+  std::string file;                 // a topology (.xml) or an ONNX model (.onnx)
+  std::vector<std::string> sets;    // parameter overrides, "name=value"
+  std::vector<std::string> shapes;  // ONNX input shapes, "input=d0,d1,..."
+  std::optional<long long> batch;
+  std::string precision = "fp32";  // fp32 | bf16 | f16 | int8
+};
+
+// Data for one graph input: a file (.npy, or audio: WAV, FLAC, ...) or an array. Data of another size than
+// the model declares sets the parameter its dimension was written as (`shape="batch,samples"` with a 3 s
+// file sets samples); an explicit override of that parameter must agree.
+struct InputData {
+  std::string name;
+  std::string file;  // a path, or "" when `array` holds the data
+  std::optional<Tensor> array;
+};
+
+// A loaded model with the data bound to its inputs.
+class Model {
+ public:
+  static Model load(const ModelSpec& spec, const std::vector<InputData>& inputs = {});
+
+  const Graph& graph() const { return graph_; }
+  // The spec that loads graph(): the caller's, with the parameters and shapes the input data set.
+  const ModelSpec& spec() const { return spec_; }
+  DType precision() const;
+  const std::map<std::string, Tensor>& data() const { return data_; }
+  // Input name -> where its data came from (a file, with any resampling); absent: seeded random data.
+  const std::map<std::string, std::string>& sources() const { return sources_; }
+
+  GraphAnalysis analysis() const;
+  // The ntp.inspect/1 document: per-layer cost, segments, totals and memory (docs/report-schema.md).
+  nlohmann::json inspect() const;
+  // An ONNX model's own weights, or seeded random ones.
+  WeightStore weights(std::uint64_t seed) const;
+  // Every graph input: the bound data, and seeded random data for the others.
+  std::map<std::string, Tensor> inputs(std::uint64_t seed) const;
+
+ private:
+  Graph graph_;
+  ModelSpec spec_;
+  std::map<std::string, Tensor> data_;
+  std::map<std::string, std::string> sources_;
+  std::shared_ptr<const WeightStore> own_weights_;  // an ONNX model's
+};
+
+struct ProfileOptions {
+  std::string backend;  // "" = the default back end
+  int threads = 0;      // 0 = the library's default
+  std::uint64_t seed = 1;
+  int warmup = 2;
+  int iterations = 10;
+  double time_seconds = 0;       // > 0: iterate until this much time has passed
+  std::string mode = "latency";  // latency | throughput | stream
+  int streams = 1;               // throughput mode: concurrent streams
+  double chunk_ms = 320;         // stream mode: audio per chunk
+  bool layer_timing = true;
+  std::string counters;   // "software", "cycles,instructions", ... ("" = none)
+  int counter_group = 4;  // hardware events per counter group; groups take turns
+  bool progress = false;  // a progress line on stderr for long runs
+  // This machine's roofline ceilings (measured once per host and cached) and each layer's bound.
+  bool classify_bounds = true;
+  std::string command_line;  // for the record's context
+  // Set by the `ntp` command in the process an external tool (--tool) runs: the tool and what it sees.
+  std::string tool;
+  std::vector<std::string> tool_regions;
+  std::string tool_control;
+};
+
+struct ProfiledRun {
+  RunRecord record;
+  // What the executable was compiled from (the graph, in stream mode one chunk's, its weights and int8
+  // ranges): it refers to them, so they live as long as the run. Declared before it, destroyed after it.
+  std::shared_ptr<const void> compiled_from;
+  // The first stream's executable after the run: its graph(), outputs (value_f32) and every intermediate
+  // value.
+  std::unique_ptr<Executable> executable;
+};
+
+// Compiles the model on the back end and measures it. Refuses (UserError) a back end that cannot run the
+// precision and a run that cannot fit in this machine's memory, before allocating.
+ProfiledRun run(const Model& model, const ProfileOptions& options);
+
+// The back end of that name ("" for the default), or a UserError naming this build's back ends, or saying
+// why a back-end module could not be loaded.
+const Backend& require_backend(const std::string& name);
+
+// Several back ends, each checked for the precision before any runs ("onednn,torch").
+std::vector<std::string> parse_backend_list(const std::string& list, DType precision);
+
+// This machine's roofline ceilings for the record's precision and threads, and each layer's bound (what
+// `classify_bounds` adds); for records whose counts an external tool filled in after the run.
+void add_bounds(RunRecord& record);
+
+struct CheckOptions {
+  std::string backend;  // "" = the default back end
+  int threads = 0;
+  std::uint64_t seed = 1;
+  double tolerance = 0;  // 0: the precision's default
+};
+
+// Runs the reference back end and `options.backend` on the same seeded weights and inputs and compares
+// every layer's output.
+CheckRecord check(const Model& model, const CheckOptions& options);
+
+}  // namespace ntp

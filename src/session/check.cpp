@@ -1,0 +1,101 @@
+// `check`: the reference back end and another on the same seeded weights and inputs, every layer's output
+// compared.
+#include <algorithm>
+#include <cmath>
+
+#include "backends/reference/reference_backend.h"
+#include "ntp/session.h"
+#include "runtime/calibration.h"
+
+namespace ntp {
+
+namespace {
+
+// Largest |error| allowed, relative to the largest |reference value| of the layer. Errors accumulate from
+// layer to layer because each back end feeds its own outputs forward.
+double default_tolerance(DType precision) {
+  switch (precision) {
+    case DType::f32:
+      return 1e-4;
+    case DType::bf16:
+    case DType::f16:
+      return 5e-2;
+    default:
+      return 1.5e-1;
+  }
+}
+
+struct Difference {
+  double max_abs = 0;
+  double max_rel = 0;    // |error| / |reference|, over elements whose reference is not tiny
+  double magnitude = 0;  // max |reference|
+  double normalised() const { return magnitude > 0 ? max_abs / magnitude : max_abs; }
+};
+
+Difference compare(const Tensor& reference, const Tensor& other) {
+  Difference difference;
+  const float* expected = reference.as<float>();
+  const float* actual = other.as<float>();
+  for (std::int64_t i = 0; i < reference.elements(); ++i)
+    difference.magnitude = std::max(difference.magnitude, static_cast<double>(std::fabs(expected[i])));
+  const double tiny = std::max(difference.magnitude * 1e-3, 1e-30);
+  for (std::int64_t i = 0; i < reference.elements(); ++i) {
+    const double error = std::fabs(static_cast<double>(expected[i]) - static_cast<double>(actual[i]));
+    if (std::isnan(error)) {
+      difference.max_abs = difference.max_rel = INFINITY;
+      break;
+    }
+    difference.max_abs = std::max(difference.max_abs, error);
+    if (std::fabs(expected[i]) > tiny)
+      difference.max_rel = std::max(difference.max_rel, error / std::fabs(expected[i]));
+  }
+  return difference;
+}
+
+}  // namespace
+
+CheckRecord check(const Model& model, const CheckOptions& options) {
+  const Graph& graph = model.graph();
+  const DType precision = model.precision();
+  const Backend& backend = require_backend(options.backend);
+  const WeightStore weights = model.weights(options.seed);
+  const std::map<std::string, Tensor> inputs = model.inputs(options.seed);
+  Executable reference(graph, reference_backend(), {DType::f32, options.threads, &weights});
+  const std::vector<float> ranges =
+      precision == DType::s8 ? runtime::calibrate_ranges(graph, backend, weights, inputs, options.threads)
+                             : std::vector<float>{};
+  Executable candidate(graph, backend, {precision, options.threads, &weights, &ranges});
+  reference.run(inputs, nullptr);
+  candidate.run(inputs, nullptr);
+
+  CheckRecord record;
+  record.topology = graph.name;
+  record.backend = backend.name();
+  record.precision = dtype_name(precision);
+  record.tolerance = options.tolerance > 0 ? options.tolerance : default_tolerance(precision);
+  record.seed = options.seed;
+  for (const Step& step : candidate.steps()) {
+    if (step.kind != Step::Kind::node) continue;
+    const Node& node = graph.nodes[static_cast<std::size_t>(step.node)];
+    Difference worst;
+    std::int64_t labels_differing = 0;
+    for (const int output : node.outputs) {
+      const Tensor expected = reference.value_f32(output);
+      const Tensor actual = candidate.value_f32(output);
+      // Integer outputs (a decoder's labels) are discrete: a tie broken the other way is no numeric error,
+      // so they are counted, not held to the tolerance; the decoder's input is checked at its producer.
+      if (graph.values[static_cast<std::size_t>(output)].dtype == DType::s32) {
+        for (std::int64_t i = 0; i < expected.elements(); ++i)
+          labels_differing += expected.as<float>()[i] != actual.as<float>()[i] ? 1 : 0;
+        continue;
+      }
+      const Difference difference = compare(expected, actual);
+      if (difference.normalised() >= worst.normalised()) worst = difference;
+    }
+    record.layers.push_back({node.name, node.op, step.backend, step.fallback, worst.max_abs, worst.max_rel,
+                             worst.normalised(), labels_differing, worst.normalised() <= record.tolerance});
+  }
+  return record;
+}
+
+}  // namespace ntp

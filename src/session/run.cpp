@@ -1,0 +1,222 @@
+// The pipeline of a profiled run: bind inputs, check it fits, calibrate (int8), compile, measure, build
+// the record, and add what the inlays and this machine's ceilings say.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "inlay_results.h"
+#include "load.h"
+#include "ntp/registry.h"
+#include "ntp/session.h"
+#include "profile/perf_counters.h"
+#include "profile/step_timer.h"
+#include "record_builder.h"
+#include "report/bound.h"
+#include "runtime/calibration.h"
+#include "runtime/machine_peaks.h"
+#include "runtime/stream.h"
+
+namespace ntp {
+
+namespace {
+
+void check_precision(const Backend& backend, DType precision) {
+  for (const DType supported : backend.precisions())
+    if (supported == precision) return;
+  std::vector<std::string> names;
+  for (const DType supported : backend.precisions())
+    names.emplace_back(dtype_name(supported));
+  throw UserError(
+      kCommandLine,
+      fmt::format("back end '{}' cannot run {} on this machine", backend.name(), dtype_name(precision)),
+      fmt::format("it runs: {}", fmt::join(names, ", ")));
+}
+
+// Stream mode: the graph of one chunk (its samples parameter set to what a run reads).
+Graph chunk_graph(const Model& model, const runtime::StreamPlan& plan) {
+  ModelSpec chunk = model.spec();
+  chunk.sets.push_back(fmt::format("{}={}", plan.samples_param, plan.samples_per_run()));
+  return session::load_graph(chunk);
+}
+
+// Every chunk's inputs: the utterance's audio cut up, the other inputs as they are.
+std::vector<runtime::InputSet> chunk_inputs(const runtime::InputSet& utterance,
+                                            const runtime::StreamPlan& plan) {
+  std::vector<runtime::InputSet> sets;
+  for (Tensor& chunk : runtime::chunk_audio(utterance.at(plan.input), plan)) {
+    runtime::InputSet set = utterance;
+    set[plan.input] = std::move(chunk);
+    sets.push_back(std::move(set));
+  }
+  return sets;
+}
+
+// The stream's transcripts: one untimed pass over every chunk, each chunk's text appended to its entry.
+nlohmann::json stream_transcripts(Executable& executable, const std::vector<runtime::InputSet>& chunks) {
+  executable.reset_stream();
+  nlohmann::json joined;
+  for (const runtime::InputSet& chunk : chunks) {
+    executable.run(chunk, nullptr);
+    const nlohmann::json pieces = session::transcripts(executable);
+    if (joined.is_null()) {
+      joined = pieces;
+      continue;
+    }
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+      joined[i]["text"] = joined[i]["text"].get<std::string>() + pieces[i]["text"].get<std::string>();
+  }
+  return joined.is_null() ? nlohmann::json::array() : joined;
+}
+
+// What an executable is compiled from and refers to while it runs.
+struct CompiledFrom {
+  Graph graph;
+  WeightStore weights;
+  std::vector<float> ranges;
+};
+
+// The counters as event names; the papi tool without any counts PAPI's instruction, cycle and cache presets.
+std::vector<std::string> counter_names(const ProfileOptions& options) {
+  if (options.tool == "papi" && options.counters.empty())
+    return {"PAPI_TOT_INS", "PAPI_TOT_CYC", "PAPI_L1_DCM", "PAPI_L2_DCM"};
+  return profile::expand_counter_list(options.counters);
+}
+
+}  // namespace
+
+const Backend& require_backend(const std::string& name) {
+  const std::string wanted = name.empty() ? default_backend_name() : name;
+  if (const Backend* backend = find_backend(wanted)) return *backend;
+  if (const std::string why = backend_load_error(wanted); !why.empty())
+    throw UserError(kCommandLine,
+                    fmt::format("the {} back end of this build could not be loaded: {}", wanted, why),
+                    "rebuild NTP (scripts/build.sh), or choose another back end (`ntp backends`)");
+  throw UserError(kCommandLine, fmt::format("this build has no back end '{}'", wanted),
+                  fmt::format("back ends: {} (`ntp backends` lists them)", fmt::join(backend_names(), ", ")));
+}
+
+std::vector<std::string> parse_backend_list(const std::string& list, DType precision) {
+  std::vector<std::string> names;
+  std::string remaining = list;
+  do {
+    const auto comma = remaining.find(',');
+    const std::string name = remaining.substr(0, comma);
+    remaining = comma == std::string::npos ? std::string() : remaining.substr(comma + 1);
+    if (name.empty() && !names.empty())
+      throw UserError(kCommandLine, fmt::format("--backend '{}' has an empty name", list),
+                      "separate back ends with single commas: --backend onednn,torch");
+    const Backend& backend = require_backend(name);
+    for (const std::string& chosen : names)
+      if (chosen == backend.name())
+        throw UserError(kCommandLine, fmt::format("--backend names '{}' twice", backend.name()),
+                        "name each back end once");
+    check_precision(backend, precision);
+    names.push_back(backend.name());
+  } while (!remaining.empty());
+  return names;
+}
+
+void add_bounds(RunRecord& record) {
+  const runtime::MachinePeaks peaks =
+      runtime::machine_peaks(*find_backend(default_backend_name()),
+                             session::parse_precision(record.options.precision), record.options.threads);
+  nlohmann::json json = record.to_json();
+  report::classify_bounds(json, peaks.to_json());
+  record = RunRecord::from_json(json);
+}
+
+ProfiledRun run(const Model& model, const ProfileOptions& options) {
+  const Backend& backend = require_backend(options.backend);
+  const DType precision = model.precision();
+  check_precision(backend, precision);
+  const bool streaming = options.mode == "stream";
+  const std::optional<runtime::StreamPlan> plan =
+      streaming ? std::optional<runtime::StreamPlan>(runtime::plan_stream(model.graph(), options.chunk_ms))
+                : std::nullopt;
+  auto compiled_from = std::make_shared<CompiledFrom>();
+  compiled_from->graph = streaming ? chunk_graph(model, *plan) : model.graph();
+  const Graph& graph = compiled_from->graph;
+  const int streams = options.mode == "throughput" ? options.streams : 1;
+  const GraphAnalysis analysis = analyze(graph, precision);
+  if (const auto available = available_memory_bytes())
+    if (const auto message = check_fits(analysis, *available, streams))
+      throw UserError(
+          {graph.source, 0, 0}, *message,
+          "use a smaller --batch or smaller parameters (--set), or fewer --streams; `ntp inspect` shows "
+          "where the memory goes");
+
+  const runtime::InputSet utterance = model.inputs(options.seed);
+  const std::vector<runtime::InputSet> input_sets =
+      streaming ? chunk_inputs(utterance, *plan) : std::vector<runtime::InputSet>{utterance};
+  // Stream mode runs the chunk's graph: seeded weights are made for it (an ONNX model's are its own).
+  compiled_from->weights = streaming && !session::is_onnx_file(model.spec().file)
+                                  ? generate_weights(graph, options.seed)
+                                  : model.weights(options.seed);
+  const runtime::InputSet& inputs = input_sets.front();
+  const WeightStore& weights = compiled_from->weights;
+  // int8 kernels take their quantisation scales from one calibrating fp32 run on the same inputs.
+  if (precision == DType::s8)
+    compiled_from->ranges = runtime::calibrate_ranges(graph, backend, weights, inputs, options.threads);
+  const std::vector<float>& ranges = compiled_from->ranges;
+  CompileOptions compile_options{precision, options.threads, &weights, &ranges, streaming};
+  const std::int64_t compile_start = profile::now_ns();
+  std::vector<std::unique_ptr<Executable>> executables;
+  for (int stream = 0; stream < streams; ++stream)
+    executables.push_back(std::make_unique<Executable>(graph, backend, compile_options));
+  const double compile_seconds = static_cast<double>(profile::now_ns() - compile_start) * 1e-9;
+
+  runtime::RunOptions run_options;
+  // Streaming counts warm-up and iterations in passes over the utterance; each chunk is one measurement.
+  const int runs_per_pass = static_cast<int>(input_sets.size());
+  run_options.warmup = options.warmup * runs_per_pass;
+  run_options.iterations = options.iterations * runs_per_pass;
+  run_options.time_seconds = options.time_seconds;
+  run_options.throughput = options.mode == "throughput";
+  run_options.streams = streams;
+  run_options.threads = options.threads;
+  run_options.layer_timing = options.layer_timing;
+  run_options.progress = options.progress;
+  run_options.counters = counter_names(options);
+  run_options.counter_group_size = options.counter_group;
+  run_options.tool = options.tool;
+  run_options.tool_regions = options.tool_regions;
+  run_options.perf_control = options.tool_control;
+  std::vector<Executable*> pointers;
+  for (auto& executable : executables)
+    pointers.push_back(executable.get());
+  const runtime::Measurements measurements = runtime::measure(pointers, backend, input_sets, run_options);
+
+  const session::RunSettings settings{
+      options.command_line, backend.name(), backend.version(), std::string(dtype_name(precision)),
+      options.threads,      options.seed,   options.mode,      run_options,
+      compile_seconds};
+  RunRecord record = session::make_run_record(graph, analysis, measurements, settings);
+  if (streaming)
+    record.sections["stream"] = {
+        {"chunk_ms", options.chunk_ms},
+        {"chunk_samples", plan->chunk_samples},
+        {"overlap_samples", plan->overlap_samples},
+        {"lookback_samples", plan->lookback_samples},
+        {"chunks", plan->chunks},
+        {"passes", options.iterations},
+        {"how",
+         "the audio input is fed in chunks, each run starting lookback_samples before its chunk so that "
+         "feature frames continue; recurrent layers and context windows carry their state across chunks; "
+         "latency and layer times are per chunk; decoders decode each chunk's probabilities on their own and "
+         "the transcript joins them"}};
+  session::add_audio(record, model.graph(), model.sources(), streaming ? plan->chunk_seconds() : 0);
+  const nlohmann::json transcripts = streaming ? stream_transcripts(*executables.front(), input_sets)
+                                               : session::transcripts(*executables.front());
+  if (!transcripts.empty()) {
+    record.sections["transcripts"] = transcripts;
+    record.sections["transcripts_note"] = fmt::format(
+        "the weights are seeded random (seed {}): a transcript shows that decoding ran and what it cost, not "
+        "what was said",
+        options.seed);
+  }
+  if (options.classify_bounds) add_bounds(record);
+  return {std::move(record), std::move(compiled_from), std::move(executables.front())};
+}
+
+}  // namespace ntp

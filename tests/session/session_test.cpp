@@ -1,0 +1,99 @@
+// The library API: load, bind data, run, check, inspect, as a program (the Python module) calls them.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ntp/registry.h"
+#include "ntp/session.h"
+#include "session/model_specs.h"
+
+namespace {
+
+ntp::ProfileOptions brief(const std::string& backend) {
+  ntp::ProfileOptions options;
+  options.backend = backend;
+  options.warmup = 1;
+  options.iterations = 2;
+  options.classify_bounds = false;
+  return options;
+}
+
+TEST(Session, RunsAModelAndKeepsItsOutputs) {
+  const ntp::Model model = ntp::Model::load(example_spec("small-cnn.xml", {}, 2));
+  EXPECT_EQ(model.graph().params.at("batch"), "2");
+  const ntp::ProfiledRun run = ntp::run(model, brief("reference"));
+  EXPECT_EQ(run.record.options.batch, 2);
+  EXPECT_EQ(run.record.topology.name, model.graph().name);
+  ASSERT_NE(run.executable, nullptr);
+  const ntp::Tensor output = run.executable->value_f32(model.graph().outputs.at(0));
+  EXPECT_EQ(output.shape().at(0), 2);
+}
+
+TEST(Session, ArraysBindLikeFilesAndSetTheParametersTheirShapeGives) {
+  const ntp::Model plain = ntp::Model::load(example_spec("small-cnn.xml"));
+  const ntp::Value& input = plain.graph().values.at(static_cast<std::size_t>(plain.graph().inputs.at(0)));
+  ntp::Shape shape = input.shape;
+  shape[0] = 3;  // the batch, written as a parameter
+  ntp::Tensor data(shape, ntp::DType::f32);
+  for (std::int64_t i = 0; i < data.elements(); ++i)
+    data.as<float>()[i] = static_cast<float>(i % 7) * 0.25F;
+  const ntp::Model model = ntp::Model::load(example_spec("small-cnn.xml"), {{input.name, "", data}});
+  EXPECT_EQ(model.graph().params.at("batch"), "3");
+  EXPECT_EQ(model.sources().at(input.name), "an array from the caller");
+  const auto inputs = model.inputs(1);
+  ASSERT_TRUE(inputs.count(input.name));
+  EXPECT_EQ(inputs.at(input.name).as<float>()[5], data.as<float>()[5]);
+  // Two runs on the same data give the same outputs; other data gives others.
+  const ntp::Tensor first =
+      ntp::run(model, brief("reference")).executable->value_f32(model.graph().outputs[0]);
+  const ntp::Tensor again =
+      ntp::run(model, brief("reference")).executable->value_f32(model.graph().outputs[0]);
+  ASSERT_EQ(first.elements(), again.elements());
+  for (std::int64_t i = 0; i < first.elements(); ++i)
+    EXPECT_EQ(first.as<float>()[i], again.as<float>()[i]);
+  const ntp::Model random = ntp::Model::load(example_spec("small-cnn.xml", {}, 3));
+  const ntp::Tensor other =
+      ntp::run(random, brief("reference")).executable->value_f32(model.graph().outputs[0]);
+  bool differs = false;
+  for (std::int64_t i = 0; i < first.elements(); ++i)
+    differs = differs || first.as<float>()[i] != other.as<float>()[i];
+  EXPECT_TRUE(differs);
+}
+
+TEST(Session, RefusesBadInputWithADiagnostic) {
+  EXPECT_THROW(ntp::Model::load(example_spec("no-such-file.xml")), ntp::UserError);
+  EXPECT_THROW(ntp::Model::load(example_spec("small-cnn.xml", {"novalue"})), ntp::UserError);
+  const ntp::Model model = ntp::Model::load(example_spec("small-cnn.xml"));
+  EXPECT_THROW(ntp::Model::load(example_spec("small-cnn.xml"),
+                                {{"no_such_input", "", model.inputs(1).begin()->second}}),
+               ntp::UserError);
+  try {
+    ntp::run(model, brief("no-such-backend"));
+    FAIL() << "an unknown back end ran";
+  } catch (const ntp::UserError& error) {
+    EXPECT_NE(error.diagnostic().hint.find("reference"), std::string::npos) << error.diagnostic().to_string();
+  }
+  EXPECT_THROW(ntp::parse_backend_list("reference,reference", ntp::DType::f32), ntp::UserError);
+}
+
+TEST(Session, ChecksEveryLayerAgainstReference) {
+  const ntp::Model model = ntp::Model::load(example_spec("small-cnn.xml"));
+  const ntp::CheckRecord record = ntp::check(model, {ntp::default_backend_name(), 0, 1, 0});
+  EXPECT_TRUE(record.pass());
+  std::size_t layers = 0;
+  for (const ntp::Node& node : model.graph().nodes)
+    layers += node.is_op() ? 1 : 0;
+  EXPECT_EQ(record.layers.size(), layers);
+  for (const ntp::LayerCheck& layer : record.layers)
+    EXPECT_LE(layer.normalised_error, record.tolerance) << layer.name;
+}
+
+TEST(Session, InspectsWithoutRunning) {
+  const ntp::Model model = ntp::Model::load(example_spec("deepspeech-v0.1.xml", {}, 4));
+  const nlohmann::json inspection = model.inspect();
+  EXPECT_EQ(inspection["schema"], "ntp.inspect/1");
+  EXPECT_GT(inspection["totals"]["flops"].get<double>(), 0.0);
+  EXPECT_EQ(inspection["topology"]["params"]["batch"], "4");
+}
+
+}  // namespace
