@@ -32,6 +32,8 @@ packages=(
   # the model zoo (scripts/make-zoo.sh): PyTorch and torchvision export the models, ONNX writes the
   # TensorFlow-style ones, Node.js runs ONNX Runtime (npm's onnxruntime-node) for the reference outputs
   python3-torch python3-torchvision python3-onnx python3-numpy nodejs
+  # the Python module (python/): pybind11 builds it; pytest runs its tests, which hand rows to pandas
+  python3-dev pybind11-dev python3-pybind11 python3-pytest python3-pandas
 )
 
 missing=()
