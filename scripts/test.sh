@@ -42,5 +42,7 @@ stage "tests (ASan + UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UB
 
 # Line tables too: -g changes no generated code, and full debug information costs a third of the build.
 stage "build (plain)" scripts/build.sh build "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+# The library as users get it: installed, then a program built against the installed package alone.
+stage "install + API example (find_package)" scripts/check-install.sh build
 stage "tests (plain, unsanitized only)" env NTP_ZOO_DIR="$zoo_dir" NTP_DB="$PWD/build/test-results.db" \
   ctest --test-dir build -L '^unsanitized$' --output-on-failure -j "$jobs"

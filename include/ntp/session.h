@@ -33,6 +33,9 @@
 
 namespace ntp {
 
+// libntp's version ("0.1.0"), for a program to print with its results.
+const char* library_version();
+
 // What to load and how to shape it: the topology arguments of `ntp run`.
 struct ModelSpec {
   std::string file;                 // a topology (.xml) or an ONNX model (.onnx)
