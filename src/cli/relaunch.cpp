@@ -11,8 +11,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "io/files.h"
 #include "ntp/status.h"
 
 extern char** environ;
@@ -160,6 +162,17 @@ TemporaryFolder::~TemporaryFolder() {
 
 std::filesystem::path this_program() {
   return std::filesystem::read_symlink("/proc/self/exe");
+}
+
+RunRecord read_child_record(const std::filesystem::path& path) {
+  const std::optional<std::string> text = io::read_file(path.string());
+  if (!text) throw UserError({path.string(), 0, 0}, "the relaunched run wrote no record");
+  try {
+    return RunRecord::from_json(nlohmann::json::parse(*text));
+  } catch (const nlohmann::json::parse_error& error) {
+    throw UserError({path.string(), 0, 0},
+                    fmt::format("the relaunched run's record is not JSON: {}", error.what()));
+  }
 }
 
 }  // namespace ntp::cli

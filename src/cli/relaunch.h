@@ -2,6 +2,8 @@
 // private temporary folder, and spawning without a shell.
 #pragma once
 
+#include "ntp/run_record.h"
+
 #include <filesystem>
 #include <set>
 #include <string>
@@ -48,5 +50,8 @@ class TemporaryFolder {
 
 // The path of this program, to relaunch it.
 std::filesystem::path this_program();
+
+// The run record the relaunched run wrote (--format json to `path`).
+RunRecord read_child_record(const std::filesystem::path& path);
 
 }  // namespace ntp::cli

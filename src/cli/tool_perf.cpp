@@ -1,20 +1,19 @@
 // --tool perf: NTP relaunches itself under `perf stat --control` with its events disabled, enables them
-// only inside the regions of the measured iterations, and puts perf's counts into the parent's record.
+// only inside the regions of the measured iterations, and adds perf's counts to the parent's record
+// (session/tool_results).
 #include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "external_tools.h"
 #include "io/files.h"
 #include "ntp/status.h"
 #include "profile/perf_counters.h"
-#include "profile/perf_stat.h"
 #include "relaunch.h"
+#include "session/tool_results.h"
 
 namespace ntp::cli {
 
@@ -24,61 +23,6 @@ void make_fifo(const std::filesystem::path& path) {
   if (::mkfifo(path.c_str(), 0600) != 0)
     throw UserError(kCommandLine,
                     fmt::format("cannot make the fifo {}: {}", path.string(), std::strerror(errno)));
-}
-
-// Milliseconds the regions took per measured iteration, from the record's own timing (0 when not timed).
-double region_ms_per_iteration(const nlohmann::json& record, const std::vector<std::string>& regions) {
-  if (regions.empty()) return record["latency"].value("mean", 0.0);
-  double sum = 0;
-  for (const auto& segment : record["segments"])
-    if (std::find(regions.begin(), regions.end(), segment["name"].get<std::string>()) != regions.end() &&
-        segment.contains("time_ms"))
-      sum += segment["time_ms"]["mean"].get<double>();
-  return sum;
-}
-
-nlohmann::json perf_section(const std::vector<profile::PerfStatCount>& counts, const nlohmann::json& record,
-                            const ToolChoice& choice, const std::vector<std::string>& perf_argv) {
-  const double iterations = std::max(1.0, record["latency"]["count"].get<double>());
-  nlohmann::json events = nlohmann::json::object();
-  nlohmann::json per_iteration = nlohmann::json::object();
-  nlohmann::json unsupported = nlohmann::json::array();
-  for (const profile::PerfStatCount& count : counts) {
-    if (!count.counted) {
-      unsupported.push_back(
-          {{"event", count.event},
-           {"reason",
-            count.status == "not supported"
-                ? "perf: not supported; this machine exposes no hardware PMU for it (virtual machines "
-                  "often do not): software events work, and --tool callgrind simulates caches"
-                : "perf: " + count.status}});
-      continue;
-    }
-    events[count.event] = {
-        {"value", count.value}, {"unit", count.unit}, {"running_fraction", count.running_fraction}};
-    per_iteration[count.event] = count.value / iterations;
-  }
-  nlohmann::json derived = nlohmann::json::object();
-  const double region_ms = region_ms_per_iteration(record, choice.regions);
-  if (per_iteration.contains("task-clock") && region_ms > 0)
-    derived["cores_busy"] = per_iteration["task-clock"].get<double>() / region_ms;
-  if (per_iteration.contains("instructions") && per_iteration.contains("cycles") &&
-      per_iteration["cycles"].get<double>() > 0)
-    derived["ipc"] = per_iteration["instructions"].get<double>() / per_iteration["cycles"].get<double>();
-  if (region_ms > 0) derived["region_ms_per_iteration"] = region_ms;
-  return {{"command", fmt::format("{}", fmt::join(perf_argv, " "))},
-          {"regions", choice.regions},
-          {"iterations", iterations},
-          {"events", events},
-          {"per_iteration", per_iteration},
-          {"derived", derived},
-          {"unsupported", unsupported},
-          {"how",
-           "perf stat started the run with its events disabled (--delay=-1); NTP enabled them through perf's "
-           "control fifo at the start of each region and disabled them at its end, in the measured "
-           "iterations only (not the cold run or warm-up), waiting for perf's acknowledgement; every thread "
-           "of the process counts. per_iteration divides perf's totals by the measured iterations; "
-           "cores_busy is task-clock over the regions' own measured time"}};
 }
 
 }  // namespace
@@ -123,16 +67,11 @@ int run_under_perf(const RunArgs& args, const ToolChoice& choice) {
   }
   if (status != 0) return status;
 
-  std::ifstream file(record_path);
-  nlohmann::json record = nlohmann::json::parse(file);
-  const std::vector<profile::PerfStatCount> counts =
-      profile::parse_perf_stat(io::read_file(stat_path).value_or(""));
-  record["perf"] = perf_section(counts, record, choice, perf_argv);
-  if (choice.regions.size() == 1)
-    for (auto& segment : record["segments"])
-      if (segment["name"] == choice.regions.front()) segment["perf"] = record["perf"]["per_iteration"];
-  record["context"]["command_line"] = args.command_line;
-  write_run_output(args, record);
+  RunRecord record = read_child_record(record_path);
+  session::add_perf_results(record, profile::parse_perf_stat(io::read_file(stat_path).value_or("")),
+                            choice.regions, fmt::format("{}", fmt::join(perf_argv, " ")));
+  record.context.command_line = args.command_line;
+  write_run_output(args, record.to_json());
   return 0;
 }
 

@@ -151,8 +151,8 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
       streaming ? chunk_inputs(utterance, *plan) : std::vector<runtime::InputSet>{utterance};
   // Stream mode runs the chunk's graph: seeded weights are made for it (an ONNX model's are its own).
   compiled_from->weights = streaming && !session::is_onnx_file(model.spec().file)
-                                  ? generate_weights(graph, options.seed)
-                                  : model.weights(options.seed);
+                               ? generate_weights(graph, options.seed)
+                               : model.weights(options.seed);
   const runtime::InputSet& inputs = input_sets.front();
   const WeightStore& weights = compiled_from->weights;
   // int8 kernels take their quantisation scales from one calibrating fp32 run on the same inputs.

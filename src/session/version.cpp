@@ -2,6 +2,8 @@
 
 namespace ntp {
 
-const char* library_version() { return NTP_VERSION; }
+const char* library_version() {
+  return NTP_VERSION;
+}
 
 }  // namespace ntp
