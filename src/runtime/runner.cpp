@@ -12,6 +12,7 @@
 #include "profile/counter_observer.h"
 #include "profile/counter_schedule.h"
 #include "profile/nvtx_observer.h"
+#include "profile/observer_chain.h"
 #include "profile/papi_counters.h"
 #include "profile/perf_control.h"
 #include "profile/perf_counters.h"
