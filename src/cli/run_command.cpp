@@ -15,6 +15,7 @@
 #include "output.h"
 #include "profile/callgrind_observer.h"
 #include "profile/perf_counters.h"
+#include "profile/profilers.h"
 #include "profile/step_timer.h"
 #include "report/bound.h"
 #include "report/compare.h"
@@ -154,13 +155,15 @@ BackendRun run_on_backend(const RunContext& run, const Backend& backend) {
   options.threads = args.threads;
   options.layer_timing = !args.no_layer_timing;
   options.progress = true;
-  options.counters = run.counters;
-  options.counter_group_size = args.counter_group;
+  profile::ProfilerRequest profiling;
+  profiling.counters = run.counters;
+  profiling.counter_group_size = args.counter_group;
   if (args.tool_child || args.tool == "papi") {  // papi reads its counters in this process
-    options.tool = args.tool;
-    options.tool_regions = args.regions;
-    options.perf_control = args.tool_control;
+    profiling.tool = args.tool;
+    profiling.tool_regions = args.regions;
+    profiling.perf_control = args.tool_control;
   }
+  options.profilers = profile::make_profilers(profiling);
   std::vector<Executable*> pointers;
   for (auto& executable : executables)
     pointers.push_back(executable.get());

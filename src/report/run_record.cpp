@@ -228,7 +228,7 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
         {"unavailable", unavailable},
         {"threads", counted.threads},
         {"running_fraction", counted.running_fraction},
-        {"source", options.tool == "papi" ? "papi" : "perf_event"},
+        {"source", counted.source},
         {"groups", counted.groups},
         {"scheduling",
          counted.groups.size() > 1
@@ -236,11 +236,11 @@ nlohmann::json make_run_record(const Graph& graph, const GraphAnalysis& analysis
                    "{} events in {} groups of at most {} hardware events: measured iteration i counted "
                    "group i mod {}, so each event's figure is the median over the iterations its group "
                    "counted (every {}th)",
-                   counted.events.size(), counted.groups.size(), options.counter_group_size,
-                   counted.groups.size(), counted.groups.size())
+                   counted.events.size(), counted.groups.size(), counted.group_size, counted.groups.size(),
+                   counted.groups.size())
              : std::string("one group: every event counted in every measured iteration")},
         {"how",
-         options.tool == "papi"
+         counted.source == "papi"
              ? "PAPI (--tool papi): one event set on the thread that runs the graph, inheriting to threads "
                "it "
                "starts later where the kernel allows, read at every step's begin and end on stream 0; each "
