@@ -8,13 +8,7 @@
 #include <optional>
 #include <thread>
 
-#include "profile/callgrind_observer.h"
-#include "profile/counter_observer.h"
-#include "profile/counter_schedule.h"
-#include "profile/nvtx_observer.h"
-#include "profile/papi_counters.h"
-#include "profile/perf_control.h"
-#include "profile/perf_counters.h"
+#include "profile/observer_chain.h"
 #include "profile/step_timer.h"
 
 namespace ntp::runtime {
@@ -77,15 +71,40 @@ class InputCycle {
   std::size_t position_ = 0;
 };
 
-// The step ranges of the named segments; the names were checked against the graph before the relaunch.
-profile::ToolRegions tool_regions(const Measurements& measured, const std::vector<std::string>& names) {
-  std::vector<std::pair<int, int>> ranges;
-  for (const std::string& name : names)
-    for (const auto& [first, last] : measured.segment_steps)
-      if (measured.steps[static_cast<std::size_t>(first)].name == name) ranges.emplace_back(first, last);
-  if (ranges.size() < names.size())
-    throw std::runtime_error("a --region names no segment of the compiled graph");
-  return profile::ToolRegions(std::move(ranges));
+using Profilers = std::vector<std::shared_ptr<profile::Profiler>>;
+
+// The profilers' observers for one phase of one stream, as one: those outside the runner's step timer (in
+// the profilers' order), the timer when there is one, then those inside it; nullptr when there are none,
+// and a single observer as it is, so that a run with nothing but the timer calls only the timer.
+class PhaseObservers {
+ public:
+  PhaseObservers(const Profilers& profilers, profile::Phase phase, int stream, Observer* timer) {
+    std::vector<Observer*> inside;
+    for (const auto& profiler : profilers)
+      if (Observer* observer = profiler->attach(phase, stream))
+        (profiler->placement() == profile::Placement::inside_timer ? inside : observers_).push_back(observer);
+    if (timer != nullptr) observers_.push_back(timer);
+    observers_.insert(observers_.end(), inside.begin(), inside.end());
+    if (observers_.size() > 1) chain_.emplace(observers_);
+  }
+  Observer* get() {
+    if (chain_) return &*chain_;
+    return observers_.empty() ? nullptr : observers_.front();
+  }
+
+ private:
+  std::vector<Observer*> observers_;
+  std::optional<profile::ObserverChain> chain_;
+};
+
+void begin_iteration(const Profilers& profilers, profile::Phase phase, int stream, int iteration) {
+  for (const auto& profiler : profilers)
+    profiler->begin_iteration(phase, stream, iteration);
+}
+
+void end_iteration(const Profilers& profilers, profile::Phase phase, int stream, int iteration) {
+  for (const auto& profiler : profilers)
+    profiler->end_iteration(phase, stream, iteration);
 }
 
 }  // namespace
@@ -100,23 +119,6 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
   const int streams = static_cast<int>(executables.size());
   const int threads_per_stream = options.threads > 0 ? std::max(1, options.threads / streams) : 0;
   backend.set_threads(threads_per_stream);
-
-  // Cold: the very first inference, with whatever first-touch and lazy initialisation it pays.
-  InputCycle main_inputs(main, inputs);
-  // Memory is read around each step of the cold inference and of the last warm-up iteration only: reading it
-  // costs microseconds that the measured iterations must not pay.
-  std::optional<profile::MemoryObserver> memory;
-  if (options.layer_timing) memory.emplace(step_count);
-  result.memory_before = profile::read_memory();
-  std::int64_t start = now_ns();
-  main_inputs.run(memory ? &*memory : nullptr);
-  result.cold_seconds = seconds_between(start, now_ns());
-  if (memory) result.cold_memory = memory->deltas();
-  main_inputs.restart();
-  for (int i = 0; i < options.warmup; ++i)
-    main_inputs.run(memory && i + 1 == options.warmup ? &*memory : nullptr);
-  if (memory && options.warmup > 0) result.warm_memory = memory->deltas();
-  main_inputs.restart();
   for (std::size_t s = 0; s < step_count; ++s) {
     if (result.steps[s].kind != Step::Kind::segment_begin) continue;
     for (std::size_t e = s + 1; e < step_count; ++e) {
@@ -126,35 +128,44 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
       }
     }
   }
+  const Profilers& profilers = options.profilers;
+  const profile::RunInfo run{result.steps, result.segment_steps, streams, options.warmup,
+                             options.layer_timing};
+  for (const auto& profiler : profilers)
+    profiler->start(run);
+
+  // Cold: the very first inference, with whatever first-touch and lazy initialisation it pays.
+  InputCycle main_inputs(main, inputs);
+  {
+    PhaseObservers cold(profilers, profile::Phase::cold, 0, nullptr);
+    begin_iteration(profilers, profile::Phase::cold, 0, 0);
+    const std::int64_t start = now_ns();
+    main_inputs.run(cold.get());
+    result.cold_seconds = seconds_between(start, now_ns());
+    end_iteration(profilers, profile::Phase::cold, 0, 0);
+  }
+  main_inputs.restart();
+  // Only the last warm-up iteration is observed: the earlier ones bring the caches and the library to
+  // their steady state.
+  for (int i = 0; i + 1 < options.warmup; ++i)
+    main_inputs.run(nullptr);
+  if (options.warmup > 0) {
+    const int last = options.warmup - 1;
+    PhaseObservers warm(profilers, profile::Phase::warm, 0, nullptr);
+    begin_iteration(profilers, profile::Phase::warm, 0, last);
+    main_inputs.run(warm.get());
+    end_iteration(profilers, profile::Phase::warm, 0, last);
+  }
+  main_inputs.restart();
   if (options.layer_timing) {
     result.step_seconds.assign(step_count, {});
     result.step_library_ms.assign(step_count, {});
     result.segment_seconds.assign(result.segment_steps.size(), {});
   }
 
-  // Counters open after warm-up, when the library's worker threads exist, and count stream 0.
-  std::unique_ptr<profile::ScheduledCounters> counters;
-  if (!options.counters.empty()) {
-    std::vector<std::unique_ptr<profile::CounterSource>> groups;
-    if (options.tool == "papi") {
-      groups.push_back(profile::make_papi_counters(options.counters));
-    } else {
-      for (const auto& group : profile::schedule_counter_groups(options.counters, options.counter_group_size))
-        groups.push_back(std::make_unique<profile::PerfCounters>(group));
-    }
-    counters = std::make_unique<profile::ScheduledCounters>(std::move(groups), step_count);
-    result.counters.events = counters->events();
-    for (const auto& missing : counters->unavailable())
-      result.counters.unavailable.emplace_back(missing.name, missing.reason);
-    result.counters.threads = counters->threads();
-    result.counters.groups = counters->groups();
-    result.counters.step_values.assign(step_count,
-                                       std::vector<std::vector<double>>(counters->events().size()));
-  }
-
-  const profile::ToolRegions regions = tool_regions(result, options.tool_regions);
-  std::optional<profile::PerfControl> perf_control;
-  if (options.tool == "perf") perf_control.emplace(options.perf_control);
+  // After warm-up, when the library's worker threads exist (counters open here and count them).
+  for (const auto& profiler : profilers)
+    profiler->before_measured();
 
   std::mutex merge;
   const std::int64_t measure_start = now_ns();
@@ -169,27 +180,15 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     }
     profile::StepTimer timer(step_count);
     const bool timed = options.layer_timing && stream == 0;
-    const bool counted = counters != nullptr && stream == 0;
-    std::vector<Observer*> observers;
-    // NVTX outermost: a tool's range handling stays out of every other observer's figures.
-    std::optional<profile::NvtxObserver> nvtx;
-    if (profile::nvtx_built() && options.layer_timing) observers.push_back(&nvtx.emplace(result.steps));
-    if (counted) observers.push_back(counters.get());
-    if (options.layer_timing) observers.push_back(&timer);
-    // The external tool innermost, so that it sees the layer and not the other observers.
-    std::optional<profile::CallgrindObserver> callgrind;
-    std::optional<profile::PerfControlObserver> perf;
-    if (options.tool == "callgrind" && stream == 0) observers.push_back(&callgrind.emplace(regions));
-    if (perf_control && stream == 0)
-      observers.push_back(&perf.emplace(*perf_control, regions, static_cast<int>(step_count) - 1));
-    profile::ObserverChain chain(observers);
-    Observer* observer = observers.empty() ? nullptr : observers.size() == 1 ? observers.front() : &chain;
+    PhaseObservers observers(profilers, profile::Phase::measured, stream,
+                             options.layer_timing ? &timer : nullptr);
+    Observer* observer = observers.get();
     ProgressLine progress(options.progress && stream == 0);
     std::vector<double> latencies;
     std::vector<TraceEvent> events;
     int done = 0;
     while (keep_going(options, done, measure_start)) {
-      if (counted) counters->start_iteration(done);
+      begin_iteration(profilers, profile::Phase::measured, stream, done);
       const std::int64_t begin = now_ns();
       cycle.run(observer);
       const std::int64_t end = now_ns();
@@ -206,7 +205,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
               timer.end_ns(static_cast<std::size_t>(first)), timer.begin_ns(static_cast<std::size_t>(last))));
         }
       }
-      if (counted) counters->collect(result.counters.step_values);
+      end_iteration(profilers, profile::Phase::measured, stream, done);
       if (options.layer_timing && done < options.trace_iterations) {
         for (std::size_t s = 0; s < step_count; ++s)
           events.push_back({static_cast<int>(s), done, stream,
@@ -217,7 +216,6 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
       progress.update(done, options.time_seconds > 0 ? 0 : options.iterations);
     }
     const std::lock_guard<std::mutex> lock(merge);
-    if (counted) result.counters.running_fraction = counters->running_fraction();
     result.latency_seconds.insert(result.latency_seconds.end(), latencies.begin(), latencies.end());
     result.timeline.insert(result.timeline.end(), events.begin(), events.end());
     result.inferences += static_cast<std::size_t>(done);
@@ -233,8 +231,14 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
       thread.join();
   }
   result.wall_seconds = seconds_between(measure_start, now_ns());
-  result.memory_after = profile::read_memory();
-  counters.reset();  // disables the counting group
+  profile::Results collected;
+  for (const auto& profiler : profilers)
+    profiler->finish(collected);
+  result.counters = std::move(collected.counters);
+  result.cold_memory = std::move(collected.cold_memory);
+  result.warm_memory = std::move(collected.warm_memory);
+  result.memory_before = collected.memory_before;
+  result.memory_after = collected.memory_after;
   return result;
 }
 

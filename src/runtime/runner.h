@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ntp/executable.h"
-#include "profile/memory_observer.h"
+#include "profile/profiler.h"
 
 namespace ntp::runtime {
 
@@ -23,29 +23,12 @@ struct RunOptions {
   bool layer_timing = true;
   bool progress = false;     // a progress line on stderr for long runs
   int trace_iterations = 1;  // iterations kept as a timeline for the Chrome trace
-  // Counters read at every step (stream 0): perf_event's by name as libpfm4 knows them, or PAPI's with
-  // tool "papi"; empty: none.
-  std::vector<std::string> counters;
-  // Hardware events per counter group (0: all in one); more groups take turns over the measured iterations.
-  int counter_group_size = 4;
-  // "papi" reads the counters through PAPI, in this process. The external tool this process was
-  // relaunched under (--tool, in the child): "callgrind" collects
-  // inside each step of stream 0 and dumps its counts per step; "perf" switches `perf stat` on and off
-  // through its control fifos ("CTL,ACK" in perf_control). Either sees only the steps of tool_regions
-  // (segment names; empty: every step) in the measured iterations.
-  std::string tool;
-  std::vector<std::string> tool_regions;
-  std::string perf_control;
+  // What watches the run besides the per-step timer (profile::make_profilers chooses them); their observers
+  // nest in this order on each side of the timer (profile::Placement). Empty: nothing but the timer.
+  std::vector<std::shared_ptr<profile::Profiler>> profilers;
 };
 
-struct CounterMeasurements {
-  std::vector<std::string> events;                               // the events that opened
-  std::vector<std::pair<std::string, std::string>> unavailable;  // (event, why not)
-  std::vector<std::vector<std::vector<double>>> step_values;     // [step][event][iteration its group counted]
-  std::vector<std::vector<std::string>> groups;                  // the events of each group, in turn
-  double running_fraction = 1;  // below 1: the kernel multiplexed them and the values are scaled
-  int threads = 0;              // threads counted (those the process had after warm-up)
-};
+using CounterMeasurements = profile::CounterMeasurements;
 
 struct TraceEvent {
   int step = 0;

@@ -79,8 +79,8 @@ MemoryState memory_state(const profile::MemoryReading& reading) {
           static_cast<std::int64_t>(reading.peak_rss_bytes)};
 }
 
-std::string counters_how(const runtime::RunOptions& options) {
-  return options.tool == "papi"
+std::string counters_how(const runtime::CounterMeasurements& counted) {
+  return counted.source == "papi"
              ? "PAPI (--tool papi): one event set on the thread that runs the graph, inheriting to threads "
                "it "
                "starts later where the kernel allows, read at every step's begin and end on stream 0; each "
@@ -228,7 +228,7 @@ RunRecord make_run_record(const Graph& graph, const GraphAnalysis& analysis,
       counters.unavailable.push_back({event, reason});
     counters.threads = counted.threads;
     counters.running_fraction = counted.running_fraction;
-    counters.source = options.tool == "papi" ? "papi" : "perf_event";
+    counters.source = counted.source;
     counters.groups = counted.groups;
     counters.scheduling =
         counted.groups.size() > 1
@@ -236,10 +236,10 @@ RunRecord make_run_record(const Graph& graph, const GraphAnalysis& analysis,
                   "{} events in {} groups of at most {} hardware events: measured iteration i counted "
                   "group i mod {}, so each event's figure is the median over the iterations its group "
                   "counted (every {}th)",
-                  counted.events.size(), counted.groups.size(), options.counter_group_size,
-                  counted.groups.size(), counted.groups.size())
+                  counted.events.size(), counted.groups.size(), counted.group_size, counted.groups.size(),
+                  counted.groups.size())
             : std::string("one group: every event counted in every measured iteration");
-    counters.how = counters_how(options);
+    counters.how = counters_how(counted);
     record.counters = std::move(counters);
   }
 

@@ -10,6 +10,7 @@
 #include "ntp/registry.h"
 #include "ntp/session.h"
 #include "profile/perf_counters.h"
+#include "profile/profilers.h"
 #include "profile/step_timer.h"
 #include "record_builder.h"
 #include "report/bound.h"
@@ -177,11 +178,13 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
   run_options.threads = options.threads;
   run_options.layer_timing = options.layer_timing;
   run_options.progress = options.progress;
-  run_options.counters = counter_names(options);
-  run_options.counter_group_size = options.counter_group;
-  run_options.tool = options.tool;
-  run_options.tool_regions = options.tool_regions;
-  run_options.perf_control = options.tool_control;
+  profile::ProfilerRequest profiling;
+  profiling.counters = counter_names(options);
+  profiling.counter_group_size = options.counter_group;
+  profiling.tool = options.tool;
+  profiling.tool_regions = options.tool_regions;
+  profiling.perf_control = options.tool_control;
+  run_options.profilers = profile::make_profilers(profiling);
   std::vector<Executable*> pointers;
   for (auto& executable : executables)
     pointers.push_back(executable.get());
