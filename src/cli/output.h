@@ -1,4 +1,5 @@
-// Writing results: to stdout, or to a file replaced atomically so a failure never leaves half a file.
+// Writing results: to stdout (checked), or to a regular file replaced atomically so a failure never leaves
+// half a file (io::write_file).
 #pragma once
 
 #include <string>

@@ -11,6 +11,7 @@
 #include <optional>
 #include <utility>
 
+#include "io/files.h"
 #include "ntp/status.h"
 
 namespace ntp::inlays {
@@ -337,6 +338,7 @@ class ArpaParser {
 };
 
 ArpaModel ArpaModel::load(const std::string& path) {
+  io::refuse_special_file(path, "the language model");  // lm="/dev/zero" would never end
   std::ifstream input(path, std::ios::binary);
   if (!input)
     throw UserError({path, 0, 0}, "cannot open the language model",

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "io/files.h"
 #include "ntp/status.h"
 
 namespace ntp::inlays {
@@ -36,7 +37,8 @@ using SndfileHandle = std::unique_ptr<SNDFILE, SndfileCloser>;
 }  // namespace
 
 Audio read_audio(const std::string& path) {
-  SF_INFO info{};  // format 0: let libsndfile detect it
+  io::refuse_special_file(path, "the audio file");  // a FIFO would block, a device never end
+  SF_INFO info{};                                   // format 0: let libsndfile detect it
   SndfileHandle file(sf_open(path.c_str(), SFM_READ, &info));
   if (!file)
     refuse(path, fmt::format("cannot read audio: {}", sf_strerror(nullptr)),

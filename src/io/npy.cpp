@@ -1,5 +1,7 @@
 #include "npy.h"
 
+#include "files.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -30,6 +32,7 @@ void widen(const std::vector<char>& raw, Tensor& tensor) {
 }  // namespace
 
 Tensor read_npy(const std::string& path) {
+  refuse_special_file(path, "the .npy file");  // a FIFO would block, a device never end
   std::ifstream file(path, std::ios::binary);
   if (!file) fail(path, "cannot open the .npy file", "check the path");
   char magic[8] = {};
@@ -110,31 +113,20 @@ void write_npy(const std::string& path, const Tensor& tensor) {
   const std::size_t unpadded = 10 + header.size() + 1;  // magic, version, length, header, newline
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
-  const std::string temporary = fmt::format("{}.tmp{}", path, ::getpid());
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    const auto length = static_cast<std::uint16_t>(header.size());
-    const char preamble[10] = {'\x93',
-                               'N',
-                               'U',
-                               'M',
-                               'P',
-                               'Y',
-                               1,
-                               0,
-                               static_cast<char>(length & 0xff),
-                               static_cast<char>(length >> 8)};
-    file.write(preamble, 10);
-    file.write(header.data(), static_cast<std::streamsize>(header.size()));
-    file.write(static_cast<const char*>(tensor.data()), static_cast<std::streamsize>(tensor.bytes()));
-    if (!file) {
-      file.close();
-      std::filesystem::remove(temporary);
-      throw UserError({path, 0, 0}, "cannot write the .npy file",
-                      "check that the folder exists and is writable");
-    }
-  }
-  std::filesystem::rename(temporary, path);
+  const auto length = static_cast<std::uint16_t>(header.size());
+  std::string bytes = {'\x93',
+                       'N',
+                       'U',
+                       'M',
+                       'P',
+                       'Y',
+                       1,
+                       0,
+                       static_cast<char>(length & 0xff),
+                       static_cast<char>(length >> 8)};
+  bytes += header;
+  bytes.append(static_cast<const char*>(tensor.data()), tensor.bytes());
+  write_file(path, bytes, "the .npy file");
 }
 
 }  // namespace ntp::io

@@ -14,6 +14,7 @@
 
 #include "export_builder.h"
 #include "export_dims.h"
+#include "io/files.h"
 #include "onnx/onnx_model.h"
 
 namespace ntp::onnx_io {
@@ -139,24 +140,7 @@ std::string export_model_bytes(const Graph& graph, const WeightStore& weights, c
 void export_model(const Graph& graph, const WeightStore& weights, const std::string& path,
                   const ExportOptions& options) {
   const std::string bytes = export_model_bytes(graph, weights, options);
-  const std::string temporary = fmt::format("{}.tmp{}", path, ::getpid());
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    file.flush();
-    if (!file) {
-      file.close();
-      std::remove(temporary.c_str());
-      throw UserError({path, 0, 0}, "cannot write the ONNX model",
-                      "check that its folder exists and is writable");
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::remove(temporary.c_str());
-    throw UserError({path, 0, 0}, fmt::format("cannot write the ONNX model: {}", error.message()));
-  }
+  io::write_file(path, bytes, "the ONNX model");
 }
 
 void export_model(const Graph& graph, const WeightStore& weights, const std::string& path) {

@@ -170,6 +170,7 @@ std::string read_external(const TensorProto& proto, const TensorSource& source) 
                     fmt::format("{}: external data file '{}' is a link to {}, outside the model's folder",
                                 label, location, file.string()),
                     "copy the data file next to the model instead of linking to it");
+  io::refuse_special_file(file.string(), "the external data file");  // a FIFO would block
   std::ifstream stream(file, std::ios::binary);
   const auto size = static_cast<std::int64_t>(fs::file_size(file, error));
   if (!stream || error)

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/files.h"
 #include "ntp/executable.h"
 #include "ntp/topology.h"
 #include "ntp/weights.h"
@@ -179,23 +180,20 @@ MachinePeaks machine_peaks(const Backend& backend, DType wanted, int threads) {
   // Written whole to a temporary file and renamed, so a parallel run never reads half of it.
   std::error_code error;
   std::filesystem::create_directories(peaks_cache_folder(), error);
-  const std::string temporary = peaks.cache_file + "." + std::to_string(::getpid());
-  {
-    std::ofstream file(temporary);
-    file << nlohmann::json{{"version", kCacheVersion},
-                           {"gflops_per_second", peaks.gflops_per_second},
-                           {"gbytes_per_second", peaks.gbytes_per_second},
-                           {"measured_at", peaks.measured_at},
-                           {"host", peaks.host},
-                           {"backend", peaks.backend},
-                           {"precision", peaks.precision},
-                           {"threads", peaks.threads}}
-                .dump(2)
-         << "\n";
-  }
-  std::filesystem::rename(temporary, peaks.cache_file, error);
-  if (error) {
-    std::filesystem::remove(temporary, error);
+  try {
+    io::write_file(peaks.cache_file,
+                   nlohmann::json{{"version", kCacheVersion},
+                                  {"gflops_per_second", peaks.gflops_per_second},
+                                  {"gbytes_per_second", peaks.gbytes_per_second},
+                                  {"measured_at", peaks.measured_at},
+                                  {"host", peaks.host},
+                                  {"backend", peaks.backend},
+                                  {"precision", peaks.precision},
+                                  {"threads", peaks.threads}}
+                           .dump(2) +
+                       "\n",
+                   "the machine's ceilings cache");
+  } catch (const UserError&) {
     peaks.cache_file.clear();  // measured, not cached: the next run measures again
   }
   return peaks;

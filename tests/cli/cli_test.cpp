@@ -144,3 +144,17 @@ TEST(Backends, ListsReferenceWithItsOps) {
 }
 
 }  // namespace
+
+// Output goes only to regular files: a device named by -o is refused and left as it was, and a write error on
+// standard output is an error (exit 2), not a silent loss.
+TEST(Errors, OutputToADeviceIsRefusedAndStdoutErrorsAreReported) {
+  const auto to_device = run_ntp({"inspect", example("small-cnn.xml"), "-o", "/dev/full"});
+  EXPECT_EQ(to_device.exit_code, 2);
+  EXPECT_NE(to_device.err.find("would replace a device"), std::string::npos) << to_device.err;
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/full"));
+  const auto to_folder = run_ntp({"inspect", example("small-cnn.xml"), "-o", NTP_SOURCE_DIR});
+  EXPECT_EQ(to_folder.exit_code, 2);
+  const auto from_device = run_ntp({"inspect", "/dev/zero"});
+  EXPECT_EQ(from_device.exit_code, 2);
+  EXPECT_NE(from_device.err.find("is a device"), std::string::npos) << from_device.err;
+}
