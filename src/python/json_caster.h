@@ -5,6 +5,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include <exception>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -26,7 +27,7 @@ struct type_caster<nlohmann::json> {
     try {
       value = ntp::python::from_python(source);
       return true;
-    } catch (const pybind11::type_error&) {
+    } catch (const std::exception&) {  // no JSON form: a type, or an integer beyond 64 bits
       return false;
     }
   }

@@ -58,8 +58,16 @@ nlohmann::json from_python(py::handle object) {
   if (object.is_none()) return nullptr;
   if (py::isinstance<py::bool_>(object)) return object.cast<bool>();
   if (py::isinstance<py::int_>(object)) {
-    if (object.cast<py::int_>() < py::int_(0)) return object.cast<std::int64_t>();
-    return object.cast<std::uint64_t>();
+    int overflow = 0;
+    const long long value = PyLong_AsLongLongAndOverflow(object.ptr(), &overflow);
+    if (overflow == 0) return value;
+    if (overflow > 0) {
+      const unsigned long long large = PyLong_AsUnsignedLongLong(object.ptr());
+      if (PyErr_Occurred() == nullptr) return large;
+      PyErr_Clear();
+    }
+    throw py::type_error(
+        fmt::format("{} is beyond 64 bits: it has no JSON form", py::repr(object).cast<std::string>()));
   }
   if (py::isinstance<py::float_>(object)) return object.cast<double>();
   if (py::isinstance<py::str>(object)) return object.cast<std::string>();

@@ -224,3 +224,9 @@ def test_a_malformed_topology_names_its_line(tmp_path):
 def test_compare_refuses_what_is_not_a_record():
     with pytest.raises(TypeError):
         ntp.compare(1, 2)
+
+
+def test_a_dict_without_a_json_form_is_a_type_error():
+    for value in ({1, 2}, 2**70, object()):
+        with pytest.raises(TypeError):
+            ntp.Record.from_json({"schema": "ntp.run/1", "value": value})
