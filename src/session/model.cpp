@@ -92,10 +92,12 @@ bool set_by_user(const ModelSpec& topology, const std::string& param) {
 }
 
 [[noreturn]] void shape_mismatch(const Binding& binding, const Shape& expected) {
+  // An array from the caller (the Python module's inputs) has no file to name.
+  const bool array = binding.path.empty();
   throw UserError(
-      {binding.path, 0, 0},
-      fmt::format("input '{}' has shape {} in the file, the topology expects {}", binding.name,
-                  shape_to_string(binding.data.shape()), shape_to_string(expected)),
+      array ? kCommandLine : SourceLocation{binding.path, 0, 0},
+      fmt::format("input '{}' has shape {} in the {}, the topology expects {}", binding.name,
+                  shape_to_string(binding.data.shape()), array ? "array" : "file", shape_to_string(expected)),
       "set the topology's parameters to match the data (--set), or declare the input's shape with "
       "parameters the data can set (shape=\"frames,batch,494\")");
 }

@@ -127,7 +127,36 @@ void add_bounds(RunRecord& record) {
   record = RunRecord::from_json(json);
 }
 
+namespace {
+
+// The checks `ntp run` makes on its options, for library and Python callers, which have no argument parser.
+void check_options(const ProfileOptions& options) {
+  const auto refuse = [](const std::string& message, const std::string& hint) {
+    throw UserError(kCommandLine, message, hint);
+  };
+  if (options.mode != "latency" && options.mode != "throughput" && options.mode != "stream")
+    refuse(fmt::format("--mode {}: no such mode", options.mode), "modes: latency, throughput, stream");
+  if (options.warmup < 0) refuse(fmt::format("--warmup {} is negative", options.warmup), "give 0 or more");
+  if (options.time_seconds < 0)
+    refuse(fmt::format("--time {} is negative", options.time_seconds),
+           "give seconds > 0, or 0 to count iterations");
+  if (options.time_seconds == 0 && options.iterations < 1)
+    refuse(fmt::format("--iterations {} is not positive", options.iterations), "measure 1 iteration or more");
+  if (options.streams < 1 || options.streams > 64)
+    refuse(fmt::format("--streams {} is out of range", options.streams), "give 1 to 64 streams");
+  if (options.threads < 0)
+    refuse(fmt::format("--threads {} is negative", options.threads), "give 0 for the library's default");
+  if (options.chunk_ms <= 0)
+    refuse(fmt::format("--chunk-ms {} is not positive", options.chunk_ms), "give milliseconds of audio > 0");
+  if (options.counter_group < 0)
+    refuse(fmt::format("--counter-group {} is negative", options.counter_group),
+           "give 0 (one group) or more");
+}
+
+}  // namespace
+
 ProfiledRun run(const Model& model, const ProfileOptions& options) {
+  check_options(options);
   const Backend& backend = require_backend(options.backend);
   const DType precision = model.precision();
   check_precision(backend, precision);

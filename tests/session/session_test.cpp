@@ -1,6 +1,7 @@
 // The library API: load, bind data, run, check, inspect, as a program (the Python module) calls them.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "ntp/registry.h"
@@ -74,6 +75,46 @@ TEST(Session, RefusesBadInputWithADiagnostic) {
     EXPECT_NE(error.diagnostic().hint.find("reference"), std::string::npos) << error.diagnostic().to_string();
   }
   EXPECT_THROW(ntp::parse_backend_list("reference,reference", ntp::DType::f32), ntp::UserError);
+}
+
+// What `ntp run`'s parser refuses, the library refuses too: its callers (the Python module) have no parser.
+TEST(Session, RefusesOptionsTheCommandWouldRefuse) {
+  const ntp::Model model = ntp::Model::load(example_spec("small-cnn.xml"));
+  const auto refused = [&](const std::function<void(ntp::ProfileOptions&)>& change,
+                           const std::string& option) {
+    ntp::ProfileOptions options = brief("reference");
+    change(options);
+    try {
+      ntp::run(model, options);
+      return std::string("ran");
+    } catch (const ntp::UserError& error) {
+      const std::string text = error.diagnostic().to_string();
+      return text.find(option) != std::string::npos ? std::string("refused") : text;
+    }
+  };
+  EXPECT_EQ(refused([](auto& options) { options.mode = "fastest"; }, "--mode fastest"), "refused");
+  EXPECT_EQ(refused([](auto& options) { options.iterations = 0; }, "--iterations 0"), "refused");
+  EXPECT_EQ(refused([](auto& options) { options.warmup = -1; }, "--warmup -1"), "refused");
+  EXPECT_EQ(refused([](auto& options) { options.streams = 0; }, "--streams 0"), "refused");
+  EXPECT_EQ(refused([](auto& options) { options.threads = -2; }, "--threads -2"), "refused");
+  EXPECT_EQ(refused([](auto& options) { options.time_seconds = -1; }, "--time -1"), "refused");
+  // A time instead of iterations needs none.
+  EXPECT_EQ(refused(
+                [](auto& options) {
+                  options.iterations = 0;
+                  options.time_seconds = 0.01;
+                },
+                "--iterations"),
+            "ran");
+  // An array of the wrong rank is named as an array, not a file.
+  ntp::Tensor flat({3, 32}, ntp::DType::f32);
+  try {
+    ntp::Model::load(example_spec("small-cnn.xml"), {{"image", "", flat}});
+    FAIL() << "an array of the wrong rank was bound";
+  } catch (const ntp::UserError& error) {
+    EXPECT_NE(error.diagnostic().message.find("[3, 32] in the array"), std::string::npos)
+        << error.diagnostic().to_string();
+  }
 }
 
 TEST(Session, ChecksEveryLayerAgainstReference) {
