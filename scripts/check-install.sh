@@ -25,6 +25,17 @@ set -e
 [[ $status -eq 2 ]] || fail "a missing model gave exit code $status, not 2"
 grep -q "no-such-model.xml" "$scratch/error" || fail "the diagnostic does not name the file"
 
+# The Python module as installed (Debian's layout), imported from there alone.
+if [[ -d "$scratch/prefix/lib/python3/dist-packages/ntp" ]]; then
+  root=$PWD
+  (cd "$scratch" && PYTHONPATH="$scratch/prefix/lib/python3/dist-packages" /usr/bin/python3 -c '
+import ntp, sys
+record = ntp.run(sys.argv[1], backend="reference", warmup=0, iterations=1, bounds=False)
+assert ntp.__file__.startswith(sys.argv[2]), ntp.__file__
+print("check-install: python", ntp.__file__, "ran", record.topology.name, "in", round(record.latency.median, 3), "ms")
+' "$root/examples/small-cnn.xml" "$scratch/prefix")
+fi
+
 "$scratch/prefix/bin/ntp" --version
 "$scratch/prefix/bin/ntp" backends --format json >"$scratch/backends.json"
 python3 - "$scratch/backends.json" <<'PY'
