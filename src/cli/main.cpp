@@ -2,13 +2,76 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <iostream>
 
 #include "commands.h"
 #include "ntp/status.h"
 
 namespace {
+
+// A number of seconds (or milliseconds, or a tolerance): finite and above zero (or at least zero). CLI11's
+// PositiveNumber lets NaN through (NaN <= 0 is false) and prints whatever was typed back.
+CLI::Validator finite_number(bool zero_allowed) {
+  return CLI::Validator(
+      [zero_allowed](const std::string& text) -> std::string {
+        double value = 0;
+        std::size_t used = 0;
+        try {
+          value = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == text.size() && std::isfinite(value) && (value > 0 || (zero_allowed && value == 0)))
+          return "";
+        return "'" + text.substr(0, 32) + (text.size() > 32 ? "...'" : "'") + " is not a finite number " +
+               (zero_allowed ? "of 0 or more" : "above 0");
+      },
+      zero_allowed ? "X>=0" : "X>0");
+}
+
+// A seed: a whole number from 0 to 2^64-1, written in digits (no sign: -1 would wrap to 2^64-1).
+const CLI::Validator kSeed(
+    [](const std::string& text) -> std::string {
+      const bool digits =
+          !text.empty() && text.size() <= 20 && std::all_of(text.begin(), text.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c)) != 0;
+          });
+      if (digits && (text.size() < 20 || text <= "18446744073709551615")) return "";
+      return "'" + text.substr(0, 32) + "' is not a seed: give a whole number from 0 to 18446744073709551615";
+    },
+    "SEED");
+
+// Threads: 0 (the library's choice) up to a bound far above any machine's cores; libgomp crashes on more.
+const CLI::Validator kThreads(
+    [](const std::string& text) -> std::string {
+      const bool digits =
+          !text.empty() && text.size() <= 4 && std::all_of(text.begin(), text.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c)) != 0;
+          });
+      if (digits && std::stoi(text) <= 1024) return "";
+      return "'" + text.substr(0, 32) + "' is not a thread count: give 0 (the library's choice) to 1024";
+    },
+    "0..1024");
+
+// A UTC date, 2026-11-24, optionally with a time, 2026-11-24T09:30:00Z: what the database's dates compare to.
+const CLI::Validator kDate(
+    [](const std::string& text) -> std::string {
+      int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+      char tail = 0;
+      const int fields = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &year, &month, &day, &hour,
+                                     &minute, &second, &tail);
+      const bool date_only = text.size() == 10 && fields == 3;
+      const bool with_time =
+          fields >= 6 && (fields == 6 || (fields == 7 && tail == 'Z' && text.back() == 'Z'));
+      if ((date_only || with_time) && year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= 31 &&
+          hour < 24 && minute < 60 && second < 61)
+        return "";
+      return "'" + text.substr(0, 32) + "' is not a UTC date: write 2026-11-24 or 2026-11-24T09:30:00Z";
+    },
+    "DATE");
 
 void add_topology_options(CLI::App& command, ntp::ModelSpec& args) {
   command.add_option("file", args.file, "topology file (.xml) or ONNX model (.onnx)")->required();
@@ -24,9 +87,8 @@ void add_execution_options(CLI::App& command, std::string& backend, int& threads
   command.add_option("--backend", backend,
                      "back end (default: the first of `ntp backends`); `run` takes a list, onednn,torch, to "
                      "compare them layer by layer");
-  command.add_option("--threads", threads, "threads (default: the library's choice)")
-      ->check(CLI::NonNegativeNumber);
-  command.add_option("--seed", seed, "seed of the random weights and inputs");
+  command.add_option("--threads", threads, "threads (default: the library's choice)")->check(kThreads);
+  command.add_option("--seed", seed, "seed of the random weights and inputs")->check(kSeed);
 }
 
 // --format (one of `formats`, described by `description`) and -o/--output.
@@ -90,7 +152,7 @@ int main(int argc, char** argv) {
   run_command
       ->add_option("--time", run.time_seconds,
                    "measure for this many seconds instead (at least 3 iterations)")
-      ->check(CLI::PositiveNumber)
+      ->check(finite_number(false))
       ->excludes(iterations);
   run_command
       ->add_option("--mode", run.mode,
@@ -98,7 +160,7 @@ int main(int argc, char** argv) {
                    "input fed in --chunk-ms chunks, recurrent state carried)")
       ->check(CLI::IsMember({"latency", "throughput", "stream"}));
   run_command->add_option("--chunk-ms", run.chunk_ms, "stream mode: milliseconds of audio per chunk")
-      ->check(CLI::PositiveNumber);
+      ->check(finite_number(false));
   run_command->add_option("--streams", run.streams, "concurrent streams in throughput mode")
       ->check(CLI::Range(1, 64));
   run_command->add_option("--input", run.inputs,
@@ -146,7 +208,7 @@ int main(int argc, char** argv) {
   add_execution_options(*check_command, check.backend, check.threads, check.seed);
   check_command
       ->add_option("--tolerance", check.tolerance, "largest error / max|reference| (default: per precision)")
-      ->check(CLI::PositiveNumber);
+      ->check(finite_number(false));
   add_format_and_output(*check_command, check.format, check.output, {"table", "json"}, "table or json");
 
   ntp::cli::CompareArgs compare;
@@ -182,7 +244,7 @@ int main(int argc, char** argv) {
   sweep_command->add_option("--iterations", sweep.iterations, "measured iterations per point")
       ->check(CLI::PositiveNumber);
   sweep_command->add_option("--time", sweep.time_seconds, "measure each point for this many seconds instead")
-      ->check(CLI::PositiveNumber);
+      ->check(finite_number(false));
   sweep_command->add_option("--mode", sweep.mode, "latency, throughput or stream, as in run")
       ->check(CLI::IsMember({"latency", "throughput", "stream"}));
   sweep_command->add_option("--streams", sweep.streams, "concurrent streams in throughput mode")
@@ -190,7 +252,7 @@ int main(int argc, char** argv) {
   sweep_command
       ->add_option("--timeout", sweep.timeout_seconds,
                    "seconds a point may run before it is killed and recorded as timed out (0: no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_number(true));
   sweep_command->add_option("--db", sweep.db,
                             "record every point in this results database (default: $NTP_DB, else "
                             "~/.local/share/ntp/results.db)");
@@ -227,7 +289,8 @@ int main(int argc, char** argv) {
   history_command->add_option("--topology", history.topology, "only runs of this topology (its name)");
   history_command->add_option("--backend", history.backend, "only runs on this back end");
   history_command->add_option("--host", history.host, "only runs on this host");
-  history_command->add_option("--since", history.since, "only runs recorded since this UTC date, 2026-11-24");
+  history_command->add_option("--since", history.since, "only runs recorded since this UTC date, 2026-11-24")
+      ->check(kDate);
   history_command
       ->add_option("--sweep", history.sweep,
                    "list this sweep's points (ntp sweep prints its id) with their status and run ids")
@@ -253,7 +316,8 @@ int main(int argc, char** argv) {
       app.add_subcommand("export", "write the topology with its seeded weights as an ONNX model");
   add_topology_options(*export_command, export_args.topology);
   export_command->add_option("-o,--output", export_args.output, "the .onnx file to write")->required();
-  export_command->add_option("--seed", export_args.seed, "seed of the random weights (as in run)");
+  export_command->add_option("--seed", export_args.seed, "seed of the random weights (as in run)")
+      ->check(kSeed);
   export_command->add_option("--opset", export_args.opset, "ONNX opset, 13 to 17");
 #endif
 

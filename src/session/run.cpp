@@ -104,7 +104,7 @@ std::vector<std::string> parse_backend_list(const std::string& list, DType preci
     const auto comma = remaining.find(',');
     const std::string name = remaining.substr(0, comma);
     remaining = comma == std::string::npos ? std::string() : remaining.substr(comma + 1);
-    if (name.empty() && !names.empty())
+    if (name.empty() && list.find(',') != std::string::npos)
       throw UserError(kCommandLine, fmt::format("--backend '{}' has an empty name", list),
                       "separate back ends with single commas: --backend onednn,torch");
     const Backend& backend = require_backend(name);

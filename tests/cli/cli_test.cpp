@@ -158,3 +158,32 @@ TEST(Errors, OutputToADeviceIsRefusedAndStdoutErrorsAreReported) {
   EXPECT_EQ(from_device.exit_code, 2);
   EXPECT_NE(from_device.err.find("is a device"), std::string::npos) << from_device.err;
 }
+
+// Values that parse but mean nothing are refused with what was wrong, never run as something else: NaN and
+// infinite times, seeds that would wrap (-1, 2^64), thread counts the OpenMP runtime crashes on, empty
+// back-end names, dates that are not dates (issue 16, class 7).
+TEST(Errors, NumbersThatParseButMeanNothingAreRefused) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"run", example("small-cnn.xml"), "--time", "nan"}, "'nan' is not a finite number above 0"},
+      {{"run", example("small-cnn.xml"), "--chunk-ms", "inf"}, "'inf' is not a finite number above 0"},
+      {{"run", example("small-cnn.xml"), "--seed", "-1"}, "'-1' is not a seed"},
+      {{"run", example("small-cnn.xml"), "--seed", "18446744073709551616"}, "is not a seed"},
+      {{"run", example("small-cnn.xml"), "--threads", "100000"}, "'100000' is not a thread count"},
+      {{"run", example("small-cnn.xml"), "--backend", ","}, "has an empty name"},
+      {{"check", example("small-cnn.xml"), "--tolerance", "nan"}, "'nan' is not a finite number"},
+      {{"sweep", example("small-cnn.xml"), "--grid", "batch=1", "--timeout", "nan"}, "not a finite number"},
+      {{"history", "--since", "notadate"}, "'notadate' is not a UTC date"},
+      {{"history", "--since", "2026-13-01"}, "is not a UTC date"},
+  };
+  for (const auto& [arguments, message] : cases) {
+    std::vector<std::string> with_no_db = arguments;
+    if (arguments[0] == "run") with_no_db.push_back("--no-db");
+    const auto result = run_ntp(with_no_db);
+    EXPECT_EQ(result.exit_code, 2) << arguments[1] << " " << arguments.back();
+    EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
+    EXPECT_LT(result.err.size(), 400U) << "the message repeats no huge number: " << result.err;
+  }
+  const auto largest = run_ntp({"run", example("small-cnn.xml"), "--no-db", "--seed", "18446744073709551615",
+                                "--iterations", "1", "--warmup", "0", "--backend", "reference"});
+  EXPECT_EQ(largest.exit_code, 0) << largest.err;
+}
