@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "ntp/analysis.h"
+
 #if NTP_HAVE_ONNX
 #include "onnx/onnx_model.h"
 #endif
@@ -91,6 +93,15 @@ LoadedModel load_model(const ModelSpec& args) {
 
 Graph load_graph(const ModelSpec& spec) {
   return load_model(spec).graph;
+}
+
+void require_memory(const Graph& graph, const GraphAnalysis& analysis, int copies) {
+  if (const auto available = available_memory_bytes())
+    if (const auto message = check_fits(analysis, *available, copies))
+      throw UserError(
+          {graph.source, 0, 0}, *message,
+          "use a smaller --batch or smaller parameters (--set), or fewer --streams; `ntp inspect` "
+          "shows where the memory goes");
 }
 
 }  // namespace ntp::session

@@ -3,6 +3,7 @@
 
 #include <optional>
 
+#include "ntp/analysis.h"
 #include "ntp/graph.h"
 #include "ntp/session.h"
 #include "ntp/topology.h"
@@ -20,6 +21,9 @@ struct LoadedModel {
 LoadedModel load_model(const ModelSpec& spec);
 Graph load_graph(const ModelSpec& spec);
 bool is_onnx_file(const std::string& path);
+// Throws UserError, before anything is allocated, when `copies` compiled copies of `graph` would not fit in
+// this machine's available memory.
+void require_memory(const Graph& graph, const GraphAnalysis& analysis, int copies);
 DType parse_precision(const std::string& text);
 
 }  // namespace ntp::session

@@ -206,6 +206,10 @@ GraphAnalysis Model::analysis() const {
   return analyze(graph_, precision());
 }
 
+void Model::require_memory_for(int copies) const {
+  session::require_memory(graph_, analysis(), copies);
+}
+
 nlohmann::json Model::inspect() const {
   return report::inspect_json(graph_, analysis(), available_memory_bytes());
 }

@@ -169,12 +169,7 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
   const Graph& graph = compiled_from->graph;
   const int streams = options.mode == "throughput" ? options.streams : 1;
   const GraphAnalysis analysis = analyze(graph, precision);
-  if (const auto available = available_memory_bytes())
-    if (const auto message = check_fits(analysis, *available, streams))
-      throw UserError(
-          {graph.source, 0, 0}, *message,
-          "use a smaller --batch or smaller parameters (--set), or fewer --streams; `ntp inspect` shows "
-          "where the memory goes");
+  session::require_memory(graph, analysis, streams);  // the graph that runs: in stream mode one chunk's
 
   const runtime::InputSet utterance = model.inputs(options.seed);
   const std::vector<runtime::InputSet> input_sets =

@@ -187,3 +187,18 @@ TEST(Errors, NumbersThatParseButMeanNothingAreRefused) {
                                 "--iterations", "1", "--warmup", "0", "--backend", "reference"});
   EXPECT_EQ(largest.exit_code, 0) << largest.err;
 }
+
+// check and export refuse a model that cannot fit in memory before allocating it, as run does (they died of
+// std::bad_alloc, issue 16 class 2).
+TEST(Errors, CheckAndExportRefuseWhatCannotFitInMemory) {
+  const auto output = temporary("never-written.onnx");
+  for (const std::vector<std::string>& arguments :
+       {std::vector<std::string>{"check", example("deepspeech-v0.1.xml"), "--set", "hidden=200000"},
+        std::vector<std::string>{"export", example("deepspeech-v0.1.xml"), "--set", "hidden=200000", "-o",
+                                 output.string()}}) {
+    const auto result = run_ntp(arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments[0] << ": " << result.err;
+    EXPECT_NE(result.err.find("of memory is available"), std::string::npos) << result.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(output));
+}
