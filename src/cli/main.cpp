@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "ntp/status.h"
@@ -351,6 +352,11 @@ int main(int argc, char** argv) {
 #endif
   } catch (const ntp::UserError& error) {
     std::cerr << error.diagnostic().to_string() << "\n";
+    return 2;
+  } catch (const nlohmann::json::exception& error) {
+    // A result file (a sweep's) with a field of the wrong type or missing: bad input, not NTP's fault.
+    std::cerr << "ntp: error: a result file this command read is malformed: " << error.what()
+              << "\n  hint: write it again with the command that made it (--format json)\n";
     return 2;
   } catch (const std::exception& error) {
     std::cerr << "ntp: internal error: " << error.what() << "\n";

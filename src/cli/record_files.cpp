@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "io/files.h"
+#include "ntp/run_record.h"
 #include "ntp/status.h"
 #include "report/results_db.h"
 
@@ -30,6 +31,17 @@ SourceLocation location_of(const std::string& file, const std::string& text, std
     }
   }
   return where;
+}
+
+// A run record as the views expect it: every section there with the right types. RunRecord::from_json
+// checks each field the record holds; to_json writes every field back, so a record that lacks an optional
+// one (or was written by an older NTP) reads like a complete one. Errors name where the record came from.
+nlohmann::json checked_run_record(nlohmann::json record, const SourceLocation& where) {
+  try {
+    return RunRecord::from_json(record).to_json();
+  } catch (const UserError& error) {
+    throw UserError(where, error.diagnostic().message, error.diagnostic().hint);
+  }
 }
 
 }  // namespace
@@ -67,14 +79,17 @@ std::vector<nlohmann::json> load_records(const std::vector<std::string>& argumen
     if (!is_run_id(argument)) {
       nlohmann::json document = read_document(argument, {"ntp.run/1", "ntp.compare/1"});
       if (document["schema"] == "ntp.run/1") {
-        records.push_back(std::move(document));
+        records.push_back(checked_run_record(std::move(document), {argument, 0, 0}));
       } else {
         if (!document.contains("records"))
           throw UserError({argument, 1, 1}, "this comparison holds no run records",
                           "compare the run records themselves, or write the comparison with `ntp run "
                           "--backend a,b --format json`, which keeps them");
+        if (!document["records"].is_array())
+          throw UserError({argument, 0, 0}, "the comparison's \"records\" is not a list of run records",
+                          kHint);
         for (nlohmann::json& record : document["records"])
-          records.push_back(std::move(record));
+          records.push_back(checked_run_record(std::move(record), {argument, 0, 0}));
       }
       continue;
     }
@@ -83,7 +98,7 @@ std::vector<nlohmann::json> load_records(const std::vector<std::string>& argumen
     if (!record)
       throw UserError({database->path(), 0, 0}, fmt::format("no run {} in the results database", argument),
                       "`ntp history` lists the runs it has");
-    records.push_back(std::move(*record));
+    records.push_back(checked_run_record(std::move(*record), {database->path(), 0, 0}));
   }
   return records;
 }

@@ -17,9 +17,20 @@ namespace ntp::cli {
 
 namespace {
 
+// A run record is read through load_records, which checks it; a comparison that keeps its records is made
+// again from them, so that its figures are never taken on trust from the file.
 nlohmann::json load_result(const std::string& argument, const std::string& db) {
-  if (!is_run_id(argument)) return read_document(argument, {"ntp.run/1", "ntp.compare/1", "ntp.sweep/1"});
-  return load_records({argument}, db).front();
+  if (is_run_id(argument)) return load_records({argument}, db).front();
+  const nlohmann::json document = read_document(argument, {"ntp.run/1", "ntp.compare/1", "ntp.sweep/1"});
+  // A sweep, and a comparison `ntp compare` wrote (it keeps no records), are shown as they are.
+  if (document["schema"] == "ntp.sweep/1" ||
+      (document["schema"] == "ntp.compare/1" && !document.contains("records")))
+    return document;
+  const std::vector<nlohmann::json> records = load_records({argument}, db);
+  if (document["schema"] == "ntp.run/1") return records.front();
+  nlohmann::json comparison = report::compare_records(records);
+  comparison["records"] = records;
+  return comparison;
 }
 
 }  // namespace

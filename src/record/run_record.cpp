@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
+#include <stdexcept>
 
 #include "ntp/status.h"
 
@@ -38,6 +40,21 @@ const std::set<std::string> kNodeKeys = {"step",
                                          "counters",
                                          "derived"};
 const std::set<std::string> kSegmentKeys = {"name", "tool", "layers", "time_ms", "share"};
+
+// A field of the record that could not be read, with where it is ("nodes[3] 'conv1'").
+struct MalformedField : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Runs `read`, naming `where` in what a malformed field throws.
+template <class Read>
+auto within(const std::string& where, Read&& read) {
+  try {
+    return read();
+  } catch (const nlohmann::json::exception& error) {
+    throw MalformedField(fmt::format("{}: {}", where, error.what()));
+  }
+}
 
 json statistics_json(const TimeStatistics& s) {
   return {{"count", s.count}, {"min", s.min}, {"median", s.median}, {"mean", s.mean}, {"p90", s.p90},
@@ -234,7 +251,7 @@ RunRecord record_of(const json& j) {
   record.compile_seconds = j.value("compile_seconds", 0.0);
 
   const json& latency = j.at("latency");
-  record.latency.ms = statistics_of(latency);
+  record.latency.ms = within("latency", [&] { return statistics_of(latency); });
   record.latency.cold_ms = latency.value("cold", 0.0);
   record.latency.how = latency.value("how", "");
   if (j.contains("throughput")) {
@@ -248,14 +265,22 @@ RunRecord record_of(const json& j) {
   }
   if (j.contains("samples"))
     record.latency_samples_ms = j.at("samples").value("latency_ms", std::vector<double>{});
-  for (const json& node : j.at("nodes"))
-    record.nodes.push_back(node_of(node));
-  for (const json& segment : j.value("segments", json::array()))
-    record.segments.push_back(segment_of(segment));
+  const json& nodes = j.at("nodes");
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const std::string name = nodes[i].is_object() ? nodes[i].value("name", "") : "";
+    record.nodes.push_back(within(fmt::format("nodes[{}] '{}'", i, name), [&] { return node_of(nodes[i]); }));
+  }
+  const json segments = j.value("segments", json::array());
+  for (std::size_t i = 0; i < segments.size(); ++i)
+    record.segments.push_back(
+        within(fmt::format("segments[{}]", i), [&] { return segment_of(segments[i]); }));
+  // A record without the section (cut down by hand, or older) was timed per layer if its nodes have times.
+  record.instrumentation.layer_timing = std::any_of(
+      record.nodes.begin(), record.nodes.end(), [](const NodeRecord& node) { return node.time.has_value(); });
   if (j.contains("instrumentation")) {
     const json& instrumentation = j.at("instrumentation");
     InstrumentationRecord& into = record.instrumentation;
-    into.layer_timing = instrumentation.value("layer_timing", false);
+    into.layer_timing = instrumentation.value("layer_timing", into.layer_timing);
     into.timer_overhead_ns_per_step = instrumentation.value("timer_overhead_ns_per_step", 0.0);
     into.steps = instrumentation.value("steps", std::uint64_t{0});
     into.overhead_ms_per_inference = optional_number(instrumentation, "overhead_ms_per_inference");
@@ -263,7 +288,8 @@ RunRecord record_of(const json& j) {
     into.residual_share = optional_number(instrumentation, "residual_share");
     into.how = instrumentation.value("how", "");
   }
-  if (j.contains("counters")) record.counters = counters_of(j.at("counters"));
+  if (j.contains("counters"))
+    record.counters = within("counters", [&] { return counters_of(j.at("counters")); });
   if (j.contains("memory")) {
     const json& memory = j.at("memory");
     record.memory = {memory_of(memory.at("before")), memory_of(memory.at("after")), memory.value("how", "")};
@@ -363,11 +389,13 @@ RunRecord RunRecord::from_json(const nlohmann::json& json) {
   if (!json.is_object() || json.value("schema", "") != kRunRecordSchema)
     throw UserError(where, fmt::format("not a run record: its schema is not \"{}\"", kRunRecordSchema),
                     "give a file written by `ntp run --format json`");
+  const char* const hint = "the file was changed or cut short; write it again with `ntp run --format json`";
   try {
     return record_of(json);
+  } catch (const MalformedField& error) {
+    throw UserError(where, fmt::format("malformed run record: {}", error.what()), hint);
   } catch (const nlohmann::json::exception& error) {
-    throw UserError(where, fmt::format("malformed run record: {}", error.what()),
-                    "the file was changed or cut short; write it again with `ntp run --format json`");
+    throw UserError(where, fmt::format("malformed run record: {}", error.what()), hint);
   }
 }
 

@@ -294,14 +294,14 @@ std::string run_table(const nlohmann::json& record, int module_depth) {
     text += fmt::format("note: {}\n", record["transcripts_note"].get<std::string>());
   }
   const auto& instrumentation = record["instrumentation"];
-  if (timed)
+  if (timed && instrumentation.contains("residual_ms"))  // a record cut down by hand may lack them
     text += fmt::format(
         "unattributed residual: {:.3f} ms ({:.2f}% of the median); timer overhead {:.0f} ns per step, "
         "{:.4f} ms per inference\n",
         instrumentation["residual_ms"].get<double>(), instrumentation["residual_share"].get<double>() * 100,
         instrumentation["timer_overhead_ns_per_step"].get<double>(),
         instrumentation["overhead_ms_per_inference"].get<double>());
-  else
+  else if (!timed)
     text += "layer timing off: end-to-end figures only, without instrumentation\n";
   if (timed && record.contains("memory")) text += memory_summary(record);
   if (record.contains("counters")) {

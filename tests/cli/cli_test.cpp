@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -201,4 +202,42 @@ TEST(Errors, CheckAndExportRefuseWhatCannotFitInMemory) {
     EXPECT_NE(result.err.find("of memory is available"), std::string::npos) << result.err;
   }
   EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+// A record with the right schema and a missing or mistyped field is bad input with the field named, not an
+// internal error; a record that merely lacks the sections newer NTPs add still reads (issue 16, class 2).
+TEST(Errors, RecordsWithMissingOrMistypedFieldsAreNamedNotCrashedOn) {
+  const auto saved = temporary("complete.json");
+  ASSERT_EQ(run_ntp({"run", example("small-cnn.xml"), "--backend", "reference", "--iterations", "2",
+                     "--warmup", "0", "--no-db", "--format", "json", "-o", saved.string()})
+                .exit_code,
+            0);
+  const nlohmann::json record = nlohmann::json::parse(ntp::test::slurp(saved));
+  const auto write = [&](const char* name, const nlohmann::json& document) {
+    const auto path = temporary(name);
+    std::ofstream(path) << document.dump();
+    return path.string();
+  };
+  nlohmann::json mistyped = record;
+  mistyped["nodes"][1]["time_ms"] = "fast";
+  nlohmann::json missing = record;
+  missing.erase("latency");
+  nlohmann::json older = record;
+  for (const char* section : {"timeline", "aggregates", "machine", "memory", "instrumentation"})
+    older.erase(section);
+  for (const auto& [file, expected] : std::vector<std::pair<std::string, std::string>>{
+           {write("mistyped.json", mistyped), "nodes[1] 'pool1'"},
+           {write("missing.json", missing), "'latency'"}}) {
+    for (const std::string command : {"report", "compare"}) {
+      std::vector<std::string> arguments = {command, file, "--format", "table"};
+      if (command == "compare") arguments.insert(arguments.begin() + 1, saved.string());
+      const auto result = run_ntp(arguments);
+      EXPECT_EQ(result.exit_code, 2) << command << " " << file << ": " << result.err;
+      EXPECT_NE(result.err.find(file + ": error: malformed run record"), std::string::npos) << result.err;
+      EXPECT_NE(result.err.find(expected), std::string::npos) << result.err;
+    }
+  }
+  const auto old_table = run_ntp({"report", write("older.json", older), "--format", "table"});
+  EXPECT_EQ(old_table.exit_code, 0) << old_table.err;
+  EXPECT_NE(old_table.out.find("conv1"), std::string::npos) << old_table.out;
 }
