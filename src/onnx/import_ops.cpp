@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "import_context.h"
+#include "import_tensors.h"
 #include "ntp/op_schema.h"
 
 namespace ntp::onnx_io {
@@ -682,6 +683,11 @@ void convert_ntp(ImportContext& ctx, const NodeProto& node) {
         attrs.set(attr.name(), static_cast<double>(attr.f()));
         break;
       case AttrType::text:
+        // A file the decoder reads (its language model) is confined to the model's folder, as external
+        // data is: a model must not make NTP read /etc/passwd.
+        if (attr.name() == "lm" && !attr.s().empty())
+          file_in_model_folder(std::filesystem::absolute(ctx.file()).parent_path().string(), attr.s(),
+                               ctx.file(), fmt::format("node '{}': its language model", node.name()));
         attrs.set(attr.name(), attr.s());
         break;
       case AttrType::integers:

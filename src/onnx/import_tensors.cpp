@@ -127,6 +127,34 @@ std::string tensor_label(const TensorProto& proto) {
   return proto.name().empty() ? std::string("a tensor") : fmt::format("tensor '{}'", proto.name());
 }
 
+}  // namespace
+
+fs::path file_in_model_folder(const std::string& folder_path, const std::string& location,
+                              const std::string& model_file, const std::string& what) {
+  const fs::path relative(location);
+  bool climbs = false;
+  for (const auto& part : relative)
+    climbs = climbs || part == "..";
+  if (relative.is_absolute() || climbs)
+    throw UserError({model_file, 0, 0}, fmt::format("{} path '{}' leaves the model's folder", what, location),
+                    "files a model refers to must lie in its folder or below it (no absolute paths, no ..)");
+  std::error_code error;
+  const fs::path folder = fs::canonical(folder_path, error);
+  const fs::path file = error ? fs::path() : fs::canonical(folder / relative, error);
+  if (error)
+    throw UserError({model_file, 0, 0}, fmt::format("{}: cannot open '{}'", what, location),
+                    "the file must lie next to the model");
+  const auto [folder_end, file_it] = std::mismatch(folder.begin(), folder.end(), file.begin(), file.end());
+  if (folder_end != folder.end())
+    throw UserError(
+        {model_file, 0, 0},
+        fmt::format("{} '{}' is a link to {}, outside the model's folder", what, location, file.string()),
+        "copy the file next to the model instead of linking to it");
+  return file;
+}
+
+namespace {
+
 // The bytes of an external-data tensor, read only from inside the model's folder.
 std::string read_external(const TensorProto& proto, const TensorSource& source) {
   std::string location;
@@ -148,30 +176,11 @@ std::string read_external(const TensorProto& proto, const TensorSource& source) 
                     fmt::format("{} refers to external data, which this file cannot have", label));
   if (location.empty())
     throw UserError({source.file, 0, 0}, fmt::format("{} has external data without a location", label));
-  const fs::path relative(location);
-  bool climbs = false;
-  for (const auto& part : relative)
-    climbs = climbs || part == "..";
-  if (relative.is_absolute() || climbs)
-    throw UserError(
-        {source.file, 0, 0},
-        fmt::format("{}: external data path '{}' leaves the model's folder", label, location),
-        "external data files must lie in the model's folder or below it (no absolute paths, no ..)");
-  std::error_code error;
-  const fs::path folder = fs::canonical(source.data_folder, error);
-  const fs::path file = error ? fs::path() : fs::canonical(folder / relative, error);
-  if (error)
-    throw UserError({source.file, 0, 0},
-                    fmt::format("{}: cannot open its external data file '{}'", label, location),
-                    "the file must lie next to the model");
-  const auto [folder_end, file_it] = std::mismatch(folder.begin(), folder.end(), file.begin(), file.end());
-  if (folder_end != folder.end())
-    throw UserError({source.file, 0, 0},
-                    fmt::format("{}: external data file '{}' is a link to {}, outside the model's folder",
-                                label, location, file.string()),
-                    "copy the data file next to the model instead of linking to it");
+  const fs::path file = file_in_model_folder(source.data_folder, location, source.file,
+                                             fmt::format("{}: its external data", label));
   io::refuse_special_file(file.string(), "the external data file");  // a FIFO would block
   std::ifstream stream(file, std::ios::binary);
+  std::error_code error;
   const auto size = static_cast<std::int64_t>(fs::file_size(file, error));
   if (!stream || error)
     throw UserError({source.file, 0, 0},

@@ -2,6 +2,8 @@
 // type NTP can use is decoded; integer tensors keep exact int64 values because they feed shape arithmetic.
 #pragma once
 
+#include <filesystem>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +46,11 @@ std::optional<DType> dtype_of_onnx(int onnx_type);
 ConstTensor const_tensor_of(const Tensor& tensor);
 
 // Where a tensor's external data may be read from: the model's own folder, nothing outside it.
+// `location` (a path the model file names) inside the model's folder: relative, without "..", and not a
+// link out of it; throws UserError naming `what` otherwise. The canonical path.
+std::filesystem::path file_in_model_folder(const std::string& folder, const std::string& location,
+                                           const std::string& model_file, const std::string& what);
+
 struct TensorSource {
   std::string file;         // the model (or .pb) file, for messages
   std::string data_folder;  // the folder external data paths are relative to; "" forbids external data

@@ -450,6 +450,29 @@ TEST(OnnxExport, ImportGivesBackTheGraphAndItsOutputs) {
     }
   fs::remove_all(folder);
 }
+// A decoder's language model is a file the model names: like external data, it must lie in the model's folder
+// (issue 16, class 5: lm="/etc/passwd" was read).
+TEST(OnnxExport, ADecodersLanguageModelIsConfinedToTheModelsFolder) {
+  const fs::path folder = scratch_folder();
+  std::ofstream(folder / "words.arpa") << "\\data\\\nngram 1=1\n\n\\1-grams:\n-1.0 a\n\n\\end\\\n";
+  for (const auto& [lm, allowed] : std::vector<std::pair<std::string, bool>>{
+           {"/etc/passwd", false}, {"../words.arpa", false}, {"missing.arpa", false}, {"words.arpa", true}}) {
+    SCOPED_TRACE(lm);
+    ntp::Graph graph = load_small(std::string(NTP_SOURCE_DIR) + "/examples/deepspeech-v0.1-e2e.xml");
+    for (ntp::Node& node : graph.nodes)
+      if (node.op == "ctc_beam") node.attrs.set("lm", lm);
+    const fs::path path = folder / "decoder.onnx";
+    ntp::onnx_io::export_model(graph, ntp::generate_weights(graph, 1), path.string());
+    auto imported = ntp::onnx_io::import_model(path.string());
+    EXPECT_EQ(imported.ok(), allowed) << (imported.ok() ? "imported" : imported.error().to_string());
+    if (!imported.ok() && lm != "missing.arpa") {
+      EXPECT_NE(imported.error().message.find("leaves the model's folder"), std::string::npos)
+          << imported.error().to_string();
+    }
+  }
+  fs::remove_all(folder);
+}
+
 TEST(OnnxExport, ImportSizesSymbolicDimensionsAsTheExportedTopologyHadThem) {
   const fs::path folder = scratch_folder();
   const ntp::Graph graph = load_small(std::string(NTP_SOURCE_DIR) + "/examples/transformer-encoder.xml");
