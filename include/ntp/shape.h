@@ -11,6 +11,9 @@ using Shape = std::vector<std::int64_t>;
 
 // Product of the dimensions; throws UserError (no location) when it overflows int64.
 std::int64_t element_count(const Shape& shape);
+// Bytes of a tensor of that shape with elements of `element_bytes` each; throws UserError when the count,
+// or the bytes, overflow int64 (a shape of 2^62 elements of 4 bytes must not wrap to 0).
+std::int64_t byte_count(const Shape& shape, std::size_t element_bytes);
 // "[146, 1, 494]"
 std::string shape_to_string(const Shape& shape);
 

@@ -19,6 +19,15 @@ std::int64_t element_count(const Shape& shape) {
   return count;
 }
 
+std::int64_t byte_count(const Shape& shape, std::size_t element_bytes) {
+  std::int64_t bytes = 0;
+  if (__builtin_mul_overflow(element_count(shape), static_cast<std::int64_t>(element_bytes), &bytes))
+    throw UserError(
+        {}, fmt::format("tensor of shape {} has more bytes than fit in 64 bits", shape_to_string(shape)),
+        "reduce the sizes set by the parameters");
+  return bytes;
+}
+
 std::string shape_to_string(const Shape& shape) {
   return fmt::format("[{}]", fmt::join(shape, ", "));
 }

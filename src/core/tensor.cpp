@@ -1,19 +1,28 @@
 #include "ntp/tensor.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <stdexcept>
+
+#include "ntp/status.h"
 
 namespace ntp {
 
 namespace {
 constexpr std::size_t kAlignment = 64;  // a cache line; what SIMD kernels and oneDNN like
 
-std::shared_ptr<std::byte> allocate(std::size_t bytes) {
+std::shared_ptr<std::byte> allocate(const Shape& shape, DType dtype) {
+  const auto bytes = static_cast<std::size_t>(byte_count(shape, dtype_size(dtype)));  // checked: no wrap to 0
   const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   void* memory = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
-  if (memory == nullptr) throw std::bad_alloc();
+  if (memory == nullptr)
+    throw UserError({},
+                    fmt::format("cannot allocate {:.1f} GiB for a tensor of shape {}",
+                                static_cast<double>(bytes) / (1U << 30), shape_to_string(shape)),
+                    "use smaller parameters; `ntp inspect` shows where the memory goes");
   std::memset(memory, 0, rounded == 0 ? kAlignment : rounded);
   return {static_cast<std::byte*>(memory), [](std::byte* p) { std::free(p); }};
 }
@@ -23,7 +32,7 @@ Tensor::Tensor(Shape shape, DType dtype)
     : shape_(std::move(shape)),
       dtype_(dtype),
       elements_(element_count(shape_)),
-      storage_(allocate(bytes())) {}
+      storage_(allocate(shape_, dtype_)) {}
 
 Tensor Tensor::reshaped(Shape shape) const {
   if (element_count(shape) != elements_)

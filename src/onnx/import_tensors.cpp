@@ -332,11 +332,14 @@ ConstTensor decode_tensor(const TensorProto& proto, const TensorSource& source) 
   if (external || proto.has_raw_data()) {
     const std::string bytes = external ? read_external(proto, source) : proto.raw_data();
     const std::size_t size = element_size(type);
-    if (bytes.size() != static_cast<std::size_t>(expected) * size)
+    std::int64_t needed = 0;  // checked: [2^60+3, 4] floats must not wrap to 48 bytes
+    if (__builtin_mul_overflow(expected, static_cast<std::int64_t>(size), &needed))
+      throw UserError({source.file, 0, 0},
+                      fmt::format("{}: shape {} is too large", label, shape_to_string(tensor.shape)));
+    if (bytes.size() != static_cast<std::size_t>(needed))
       throw UserError({source.file, 0, 0},
                       fmt::format("{} of shape {} needs {} bytes of {}, the file has {}", label,
-                                  shape_to_string(tensor.shape), static_cast<std::size_t>(expected) * size,
-                                  onnx_type_name(type), bytes.size()),
+                                  shape_to_string(tensor.shape), needed, onnx_type_name(type), bytes.size()),
                       "the model is truncated or corrupt; export it again");
     for (std::size_t offset = 0; offset < bytes.size(); offset += size)
       append_raw(tensor, type, bytes.data() + offset);

@@ -12,7 +12,9 @@
 #include <functional>
 
 #include "io/files.h"
+#include "ntp/shape.h"
 #include "ntp/status.h"
+#include "ntp/tensor.h"
 
 namespace {
 
@@ -96,6 +98,25 @@ TEST(Files, AFullStandardOutputIsAnError) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2) << "the write to /dev/full was not reported";
+}
+
+}  // namespace
+
+namespace {
+
+// Sizes are checked before they are used: a shape whose byte count would wrap (2^62 floats: 2^64 bytes, 0
+// modulo 2^64) is an error, not an empty allocation (issue 16, classes 1 and 6).
+TEST(Sizes, ByteCountsThatWouldWrapAreRefused) {
+  EXPECT_EQ(ntp::byte_count({2, 3}, 4), 24);
+  EXPECT_THROW(ntp::byte_count({std::int64_t{1} << 62}, 4), ntp::UserError);
+  EXPECT_THROW(ntp::byte_count({(std::int64_t{1} << 60) + 3, 4}, 4), ntp::UserError);
+  EXPECT_THROW(ntp::Tensor({std::int64_t{1} << 62}, ntp::DType::f32), ntp::UserError);
+  try {
+    ntp::Tensor({std::int64_t{1} << 50}, ntp::DType::f32);  // 4 PiB: fits in 64 bits, not in memory
+    FAIL() << "a 4 PiB tensor was allocated";
+  } catch (const ntp::UserError& error) {
+    EXPECT_NE(error.diagnostic().message.find("cannot allocate"), std::string::npos) << error.what();
+  }
 }
 
 }  // namespace
