@@ -1,6 +1,7 @@
-// The back ends this build has. Most are linked into the program; a back end whose library is slow to load
-// (LibTorch takes about a second) is a module, a shared library loaded the first time it is asked for, so
-// that a process that never uses it (`ntp --version`, `ntp inspect`, most test programs) never pays for it.
+// The back ends this build has. The reference and onednn back ends are linked into the program; LibTorch's
+// and OpenCV's are modules, shared libraries loaded the first time they are asked for, so that a process that
+// never uses them (`ntp --version`, `ntp inspect`, most test programs) never loads their libraries (LibTorch
+// alone takes about a second).
 #pragma once
 
 #include <string>
@@ -12,6 +13,8 @@ namespace ntp {
 
 // Every back end of this build by name, in order of preference (the first is the default); loads none.
 std::vector<std::string> backend_names();
+// The back ends of this build that are modules, in the same order; loads none.
+std::vector<std::string> backend_module_names();
 // Every back end that can be had, loading the modules; a module that cannot be loaded is left out (and
 // backend_load_error says why).
 std::vector<const Backend*> available_backends();

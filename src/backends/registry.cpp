@@ -2,42 +2,44 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <string_view>
 
 #include "backends/reference/reference_backend.h"
 #ifdef NTP_HAVE_ONEDNN
 #include "backends/onednn/onednn_backend.h"
-#endif
-#ifdef NTP_HAVE_OPENCV
-#include "backends/opencv/opencv_backend.h"
 #endif
 
 namespace ntp {
 
 namespace {
 
-// A back end linked into the program, or (builtin == nullptr) one in a module.
+// A back end linked into the program (the reference back end), or (builtin == nullptr) one in a module.
 struct Entry {
   std::string name;
   const Backend& (*builtin)() = nullptr;
 };
 
+// The modules of this build in order of preference, then the reference back end. NTP_BACKEND_MODULES names
+// the modules, comma-separated (src/backends/CMakeLists.txt: every back end over a library is one).
 const std::vector<Entry>& entries() {
-  static const std::vector<Entry> table = {
+  static const std::vector<Entry> table = [] {
+    std::vector<Entry> modules;
 #ifdef NTP_HAVE_ONEDNN
-      {"onednn", &onednn_backend},
+    modules.push_back({"onednn", &onednn_backend});
 #endif
-#ifdef NTP_HAVE_TORCH
-      {"torch", nullptr},
-#endif
-#ifdef NTP_HAVE_OPENCV
-      {"opencv", &opencv_backend},
-#endif
-      {"reference", &reference_backend},
-  };
+    for (std::string_view names = NTP_BACKEND_MODULES; !names.empty();) {
+      const std::size_t comma = std::min(names.find(','), names.size());
+      modules.push_back({std::string(names.substr(0, comma)), nullptr});
+      names.remove_prefix(std::min(comma + 1, names.size()));
+    }
+    modules.push_back({"reference", &reference_backend});
+    return modules;
+  }();
   return table;
 }
 
@@ -91,6 +93,13 @@ std::vector<std::string> backend_names() {
   std::vector<std::string> names;
   for (const Entry& entry : entries())
     names.push_back(entry.name);
+  return names;
+}
+
+std::vector<std::string> backend_module_names() {
+  std::vector<std::string> names;
+  for (const Entry& entry : entries())
+    if (entry.builtin == nullptr) names.push_back(entry.name);
   return names;
 }
 
