@@ -1,7 +1,7 @@
-// The back ends this build has. The reference and onednn back ends are linked into the program; LibTorch's
-// and OpenCV's are modules, shared libraries loaded the first time they are asked for, so that a process that
-// never uses them (`ntp --version`, `ntp inspect`, most test programs) never loads their libraries (LibTorch
-// alone takes about a second).
+// The back ends this build has. The reference back end is linked into the program; every back end over a
+// library (oneDNN, LibTorch, OpenCV) is a module, a shared library loaded the first time it is asked for, so
+// that a process that never uses it (`ntp --version`, `ntp inspect`, most test programs) never loads its
+// library (LibTorch alone takes about a second).
 #pragma once
 
 #include <string>

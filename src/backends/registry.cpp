@@ -10,9 +10,6 @@
 #include <string_view>
 
 #include "backends/reference/reference_backend.h"
-#ifdef NTP_HAVE_ONEDNN
-#include "backends/onednn/onednn_backend.h"
-#endif
 
 namespace ntp {
 
@@ -29,9 +26,6 @@ struct Entry {
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table = [] {
     std::vector<Entry> modules;
-#ifdef NTP_HAVE_ONEDNN
-    modules.push_back({"onednn", &onednn_backend});
-#endif
     for (std::string_view names = NTP_BACKEND_MODULES; !names.empty();) {
       const std::size_t comma = std::min(names.find(','), names.size());
       modules.push_back({std::string(names.substr(0, comma)), nullptr});
