@@ -23,6 +23,10 @@ const Backend* find_backend(const std::string& name);
 // Why find_backend(name) gives nullptr for a back end of this build ("" when it does not, or for a name
 // this build does not have).
 std::string backend_load_error(const std::string& name);
+// The first back end in order of preference that can be had: the onednn back end where it is built and its
+// module loads (loading it, and only it, when it does), else the next, down to the built-in reference back
+// end. Callers use the default to run (`ntp run` without --backend) and to measure the machine's peaks, so
+// a module that cannot be loaded must not be the default: `ntp backends` lists it with its loader's reason.
 std::string default_backend_name();
 
 }  // namespace ntp

@@ -117,7 +117,9 @@ std::string backend_load_error(const std::string& name) {
 }
 
 std::string default_backend_name() {
-  return entries().front().name;
+  for (const Entry& entry : entries())
+    if (get(entry) != nullptr) return entry.name;
+  return entries().back().name;  // the reference back end, which is built in
 }
 
 }  // namespace ntp
