@@ -37,16 +37,31 @@ const std::vector<Entry>& entries() {
   return table;
 }
 
-// ntp_backend_NAME.so in $NTP_BACKEND_DIR when it is set, else next to the running program (the `ntp`
-// command), else in the build's module folder (test and benchmark programs live elsewhere in the build).
+// ntp_backend_NAME.so in $NTP_BACKEND_DIR when it is set; else the first folder that has it of: the running
+// program's (`ntp` in the build); LIBDIR/ntp (cmake/install.cmake) under the nearest folder above the program
+// or the object holding this code (PREFIX, from PREFIX/bin/ntp, PREFIX/LIBDIR/libntp.so or the Python
+// extension in PREFIX/lib/python3/dist-packages/ntp); the build's module folder (test programs live elsewhere
+// in the build), which the loader's message names when none has it.
 std::filesystem::path module_path(const std::string& name) {
+  namespace fs = std::filesystem;
   const std::string file = "ntp_backend_" + name + ".so";
   if (const char* folder = std::getenv("NTP_BACKEND_DIR"); folder != nullptr && *folder != '\0')
-    return std::filesystem::path(folder) / file;
+    return fs::path(folder) / file;
   std::error_code error;
-  const auto program = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (!error && std::filesystem::exists(program.parent_path() / file)) return program.parent_path() / file;
-  return std::filesystem::path(NTP_BACKEND_MODULE_DIR) / file;
+  const fs::path program = fs::read_symlink("/proc/self/exe", error);
+  if (!error && fs::exists(program.parent_path() / file, error)) return program.parent_path() / file;
+  static const int inside_this_object = 0;  // the program, libntp.so or the Python extension
+  Dl_info self{};
+  const fs::path object = ::dladdr(&inside_this_object, &self) != 0 && self.dli_fname != nullptr
+                              ? fs::path(self.dli_fname)
+                              : fs::path();
+  for (const fs::path& start : {program, object}) {
+    if (!start.is_absolute()) continue;
+    for (fs::path above = start.parent_path(); above != above.parent_path(); above = above.parent_path())
+      if (fs::exists(above / NTP_INSTALL_MODULE_DIR / file, error))
+        return above / NTP_INSTALL_MODULE_DIR / file;
+  }
+  return fs::path(NTP_BACKEND_MODULE_DIR) / file;
 }
 
 struct Module {
