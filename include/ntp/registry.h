@@ -1,6 +1,7 @@
-// The back ends this build has. Most are linked into the program; a back end whose library is slow to load
-// (LibTorch takes about a second) is a module, a shared library loaded the first time it is asked for, so
-// that a process that never uses it (`ntp --version`, `ntp inspect`, most test programs) never pays for it.
+// The back ends this build has. The reference back end is linked into the program; every back end over a
+// library (oneDNN, LibTorch, OpenCV) is a module, a shared library loaded the first time it is asked for, so
+// that a process that never uses it (`ntp --version`, `ntp inspect`, most test programs) never loads its
+// library (LibTorch alone takes about a second).
 #pragma once
 
 #include <string>
@@ -12,6 +13,8 @@ namespace ntp {
 
 // Every back end of this build by name, in order of preference (the first is the default); loads none.
 std::vector<std::string> backend_names();
+// The back ends of this build that are modules, in the same order; loads none.
+std::vector<std::string> backend_module_names();
 // Every back end that can be had, loading the modules; a module that cannot be loaded is left out (and
 // backend_load_error says why).
 std::vector<const Backend*> available_backends();
@@ -20,6 +23,10 @@ const Backend* find_backend(const std::string& name);
 // Why find_backend(name) gives nullptr for a back end of this build ("" when it does not, or for a name
 // this build does not have).
 std::string backend_load_error(const std::string& name);
+// The first back end in order of preference that can be had: the onednn back end where it is built and its
+// module loads (loading it, and only it, when it does), else the next, down to the built-in reference back
+// end. Callers use the default to run (`ntp run` without --backend) and to measure the machine's peaks, so
+// a module that cannot be loaded must not be the default: `ntp backends` lists it with its loader's reason.
 std::string default_backend_name();
 
 }  // namespace ntp

@@ -2,55 +2,66 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <string_view>
 
 #include "backends/reference/reference_backend.h"
-#ifdef NTP_HAVE_ONEDNN
-#include "backends/onednn/onednn_backend.h"
-#endif
-#ifdef NTP_HAVE_OPENCV
-#include "backends/opencv/opencv_backend.h"
-#endif
 
 namespace ntp {
 
 namespace {
 
-// A back end linked into the program, or (builtin == nullptr) one in a module.
+// A back end linked into the program (the reference back end), or (builtin == nullptr) one in a module.
 struct Entry {
   std::string name;
   const Backend& (*builtin)() = nullptr;
 };
 
+// The modules of this build in order of preference, then the reference back end. NTP_BACKEND_MODULES names
+// the modules, comma-separated (src/backends/CMakeLists.txt: every back end over a library is one).
 const std::vector<Entry>& entries() {
-  static const std::vector<Entry> table = {
-#ifdef NTP_HAVE_ONEDNN
-      {"onednn", &onednn_backend},
-#endif
-#ifdef NTP_HAVE_TORCH
-      {"torch", nullptr},
-#endif
-#ifdef NTP_HAVE_OPENCV
-      {"opencv", &opencv_backend},
-#endif
-      {"reference", &reference_backend},
-  };
+  static const std::vector<Entry> table = [] {
+    std::vector<Entry> modules;
+    for (std::string_view names = NTP_BACKEND_MODULES; !names.empty();) {
+      const std::size_t comma = std::min(names.find(','), names.size());
+      modules.push_back({std::string(names.substr(0, comma)), nullptr});
+      names.remove_prefix(std::min(comma + 1, names.size()));
+    }
+    modules.push_back({"reference", &reference_backend});
+    return modules;
+  }();
   return table;
 }
 
-// ntp_backend_NAME.so in $NTP_BACKEND_DIR when it is set, else next to the running program (the `ntp`
-// command), else in the build's module folder (test and benchmark programs live elsewhere in the build).
+// ntp_backend_NAME.so in $NTP_BACKEND_DIR when it is set; else the first folder that has it of: the running
+// program's (`ntp` in the build); LIBDIR/ntp (cmake/install.cmake) under the nearest folder above the program
+// or the object holding this code (PREFIX, from PREFIX/bin/ntp, PREFIX/LIBDIR/libntp.so or the Python
+// extension in PREFIX/lib/python3/dist-packages/ntp); the build's module folder (test programs live elsewhere
+// in the build), which the loader's message names when none has it.
 std::filesystem::path module_path(const std::string& name) {
+  namespace fs = std::filesystem;
   const std::string file = "ntp_backend_" + name + ".so";
   if (const char* folder = std::getenv("NTP_BACKEND_DIR"); folder != nullptr && *folder != '\0')
-    return std::filesystem::path(folder) / file;
+    return fs::path(folder) / file;
   std::error_code error;
-  const auto program = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (!error && std::filesystem::exists(program.parent_path() / file)) return program.parent_path() / file;
-  return std::filesystem::path(NTP_BACKEND_MODULE_DIR) / file;
+  const fs::path program = fs::read_symlink("/proc/self/exe", error);
+  if (!error && fs::exists(program.parent_path() / file, error)) return program.parent_path() / file;
+  static const int inside_this_object = 0;  // the program, libntp.so or the Python extension
+  Dl_info self{};
+  const fs::path object = ::dladdr(&inside_this_object, &self) != 0 && self.dli_fname != nullptr
+                              ? fs::path(self.dli_fname)
+                              : fs::path();
+  for (const fs::path& start : {program, object}) {
+    if (!start.is_absolute()) continue;
+    for (fs::path above = start.parent_path(); above != above.parent_path(); above = above.parent_path())
+      if (fs::exists(above / NTP_INSTALL_MODULE_DIR / file, error))
+        return above / NTP_INSTALL_MODULE_DIR / file;
+  }
+  return fs::path(NTP_BACKEND_MODULE_DIR) / file;
 }
 
 struct Module {
@@ -94,6 +105,13 @@ std::vector<std::string> backend_names() {
   return names;
 }
 
+std::vector<std::string> backend_module_names() {
+  std::vector<std::string> names;
+  for (const Entry& entry : entries())
+    if (entry.builtin == nullptr) names.push_back(entry.name);
+  return names;
+}
+
 std::vector<const Backend*> available_backends() {
   std::vector<const Backend*> backends;
   for (const Entry& entry : entries())
@@ -114,7 +132,9 @@ std::string backend_load_error(const std::string& name) {
 }
 
 std::string default_backend_name() {
-  return entries().front().name;
+  for (const Entry& entry : entries())
+    if (get(entry) != nullptr) return entry.name;
+  return entries().back().name;  // the reference back end, which is built in
 }
 
 }  // namespace ntp
