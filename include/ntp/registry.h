@@ -15,9 +15,6 @@ namespace ntp {
 std::vector<std::string> backend_names();
 // The back ends of this build that are modules, in the same order; loads none.
 std::vector<std::string> backend_module_names();
-// Every back end that can be had, loading the modules; a module that cannot be loaded is left out (and
-// backend_load_error says why).
-std::vector<const Backend*> available_backends();
 // Nullptr when this build has no back end of that name or its module cannot be loaded.
 const Backend* find_backend(const std::string& name);
 // Why find_backend(name) gives nullptr for a back end of this build ("" when it does not, or for a name

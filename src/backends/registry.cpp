@@ -112,13 +112,6 @@ std::vector<std::string> backend_module_names() {
   return names;
 }
 
-std::vector<const Backend*> available_backends() {
-  std::vector<const Backend*> backends;
-  for (const Entry& entry : entries())
-    if (const Backend* backend = get(entry)) backends.push_back(backend);
-  return backends;
-}
-
 const Backend* find_backend(const std::string& name) {
   for (const Entry& entry : entries())
     if (entry.name == name) return get(entry);
