@@ -63,12 +63,18 @@ GraphAnalysis analyze(const Graph& graph, DType precision) {
     analysis.input_bytes += tensor_bytes(graph.values[static_cast<std::size_t>(input)]);
   for (const Value& value : graph.values)
     analysis.total_activation_bytes += tensor_bytes(value);
+  // Bytes that become live at each step and stop being live after it, summed in one sweep (linear in the
+  // graph, where a scan of every value per step was quadratic).
+  std::vector<double> change(static_cast<std::size_t>(end) + 2, 0.0);
+  for (std::size_t v = 0; v < graph.values.size(); ++v) {
+    const int born = std::max(graph.values[v].producer, 0);  // -1 for inputs: live from the start
+    if (last_use[v] < born) continue;                        // never read: never live
+    change[static_cast<std::size_t>(born)] += tensor_bytes(graph.values[v]);
+    change[static_cast<std::size_t>(last_use[v]) + 1] -= tensor_bytes(graph.values[v]);
+  }
+  double live = 0;
   for (int step = 0; step < end; ++step) {
-    double live = 0;
-    for (std::size_t v = 0; v < graph.values.size(); ++v) {
-      const int born = graph.values[v].producer;  // -1 for inputs: live from the start
-      if (born <= step && last_use[v] >= step) live += tensor_bytes(graph.values[v]);
-    }
+    live += change[static_cast<std::size_t>(step)];
     analysis.peak_activation_bytes = std::max(analysis.peak_activation_bytes, live);
   }
   return analysis;

@@ -6,6 +6,7 @@
 #include <pugixml.hpp>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "graph/shape_inference.h"
 #include "io/files.h"
@@ -380,13 +381,14 @@ class TopologyParser {
     return raw;
   }
 
-  // The node that produces a value name ("fc1" or "split1:1"); -1 for a graph input.
-  int producer_layer(const std::string& value_name, const PendingLayer& consumer) const {
+  // The node that produces a value name ("fc1" or "split1:1"); -1 for a graph input. `layer_of_name`:
+  // each layer's index by name (a lookup per input, so 100k layers stay linear).
+  int producer_layer(const std::string& value_name, const PendingLayer& consumer,
+                     const std::unordered_map<std::string, int>& layer_of_name) const {
     const std::string node_name = value_name.substr(0, value_name.find(':'));
     for (const int input : graph_.inputs)
       if (graph_.values[static_cast<std::size_t>(input)].name == value_name) return -1;
-    for (std::size_t i = 0; i < layers_.size(); ++i)
-      if (layers_[i].node.name == node_name) return static_cast<int>(i);
+    if (const auto found = layer_of_name.find(node_name); found != layer_of_name.end()) return found->second;
     std::vector<std::string> candidates;
     for (const auto& [name, at] : names_)
       candidates.push_back(name);
@@ -400,11 +402,14 @@ class TopologyParser {
   // Kahn's algorithm, taking the earliest layer in the document first, so a file already in order keeps it.
   std::vector<int> topological_order() const {
     const std::size_t count = layers_.size();
+    std::unordered_map<std::string, int> layer_of_name;
+    for (std::size_t i = count; i-- > 0;)  // the first layer of a name wins, as a scan from the front did
+      layer_of_name[layers_[i].node.name] = static_cast<int>(i);
     std::vector<std::vector<int>> consumers(count);
     std::vector<int> pending_inputs(count, 0);
     for (std::size_t i = 0; i < count; ++i) {
       for (const auto& name : layers_[i].input_names) {
-        const int producer = producer_layer(name, layers_[i]);
+        const int producer = producer_layer(name, layers_[i], layer_of_name);
         if (producer == static_cast<int>(i))
           throw UserError(layers_[i].inputs_where,
                           fmt::format("layer '{}' takes its own output as input", name),
