@@ -20,13 +20,15 @@ if(NTP_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
 
-# Back-end libraries: each back end is built only when its library is installed.
-find_package(dnnl CONFIG QUIET)  # Debian's libdnnl-dev (its config also needs ocl-icd-opencl-dev)
-find_package(Torch QUIET)  # Debian's libtorch-dev (LibTorch, PyTorch's C++ API)
-# OpenCV DNN: libopencv-dnn-dev ships no CMake config (libopencv-dev has one but pulls ~380 MB).
-find_path(OPENCV_DNN_INCLUDE_DIR opencv2/dnn.hpp PATH_SUFFIXES opencv4)
-find_library(OPENCV_DNN_LIBRARY opencv_dnn)
-find_library(OPENCV_CORE_LIBRARY opencv_core)
+# Back-end libraries: each back end is built only when its library is installed (the fuzz build has none).
+if(NOT NTP_FUZZ)
+  find_package(dnnl CONFIG QUIET)  # Debian's libdnnl-dev (its config also needs ocl-icd-opencl-dev)
+  find_package(Torch QUIET)  # Debian's libtorch-dev (LibTorch, PyTorch's C++ API)
+  # OpenCV DNN: libopencv-dnn-dev ships no CMake config (libopencv-dev has one but pulls ~380 MB).
+  find_path(OPENCV_DNN_INCLUDE_DIR opencv2/dnn.hpp PATH_SUFFIXES opencv4)
+  find_library(OPENCV_DNN_LIBRARY opencv_dnn)
+  find_library(OPENCV_CORE_LIBRARY opencv_core)
+endif()
 
 # ONNX models (import and export): protobuf must be found before ONNX's config, which expects its targets.
 find_package(Protobuf QUIET)
