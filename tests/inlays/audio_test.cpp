@@ -134,6 +134,18 @@ TEST_F(AudioFiles, NonFiniteSamplesAreRefused) {
   EXPECT_NE(diagnostic.message.find("sample 1 of the audio file is not a finite number"), std::string::npos)
       << diagnostic.message;
   EXPECT_FALSE(diagnostic.hint.empty());
+  // Found by the audio fuzz harness (tests/fuzz/corpus/audio/crash-overflow-at-scale.wav): a finite float
+  // sample that overflows once scaled to the int16 range.
+  const std::string huge = path("huge.wav");
+  sound = sf_open(huge.c_str(), SFM_WRITE, &info);
+  ASSERT_NE(sound, nullptr) << sf_strerror(nullptr);
+  const std::vector<float> loud{0.5F, 1e38F};
+  sf_write_float(sound, loud.data(), static_cast<sf_count_t>(loud.size()));
+  sf_close(sound);
+  const std::string message = refusal(huge).message;
+  EXPECT_NE(message.find("sample 1 of the audio file is not a finite number at the int16 scale"),
+            std::string::npos)
+      << message;
 }
 
 TEST_F(AudioFiles, StereoIsRefusedWithAHint) {
