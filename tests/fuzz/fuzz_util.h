@@ -8,22 +8,28 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "ntp/status.h"
 
 namespace ntp::fuzz {
 
-// A private folder for this process's input files (readers that take a path), made once: other files
-// next to the input (an ONNX model's external data) are then only what the harness writes.
+// A private folder for this process's input files (readers that take a path), made once and removed at
+// exit: other files next to the input (an ONNX model's external data) are then only what the harness writes.
 inline const std::string& scratch_dir() {
-  static const std::string dir = [] {
+  // Never destroyed: the exit handler that removes the folder runs after static destructors would.
+  static const std::string* const dir = [] {
     const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/ntp-fuzz-XXXXXX";
-    if (!mkdtemp(pattern.data())) std::abort();
+    auto* pattern = new std::string(std::string(base && *base ? base : "/tmp") + "/ntp-fuzz-XXXXXX");
+    if (!mkdtemp(pattern->data())) std::abort();
+    std::atexit([] {  // libFuzzer ends with exit()
+      std::error_code ignored;
+      std::filesystem::remove_all(scratch_dir(), ignored);
+    });
     return pattern;
   }();
-  return dir;
+  return *dir;
 }
 
 // Writes the input to `name` in the scratch folder and returns its path.
