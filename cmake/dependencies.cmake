@@ -20,12 +20,14 @@ if(NTP_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
 
-# Back-end libraries: each back end is built only when its library is installed.
-find_package(dnnl CONFIG QUIET)  # Debian's libdnnl-dev (its config also needs ocl-icd-opencl-dev)
-find_package(Torch QUIET)  # Debian's libtorch-dev (LibTorch, PyTorch's C++ API)
+# Back-end libraries: each back end is built only when its library is installed (the fuzz build has none).
+if(NOT NTP_FUZZ)
+  find_package(dnnl CONFIG QUIET)  # Debian's libdnnl-dev (its config also needs ocl-icd-opencl-dev)
+  find_package(Torch QUIET)  # Debian's libtorch-dev (LibTorch, PyTorch's C++ API)
+endif()
 # OpenCV DNN: libopencv-dnn-dev ships no CMake config (libopencv-dev has one but pulls ~380 MB). The same
 # switch as the others' turns it off: -DCMAKE_DISABLE_FIND_PACKAGE_OpenCV=ON (like ..._Torch, ..._dnnl).
-if(NOT CMAKE_DISABLE_FIND_PACKAGE_OpenCV)
+if(NOT NTP_FUZZ AND NOT CMAKE_DISABLE_FIND_PACKAGE_OpenCV)
   find_path(OPENCV_DNN_INCLUDE_DIR opencv2/dnn.hpp PATH_SUFFIXES opencv4)
   find_library(OPENCV_DNN_LIBRARY opencv_dnn)
   find_library(OPENCV_CORE_LIBRARY opencv_core)

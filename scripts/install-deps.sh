@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang-format
+  # the fuzz harnesses (scripts/fuzz.sh): clang 14, whose libFuzzer is in libclang-rt-14-dev
+  clang libclang-rt-14-dev
   # core libraries
   libpugixml-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   # the results database of past runs

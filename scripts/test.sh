@@ -4,7 +4,8 @@
 #   1. ASan + UBSan: build the tests and `ntp` with the sanitizers, run every test labelled `sanitized`
 #      (all but the few whose figures mean nothing under them);
 #   2. plain: build everything users build (the command, the tests, the benchmarks) and run the tests
-#      labelled `unsanitized` (timing and calibration, heap figures, valgrind, the browser render).
+#      labelled `unsanitized` (timing and calibration, heap figures, valgrind, the browser render);
+# then a short run of every fuzz harness (scripts/fuzz.sh, clang + libFuzzer, in build-fuzz/).
 # Ends with the wall time of each stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,3 +49,7 @@ stage "build (plain)" scripts/build.sh build "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-
 stage "install + API example (find_package)" scripts/check-install.sh build
 stage "tests (plain, unsanitized only)" env NTP_ZOO_DIR="$zoo_dir" NTP_DB="$PWD/build/test-results.db" \
   ctest --test-dir build -L '^unsanitized$' --output-on-failure -j "$jobs"
+
+# The readers of untrusted input under libFuzzer (tests/fuzz/): a short run of each, to catch a regression on
+# the seed corpus and what a few seconds of mutation find; `scripts/fuzz.sh 3600` is the long run.
+stage "fuzz (libFuzzer, 15 s a harness)" scripts/fuzz.sh "${NTP_CI_FUZZ_SECONDS:-15}"

@@ -2,7 +2,9 @@
 // function with the C++ type a tensor of that dtype stores, and convert_elements is ONNX's Cast.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <type_traits>
 
@@ -20,7 +22,46 @@ struct BFloat16 {
 };
 
 // IEEE half precision; GCC computes with it through float.
+#if defined(__FLT16_MANT_DIG__)
 using Float16 = _Float16;
+#else
+// Compilers without _Float16 on this target (clang 14 on x86-64, which builds the fuzz harnesses): a storage
+// type that converts through float, rounding to nearest even as _Float16 does.
+struct Float16 {
+  std::uint16_t bits = 0;
+  Float16() = default;
+  Float16(float value) : bits(from_float(value)) {}  // NOLINT(google-explicit-constructor): a number type
+  operator float() const {                           // NOLINT(google-explicit-constructor)
+    const std::uint32_t sign = static_cast<std::uint32_t>(bits & 0x8000U) << 16;
+    const std::uint32_t exponent = (bits >> 10) & 0x1fU, fraction = bits & 0x3ffU;
+    if (exponent == 0) {  // zero or subnormal: fraction * 2^-24
+      const float magnitude = static_cast<float>(fraction) / 16777216.0F;
+      return sign != 0 ? -magnitude : magnitude;
+    }
+    const std::uint32_t word = sign | (exponent == 31 ? 0x7f800000U | (fraction << 13)
+                                                      : ((exponent + 112) << 23) | (fraction << 13));
+    float value = 0;
+    std::memcpy(&value, &word, sizeof value);
+    return value;
+  }
+  static std::uint16_t from_float(float value) {
+    std::uint32_t word = 0;
+    std::memcpy(&word, &value, sizeof word);
+    const auto sign = static_cast<std::uint16_t>((word >> 16) & 0x8000U);
+    word &= 0x7fffffffU;
+    if (word > 0x7f800000U) return static_cast<std::uint16_t>(sign | 0x7e00U);   // NaN
+    if (word >= 0x477ff000U) return static_cast<std::uint16_t>(sign | 0x7c00U);  // 65520 and up: infinity
+    if (word < 0x38800000U) {  // below 2^-14: a subnormal, fraction = |value| * 2^24 rounded to even
+      float magnitude = 0;
+      std::memcpy(&magnitude, &word, sizeof magnitude);
+      return static_cast<std::uint16_t>(sign |
+                                        static_cast<std::uint16_t>(std::nearbyint(magnitude * 16777216.0F)));
+    }
+    word += 0xfffU + ((word >> 13) & 1U);  // round the 13 dropped bits to nearest even
+    return static_cast<std::uint16_t>(sign | ((word - (112U << 23)) >> 13));
+  }
+};
+#endif
 
 template <class T>
 inline constexpr bool is_floating_element =

@@ -60,8 +60,17 @@ Audio read_audio(const std::string& path) {
   }
   if (audio.samples.empty())
     refuse(path, "the audio file has no samples", "check that the file is complete and not truncated");
-  for (float& sample : audio.samples)
-    sample *= kInt16Scale;
+  for (std::size_t i = 0; i < audio.samples.size(); ++i) {
+    // A float file can hold NaN, infinity, or values that overflow at the int16 scale, which every feature
+    // after it would spread (issue 16).
+    const float scaled = audio.samples[i] * kInt16Scale;
+    if (!std::isfinite(scaled))
+      refuse(path,
+             fmt::format("sample {} of the audio file is not a finite number at the int16 scale ({} * 32768)",
+                         i, audio.samples[i]),
+             "the file is corrupt, or was written from a signal that overflowed; fix or re-encode it");
+    audio.samples[i] = scaled;
+  }
   return audio;
 }
 

@@ -430,7 +430,8 @@ void emit_ntp_node(const EmitContext& ctx) {
   onnx::NodeProto& node = ctx.model.node(ctx.node.op, ctx.node.name, inputs, outputs, kNtpDomain);
   for (const auto& [name, value] : ctx.node.attrs.all()) {
     std::visit(
-        [&](const auto& typed) {
+        // `name` by an init-capture: clang before 16 cannot capture a structured binding.
+        [&node, &name = name](const auto& typed) {
           using T = std::decay_t<decltype(typed)>;
           if constexpr (std::is_same_v<T, double>) {
             set_attr(node, name, static_cast<float>(typed));

@@ -125,9 +125,11 @@ void add_graph_inputs(ImportContext& ctx, const onnx::ModelProto& model, const I
   const std::map<std::string, std::string> defaults = exported_params(model);
   const std::string& path = ctx.file();
   for (const auto& [name, shape] : options.input_shapes) {
-    const bool exists = std::any_of(graph.input().begin(), graph.input().end(), [&](const auto& input) {
-      return input.name() == name && initializers.count(name) == 0;
-    });
+    // `name` by an init-capture: clang before 16 cannot capture a structured binding.
+    const bool exists =
+        std::any_of(graph.input().begin(), graph.input().end(), [&, &name = name](const auto& input) {
+          return input.name() == name && initializers.count(name) == 0;
+        });
     if (!exists)
       throw UserError({"<command line>", 0, 0},
                       fmt::format("--shape names '{}', which is not an input of {}", name, path));

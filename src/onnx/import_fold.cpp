@@ -349,8 +349,10 @@ Shape reshaped_shape(const ImportContext& ctx, const NodeProto& node, const Shap
       inferred = static_cast<int>(i);
     } else if (dim < 0) {
       ctx.fail(node, fmt::format("target dimension {} is not valid", dim));
-    } else {
-      known *= dim;
+    } else if (__builtin_mul_overflow(known, dim, &known)) {
+      // Checked: a wrapped product could match the input's count (issue 16).
+      ctx.fail(node, fmt::format("the target shape {} has more elements than fit in 64 bits",
+                                 shape_to_string(Shape(target.begin(), target.end()))));
     }
     out.push_back(dim);
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "json_fields.h"
 #include "ntp/status.h"
 
 namespace ntp {
@@ -36,7 +37,7 @@ nlohmann::json CheckRecord::to_json() const {
 
 CheckRecord CheckRecord::from_json(const nlohmann::json& json) {
   const SourceLocation where{"<check record>", 0, 0};
-  if (!json.is_object() || json.value("schema", "") != kCheckRecordSchema)
+  if (record_detail::schema_of(json) != kCheckRecordSchema)
     throw UserError(where, fmt::format("not a check record: its schema is not \"{}\"", kCheckRecordSchema),
                     "give a file written by `ntp check --format json`");
   try {
@@ -45,15 +46,16 @@ CheckRecord CheckRecord::from_json(const nlohmann::json& json) {
     record.backend = json.at("backend").get<std::string>();
     record.precision = json.at("precision").get<std::string>();
     record.tolerance = json.at("tolerance").get<double>();
-    record.seed = json.value("seed", std::uint64_t{1});
+    record.seed = record_detail::integer_or(json, "seed", std::uint64_t{1});
     for (const nlohmann::json& layer : json.at("layers"))
       record.layers.push_back(
           {layer.at("name").get<std::string>(), layer.at("op").get<std::string>(), layer.value("backend", ""),
            layer.value("fallback", false), layer.at("max_abs_error").get<double>(),
            layer.at("max_rel_error").get<double>(), layer.at("normalised_error").get<double>(),
-           layer.value("labels_differing", std::int64_t{0}), layer.at("pass").get<bool>()});
+           record_detail::integer_or(layer, "labels_differing", std::int64_t{0}),
+           layer.at("pass").get<bool>()});
     return record;
-  } catch (const nlohmann::json::exception& error) {
+  } catch (const std::exception& error) {  // nlohmann::json::exception or record_detail::FieldError
     throw UserError(where, fmt::format("malformed check record: {}", error.what()),
                     "write it again with `ntp check --format json`");
   }

@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "json_fields.h"
 #include "ntp/status.h"
 
 namespace ntp {
@@ -13,6 +14,9 @@ namespace ntp {
 namespace {
 
 using json = nlohmann::json;
+using record_detail::integer_at;
+using record_detail::integer_or;
+using record_detail::schema_of;
 
 // The keys of a record's top level that typed fields hold; every other key is a section.
 const std::set<std::string> kTypedKeys = {
@@ -53,6 +57,8 @@ auto within(const std::string& where, Read&& read) {
     return read();
   } catch (const nlohmann::json::exception& error) {
     throw MalformedField(fmt::format("{}: {}", where, error.what()));
+  } catch (const record_detail::FieldError& error) {
+    throw MalformedField(fmt::format("{}: {}", where, error.what()));
   }
 }
 
@@ -63,7 +69,7 @@ json statistics_json(const TimeStatistics& s) {
 
 TimeStatistics statistics_of(const json& j) {
   TimeStatistics s;
-  s.count = j.at("count").get<std::uint64_t>();
+  s.count = integer_at<std::uint64_t>(j, "count");
   s.min = j.at("min").get<double>();
   s.median = j.at("median").get<double>();
   s.mean = j.at("mean").get<double>();
@@ -80,8 +86,8 @@ json memory_json(const MemoryState& m) {
 }
 
 MemoryState memory_of(const json& j) {
-  return {j.at("heap_bytes").get<std::int64_t>(), j.at("rss_bytes").get<std::int64_t>(),
-          j.at("peak_rss_bytes").get<std::int64_t>()};
+  return {integer_at<std::int64_t>(j, "heap_bytes"), integer_at<std::int64_t>(j, "rss_bytes"),
+          integer_at<std::int64_t>(j, "peak_rss_bytes")};
 }
 
 // The keys of `object` outside `typed`, as an object.
@@ -131,7 +137,7 @@ std::optional<double> optional_number(const json& object, const char* key) {
 
 NodeRecord node_of(const json& j) {
   NodeRecord node;
-  node.step = j.at("step").get<std::uint64_t>();
+  node.step = integer_at<std::uint64_t>(j, "step");
   node.name = j.at("name").get<std::string>();
   node.op = j.at("op").get<std::string>();
   node.kind = j.value("kind", "layer");
@@ -140,7 +146,7 @@ NodeRecord node_of(const json& j) {
   node.fallback = j.value("fallback", false);
   if (j.contains("descriptor"))
     node.cost = NodeCostRecord{j.at("descriptor").get<std::string>(), j.at("flops").get<double>(),
-                               j.at("bytes").get<double>(), j.at("params").get<std::int64_t>()};
+                               j.at("bytes").get<double>(), integer_at<std::int64_t>(j, "params")};
   if (j.contains("time_ms")) {
     NodeTiming timing;
     timing.ms = statistics_of(j.at("time_ms"));
@@ -158,7 +164,7 @@ NodeRecord node_of(const json& j) {
   if (j.contains("library_ms")) {
     const json& library = j.at("library_ms");
     node.library_time =
-        LibraryTime{library.at("median").get<double>(), library.at("count").get<std::uint64_t>(),
+        LibraryTime{library.at("median").get<double>(), integer_at<std::uint64_t>(library, "count"),
                     library.value("statistic", "median"), library.value("how", "")};
   }
   if (j.contains("counters")) node.counters = j.at("counters").get<std::map<std::string, double>>();
@@ -207,7 +213,7 @@ CountersRecord counters_of(const json& j) {
   for (const json& entry : j.value("unavailable", json::array()))
     counters.unavailable.push_back(
         {entry.at("event").get<std::string>(), entry.at("reason").get<std::string>()});
-  counters.threads = j.value("threads", 0);
+  counters.threads = integer_or(j, "threads", 0);
   counters.running_fraction = j.value("running_fraction", 1.0);
   counters.source = j.value("source", "");
   counters.groups = j.value("groups", std::vector<std::vector<std::string>>{});
@@ -222,7 +228,7 @@ RunRecord record_of(const json& j) {
   record.context.host = context.value("host", "");
   record.context.cpu_model = context.value("cpu_model", "");
   record.context.isa = context.value("isa", std::vector<std::string>{});
-  record.context.cores = context.value("cores", 0U);
+  record.context.cores = integer_or(context, "cores", 0U);
   record.context.memory_bytes = context.value("memory_bytes", 0.0);
   record.context.ntp_version = context.value("ntp_version", "");
   record.context.git_commit = context.value("git_commit", "");
@@ -239,13 +245,13 @@ RunRecord record_of(const json& j) {
   RunSettingsRecord& settings = record.options;
   settings.backend = options.at("backend").get<std::string>();
   settings.precision = options.at("precision").get<std::string>();
-  settings.batch = options.value("batch", std::int64_t{1});
-  settings.threads = options.value("threads", 0);
-  settings.seed = options.value("seed", std::uint64_t{1});
+  settings.batch = integer_or(options, "batch", std::int64_t{1});
+  settings.threads = integer_or(options, "threads", 0);
+  settings.seed = integer_or(options, "seed", std::uint64_t{1});
   settings.mode = options.value("mode", "latency");
-  settings.streams = options.value("streams", 1);
-  settings.warmup = options.value("warmup", 0);
-  settings.iterations = options.value("iterations", 0);
+  settings.streams = integer_or(options, "streams", 1);
+  settings.warmup = integer_or(options, "warmup", 0);
+  settings.iterations = integer_or(options, "iterations", 0);
   settings.time_seconds = options.value("time_seconds", 0.0);
   settings.layer_timing = options.value("layer_timing", true);
   record.compile_seconds = j.value("compile_seconds", 0.0);
@@ -258,8 +264,8 @@ RunRecord record_of(const json& j) {
     const json& throughput = j.at("throughput");
     record.throughput = {throughput.value("inferences_per_second", 0.0),
                          throughput.value("items_per_second", 0.0),
-                         throughput.value("streams", 1),
-                         throughput.value("inferences", std::uint64_t{0}),
+                         integer_or(throughput, "streams", 1),
+                         integer_or(throughput, "inferences", std::uint64_t{0}),
                          throughput.value("wall_seconds", 0.0),
                          throughput.value("how", "")};
   }
@@ -282,7 +288,7 @@ RunRecord record_of(const json& j) {
     InstrumentationRecord& into = record.instrumentation;
     into.layer_timing = instrumentation.value("layer_timing", into.layer_timing);
     into.timer_overhead_ns_per_step = instrumentation.value("timer_overhead_ns_per_step", 0.0);
-    into.steps = instrumentation.value("steps", std::uint64_t{0});
+    into.steps = integer_or(instrumentation, "steps", std::uint64_t{0});
     into.overhead_ms_per_inference = optional_number(instrumentation, "overhead_ms_per_inference");
     into.residual_ms = optional_number(instrumentation, "residual_ms");
     into.residual_share = optional_number(instrumentation, "residual_share");
@@ -296,7 +302,7 @@ RunRecord record_of(const json& j) {
   }
   for (const json& event : j.value("timeline", json::array()))
     record.timeline.push_back({event.at("name").get<std::string>(), event.value("kind", "layer"),
-                               event.value("iteration", 0), event.value("stream", 0),
+                               integer_or(event, "iteration", 0), integer_or(event, "stream", 0),
                                event.at("begin_us").get<double>(), event.at("end_us").get<double>()});
   for (const auto& [key, value] : j.items())
     if (kTypedKeys.count(key) == 0) record.sections[key] = value;
@@ -386,15 +392,13 @@ nlohmann::json RunRecord::to_json() const {
 
 RunRecord RunRecord::from_json(const nlohmann::json& json) {
   const SourceLocation where{"<run record>", 0, 0};
-  if (!json.is_object() || json.value("schema", "") != kRunRecordSchema)
+  if (schema_of(json) != kRunRecordSchema)
     throw UserError(where, fmt::format("not a run record: its schema is not \"{}\"", kRunRecordSchema),
                     "give a file written by `ntp run --format json`");
   const char* const hint = "the file was changed or cut short; write it again with `ntp run --format json`";
   try {
     return record_of(json);
-  } catch (const MalformedField& error) {
-    throw UserError(where, fmt::format("malformed run record: {}", error.what()), hint);
-  } catch (const nlohmann::json::exception& error) {
+  } catch (const std::exception& error) {  // nlohmann::json::exception, MalformedField or FieldError
     throw UserError(where, fmt::format("malformed run record: {}", error.what()), hint);
   }
 }

@@ -7,6 +7,11 @@ namespace ntp::topology {
 
 namespace {
 
+// Deepest nesting of parentheses and unary minus: real expressions need a handful, and the recursion below
+// must not exhaust the stack (200k parentheses did, issue 16). Parameters chain through expressions too, so
+// this and parameters.cpp's kMaxParameterChain bound the stack together.
+constexpr int kMaxExpressionDepth = 64;
+
 // Recursive descent over: expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|'%') unary)* ;
 // unary := '-' unary | primary ; primary := number | identifier | '(' expr ')'.
 class Parser {
@@ -77,7 +82,16 @@ class Parser {
           return fail(fmt::format("'{}' overflows a 64-bit integer", text_), "use smaller parameter values");
       } else {
         if (*right == 0) return fail(fmt::format("division by zero in '{}'", text_));
-        result = op == '/' ? *left / *right : *left % *right;
+        if (*right == -1) {  // INT64_MIN / -1 overflows (SIGFPE), and so does the division behind %
+          if (op == '%') {
+            result = 0;
+          } else if (__builtin_sub_overflow(std::int64_t{0}, *left, &result)) {
+            return fail(fmt::format("'{}' overflows a 64-bit integer", text_),
+                        "use smaller parameter values");
+          }
+        } else {
+          result = op == '/' ? *left / *right : *left % *right;
+        }
       }
       left = result;
     }
@@ -86,11 +100,31 @@ class Parser {
 
   std::optional<std::int64_t> unary() {
     if (accept('-')) {
+      const Nesting nesting(*this);
+      if (depth_ > kMaxExpressionDepth) return too_deep();
       auto value = unary();
       if (!value) return std::nullopt;
-      return -*value;
+      std::int64_t negated = 0;
+      if (__builtin_sub_overflow(std::int64_t{0}, *value, &negated))
+        return fail(fmt::format("'{}' overflows a 64-bit integer", text_), "use smaller parameter values");
+      return negated;
     }
     return primary();
+  }
+
+  // One level deeper for as long as it lives.
+  struct Nesting {
+    explicit Nesting(Parser& parser) : parser_(parser) { ++parser_.depth_; }
+    ~Nesting() { --parser_.depth_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+    Parser& parser_;
+  };
+
+  std::optional<std::int64_t> too_deep() {
+    return fail(fmt::format("'{}' nests parentheses or signs more than {} deep", text_.substr(0, 60),
+                            kMaxExpressionDepth),
+                "write the expression flatter, or split it into parameters");
   }
 
   std::optional<std::int64_t> primary() {
@@ -98,6 +132,8 @@ class Parser {
     if (position_ >= text_.size())
       return fail(fmt::format("'{}' ends where a number or name was expected", text_));
     if (accept('(')) {
+      const Nesting nesting(*this);
+      if (depth_ > kMaxExpressionDepth) return too_deep();
       auto value = expression();
       if (!value) return std::nullopt;
       if (!accept(')')) return fail(fmt::format("missing ')' in '{}'", text_));
@@ -136,6 +172,7 @@ class Parser {
   const IdentifierLookup& lookup_;
   ExpressionError& error_;
   std::size_t position_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

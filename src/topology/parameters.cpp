@@ -9,6 +9,13 @@
 namespace ntp::topology {
 
 namespace {
+
+// A parameter defined through more than this many others in a row is refused: each link is a level of
+// recursion (20k chained parameters overflowed the stack, issue 16), and real topologies chain a few.
+constexpr std::size_t kMaxParameterChain = 32;
+// The longest value substitution may build: a parameter that doubles another 35 times was 3.8 GB.
+constexpr std::size_t kMaxParameterText = 1 << 20;
+
 bool is_bare_word(const std::string& text) {
   if (text.empty()) return false;
   return std::all_of(text.begin(), text.end(),
@@ -56,6 +63,12 @@ const std::string& Parameters::resolve(const std::string& name, const SourceLoca
         fmt::format("parameter '{}' is defined in terms of itself: {}", name, fmt::join(cycle, " -> ")),
         "give one of these parameters a value that does not refer back");
   }
+  if (resolving_.size() >= kMaxParameterChain)
+    throw UserError(
+        raw->second.where,
+        fmt::format("parameter '{}' is defined through more than {} other parameters in a row ({} -> ...)",
+                    name, kMaxParameterChain, resolving_.front()),
+        "give some of these parameters values of their own");
   resolving_.push_back(name);
   const std::string text = substitute(raw->second.text, raw->second.where);
   std::string value = text;
@@ -105,6 +118,11 @@ std::string Parameters::substitute(const std::string& text, const SourceLocation
       throw UserError(where, fmt::format("unterminated '${{' in '{}'", text), "write ${name}");
     const std::string name = text.substr(start + 2, end - start - 2);
     result += resolve(name, where);
+    if (result.size() > kMaxParameterText)
+      throw UserError(where,
+                      fmt::format("substituting '${{{}}}' makes a value longer than {} bytes",
+                                  name.substr(0, 60), kMaxParameterText),
+                      "parameters that repeat others grow exponentially; define the value directly");
     position = end + 1;
   }
   return result;

@@ -118,6 +118,36 @@ TEST_F(AudioFiles, FloatFilesAreScaledBy32768) {
   EXPECT_EQ(audio.samples, (std::vector<float>{16384, -8192, 32768, -32768, 0}));
 }
 
+// Issue 16: NaN and infinite samples in a float file were read and made every feature NaN.
+TEST_F(AudioFiles, NonFiniteSamplesAreRefused) {
+  const std::string file = path("nan.wav");
+  SF_INFO info{};
+  info.samplerate = 8000;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+  SNDFILE* sound = sf_open(file.c_str(), SFM_WRITE, &info);
+  ASSERT_NE(sound, nullptr) << sf_strerror(nullptr);
+  const std::vector<float> samples{0.5F, std::nanf(""), 0.25F};
+  sf_write_float(sound, samples.data(), static_cast<sf_count_t>(samples.size()));
+  sf_close(sound);
+  const ntp::Diagnostic diagnostic = refusal(file);
+  EXPECT_NE(diagnostic.message.find("sample 1 of the audio file is not a finite number"), std::string::npos)
+      << diagnostic.message;
+  EXPECT_FALSE(diagnostic.hint.empty());
+  // Found by the audio fuzz harness (tests/fuzz/corpus/audio/crash-overflow-at-scale.wav): a finite float
+  // sample that overflows once scaled to the int16 range.
+  const std::string huge = path("huge.wav");
+  sound = sf_open(huge.c_str(), SFM_WRITE, &info);
+  ASSERT_NE(sound, nullptr) << sf_strerror(nullptr);
+  const std::vector<float> loud{0.5F, 1e38F};
+  sf_write_float(sound, loud.data(), static_cast<sf_count_t>(loud.size()));
+  sf_close(sound);
+  const std::string message = refusal(huge).message;
+  EXPECT_NE(message.find("sample 1 of the audio file is not a finite number at the int16 scale"),
+            std::string::npos)
+      << message;
+}
+
 TEST_F(AudioFiles, StereoIsRefusedWithAHint) {
   const std::string file = path("stereo.wav");
   ASSERT_TRUE(write_shorts(file, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 2, {1, 2, 3, 4, 5, 6}));

@@ -272,6 +272,25 @@ TEST(OnnxImport, OldSoftmaxNormalisesTheCoercedTwoDimensionalInput) {
   }
 }
 
+// Found by fuzzing (tests/fuzz/corpus/onnx/crash-reshape-overflow.onnx): a target shape whose element
+// count overflows 64 bits was multiplied unchecked (undefined behaviour; a wrapped product could pass).
+TEST(OnnxImport, AReshapeTargetTooLargeForSixtyFourBitsIsRefused) {
+  Folder folder;
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {2, 3, 4});
+  declare(model.mutable_graph()->mutable_output(), "y", {24});
+  auto& target = *model.mutable_graph()->add_initializer();
+  target.set_name("target");
+  target.set_data_type(onnx::TensorProto::INT64);
+  target.add_dims(3);
+  for (const std::int64_t dim : {std::int64_t{1} << 40, std::int64_t{1} << 40, std::int64_t{0} + 24})
+    target.add_int64_data(dim);
+  node(model, "Reshape", {"x", "target"}, {"y"});
+  const std::string error = error_of(save(model, folder / "m.onnx"));
+  EXPECT_NE(error.find("more elements than fit in 64 bits"), std::string::npos) << error;
+  EXPECT_NE(error.find("m.onnx"), std::string::npos) << error;
+}
+
 // Reshape's target computed from Shape -> Gather -> Unsqueeze -> Concat folds at load time.
 TEST(OnnxImport, ShapeArithmeticFoldsIntoAStaticReshape) {
   Folder folder;

@@ -65,4 +65,97 @@ TEST(Npy, TruncatedAndForeignFilesAreClearErrors) {
   EXPECT_THROW(ntp::io::read_npy("/no/such/file.npy"), ntp::UserError);
 }
 
+// A version 1.0 .npy file with `header` (padded as numpy pads it) and `data` after it.
+std::filesystem::path npy_with_header(const std::string& name, std::string header,
+                                      const std::string& data = {}) {
+  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+  header += '\n';
+  const auto path = temporary(name);
+  std::ofstream file(path, std::ios::binary);
+  file.write("\x93NUMPY\x01\x00", 8);
+  const char length[2] = {static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
+  file.write(length, 2);
+  file << header << data;
+  return path;
+}
+
+// The message of the UserError reading `path` gives (located at the file), or "" when it was read.
+std::string npy_error(const std::filesystem::path& path) {
+  try {
+    ntp::io::read_npy(path.string());
+  } catch (const ntp::UserError& error) {
+    EXPECT_EQ(error.diagnostic().where.file, path.string());
+    EXPECT_FALSE(error.diagnostic().hint.empty());
+    std::filesystem::remove(path);
+    return error.diagnostic().message;
+  }
+  std::filesystem::remove(path);
+  return "";
+}
+
+// Issue 16 and the fuzzer (tests/fuzz/corpus/npy/): the header was searched with regular expressions, so a
+// double-quoted `"fortran_order": True` was missed (data read transposed), a second 'descr' won, a shape
+// (-2,-3) read as (2,3), and digits beyond 64 bits escaped as std::out_of_range. It is read as the literal
+// numpy writes, and each of these is a clear error at line 1 and the offending column.
+TEST(Npy, TheHeaderIsReadAsTheLiteralNumpyWrites) {
+  const std::string four_floats(16, '\0');
+  const auto read = ntp::io::read_npy(
+      npy_with_header("quotes.npy", R"({"descr": "<f4", "shape": (2, 2), "fortran_order": False})",
+                      four_floats)
+          .string());
+  EXPECT_EQ(read.shape(), (ntp::Shape{2, 2}));
+  EXPECT_NE(
+      npy_error(npy_with_header("fortran.npy",
+                                R"({"descr": "<f4", "fortran_order": True, "shape": (2, 2), })", four_floats))
+          .find("Fortran-ordered"),
+      std::string::npos);
+  EXPECT_NE(
+      npy_error(npy_with_header("twice.npy",
+                                "{'descr': '<f4', 'descr': '<i2', 'fortran_order': False, 'shape': (2,), }"))
+          .find("gives 'descr' twice"),
+      std::string::npos);
+  EXPECT_NE(npy_error(npy_with_header("negative.npy",
+                                      "{'descr': '<f4', 'fortran_order': False, 'shape': (-2, -3), }"))
+                .find("non-negative integer"),
+            std::string::npos);
+  EXPECT_NE(npy_error(npy_with_header(
+                          "digits.npy",
+                          "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }"))
+                .find("does not fit in 64 bits"),
+            std::string::npos);
+  EXPECT_NE(npy_error(npy_with_header("dtype.npy",
+                                      "{'descr': '<f99999999999', 'fortran_order': False, 'shape': (), }"))
+                .find("unsupported .npy dtype"),
+            std::string::npos);
+  // A header of deep parentheses (a megabyte overflowed the stack of the regex this replaced).
+  EXPECT_NE(npy_error(npy_with_header("deep.npy", "{'shape': " + std::string(60000, '('))).find("malformed"),
+            std::string::npos);
+  const auto path = npy_with_header("column.npy", "{'descr': '<f4', 'fortran_order': Maybe, 'shape': (), }");
+  try {
+    ntp::io::read_npy(path.string());
+    FAIL() << "read fortran_order: Maybe";
+  } catch (const ntp::UserError& error) {
+    EXPECT_EQ(error.diagnostic().where.line, 1);
+    EXPECT_EQ(error.diagnostic().where.column, 10 + 34 + 1);  // after the 10-byte preamble
+  }
+  std::filesystem::remove(path);
+}
+
+// The declared size is checked against the file before anything is allocated: a header claiming 10^12
+// elements with 8 bytes of data was allocated first (bad_alloc, "internal error"), and a shape of 2^62
+// elements wrapped its byte count to 0.
+TEST(Npy, TheDeclaredSizeIsCheckedAgainstTheFileFirst) {
+  EXPECT_NE(
+      npy_error(npy_with_header("huge.npy",
+                                "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }",
+                                std::string(8, '\0')))
+          .find("truncated: 1000000000000 [1000000, 1000000] values (4000000000000 bytes) expected, 8"),
+      std::string::npos);
+  EXPECT_NE(npy_error(npy_with_header(
+                          "wrap.npy",
+                          "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904,), }"))
+                .find("more bytes than fit in 64 bits"),
+            std::string::npos);
+}
+
 }  // namespace

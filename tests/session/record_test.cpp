@@ -112,4 +112,34 @@ TEST(CheckRecord, JsonRoundTripsAndCountsFailures) {
   EXPECT_THROW(ntp::CheckRecord::from_json({{"schema", "ntp.run/1"}}), ntp::UserError);
 }
 
+// Found by fuzzing (tests/fuzz/corpus/records/): a schema of the wrong JSON type was read outside the
+// reader's error handling, and integer fields took floats out of their range (undefined behaviour) and
+// negative values into unsigned fields. Each is a malformed record naming the key.
+TEST(RunRecord, FieldsOfTheWrongTypeOrRangeAreMalformedRecords) {
+  EXPECT_THROW(ntp::RunRecord::from_json({{"schema", {{"dian", "x"}}}}), ntp::UserError);
+  EXPECT_THROW(ntp::CheckRecord::from_json({{"schema", 3}}), ntp::UserError);
+  const auto message_of = [](const nlohmann::json& json) {
+    try {
+      ntp::RunRecord::from_json(json);
+    } catch (const ntp::UserError& error) {
+      EXPECT_FALSE(error.diagnostic().hint.empty());
+      return error.diagnostic().message;
+    }
+    ADD_FAILURE() << "read: " << json.dump().substr(0, 200);
+    return std::string();
+  };
+  nlohmann::json json = measured_record().to_json();
+  json["options"]["threads"] = 1e300;
+  EXPECT_NE(message_of(json).find("'threads' must be an integer"), std::string::npos);
+  json = measured_record().to_json();
+  json["latency"]["count"] = -1;
+  EXPECT_NE(message_of(json).find("'count' must be an integer from 0"), std::string::npos);
+  json = measured_record().to_json();
+  json["nodes"][0]["step"] = 2.5;
+  EXPECT_NE(message_of(json).find("'step'"), std::string::npos);
+  nlohmann::json check = {{"schema", "ntp.check/1"}, {"backend", "b"}, {"precision", "fp32"},
+                          {"tolerance", 0.1},        {"seed", -7},     {"layers", nlohmann::json::array()}};
+  EXPECT_THROW(ntp::CheckRecord::from_json(check), ntp::UserError);
+}
+
 }  // namespace

@@ -47,4 +47,27 @@ TEST(Expression, Errors) {
   EXPECT_FALSE(evaluate_integer("99999999999999999999", lookup, error));
 }
 
+// Issue 16 and tests/fuzz/corpus/topology/: INT64_MIN / -1 and % -1 raised SIGFPE, negating INT64_MIN was
+// undefined, and deep nesting exhausted the stack. Now an overflow, 0, an overflow, and a depth limit.
+TEST(Expression, TheEdgesOfSixtyFourBitsAndDeepNestingAreErrorsNotCrashes) {
+  ExpressionError error;
+  const auto lookup = [](const std::string&) { return std::optional<std::int64_t>{}; };
+  EXPECT_FALSE(evaluate_integer("(-9223372036854775807-1)/(-1)", lookup, error));
+  EXPECT_NE(error.message.find("overflows"), std::string::npos);
+  EXPECT_EQ(eval("(-9223372036854775807-1)%(-1)"), 0);
+  EXPECT_EQ(eval("(-9223372036854775807-1)/(1)"), INT64_MIN);
+  EXPECT_EQ(eval("7/-1"), -7);
+  error = {};
+  EXPECT_FALSE(evaluate_integer("-(-9223372036854775807-1)", lookup, error));
+  EXPECT_NE(error.message.find("overflows"), std::string::npos);
+  EXPECT_EQ(eval(std::string(64, '(') + "1" + std::string(64, ')')), 1);
+  error = {};
+  EXPECT_FALSE(evaluate_integer(std::string(200000, '(') + "1" + std::string(200000, ')'), lookup, error));
+  EXPECT_NE(error.message.find("more than 64 deep"), std::string::npos);
+  EXPECT_FALSE(error.hint.empty());
+  error = {};
+  EXPECT_FALSE(evaluate_integer(std::string(400000, '-') + "1", lookup, error));
+  EXPECT_NE(error.message.find("more than 64 deep"), std::string::npos);
+}
+
 }  // namespace
