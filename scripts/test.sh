@@ -35,12 +35,14 @@ zoo_dir="$PWD/build/zoo"
 stage "model zoo (export, ONNX Runtime)" scripts/make-zoo.sh "$zoo_dir"
 
 # allocator_may_return_null: an allocation too large for memory fails as it does without ASan (NTP reports it).
+# use_tls=0 and tests/lsan.supp: LeakSanitizer crashes scanning dlopen'ed back ends' thread-local storage.
 # Line tables only (-g1): enough for file:line in sanitizer reports, and it halves the compile time of the
 # sanitized build against full debug information (docs/development.md).
 stage "build (ASan + UBSan)" scripts/build.sh build-asan -DNTP_SANITIZE=ON -DNTP_BUILD_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1
 # The runs the tests make are recorded in a results database in the build folder, not the user's.
 stage "tests (ASan + UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  LSAN_OPTIONS="use_tls=0:suppressions=$PWD/tests/lsan.supp" \
   NTP_ZOO_DIR="$zoo_dir" NTP_DB="$PWD/build-asan/test-results.db" ctest --test-dir build-asan -L '^sanitized$' --output-on-failure -j "$jobs"
 
 # Line tables too: -g changes no generated code, and full debug information costs a third of the build.
