@@ -54,4 +54,4 @@ stage "tests (plain, unsanitized only)" env NTP_ZOO_DIR="$zoo_dir" NTP_DB="$PWD/
 
 # The readers of untrusted input under libFuzzer (tests/fuzz/): a short run of each, to catch a regression on
 # the seed corpus and what a few seconds of mutation find; `scripts/fuzz.sh 3600` is the long run.
-stage "fuzz (libFuzzer, 15 s a harness)" scripts/fuzz.sh "${NTP_CI_FUZZ_SECONDS:-15}"
+stage "fuzz (libFuzzer, 15 s a harness)" env NTP_FUZZ_OPT=-O0 scripts/fuzz.sh "${NTP_CI_FUZZ_SECONDS:-15}"
