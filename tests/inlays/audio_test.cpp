@@ -51,6 +51,19 @@ class AudioFiles : public ::testing::Test {
     return written == static_cast<sf_count_t>(samples.size());
   }
 
+  // Writes mono 32-bit float samples as an 8 kHz WAV file; false when libsndfile cannot.
+  bool write_floats(const std::string& file, const std::vector<float>& samples) const {
+    SF_INFO info{};
+    info.samplerate = 8000;
+    info.channels = 1;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    SNDFILE* sound = sf_open(file.c_str(), SFM_WRITE, &info);
+    if (sound == nullptr) return false;
+    const sf_count_t written = sf_write_float(sound, samples.data(), static_cast<sf_count_t>(samples.size()));
+    sf_close(sound);
+    return written == static_cast<sf_count_t>(samples.size());
+  }
+
   void write_bytes(const std::string& file, const std::string& bytes) const {
     std::ofstream(file, std::ios::binary) << bytes;
   }
@@ -104,15 +117,7 @@ TEST_F(AudioFiles, SixteenBitPcmKeepsExactValues) {
 
 TEST_F(AudioFiles, FloatFilesAreScaledBy32768) {
   const std::string file = path("float.wav");
-  SF_INFO info{};
-  info.samplerate = 8000;
-  info.channels = 1;
-  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-  SNDFILE* sound = sf_open(file.c_str(), SFM_WRITE, &info);
-  ASSERT_NE(sound, nullptr) << sf_strerror(nullptr);
-  const std::vector<float> samples{0.5F, -0.25F, 1.0F, -1.0F, 0.0F};
-  sf_write_float(sound, samples.data(), static_cast<sf_count_t>(samples.size()));
-  sf_close(sound);
+  ASSERT_TRUE(write_floats(file, {0.5F, -0.25F, 1.0F, -1.0F, 0.0F})) << sf_strerror(nullptr);
   const Audio audio = read_audio(file);
   EXPECT_EQ(audio.samplerate, 8000);
   EXPECT_EQ(audio.samples, (std::vector<float>{16384, -8192, 32768, -32768, 0}));
@@ -121,15 +126,7 @@ TEST_F(AudioFiles, FloatFilesAreScaledBy32768) {
 // Issue 16: NaN and infinite samples in a float file were read and made every feature NaN.
 TEST_F(AudioFiles, NonFiniteSamplesAreRefused) {
   const std::string file = path("nan.wav");
-  SF_INFO info{};
-  info.samplerate = 8000;
-  info.channels = 1;
-  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-  SNDFILE* sound = sf_open(file.c_str(), SFM_WRITE, &info);
-  ASSERT_NE(sound, nullptr) << sf_strerror(nullptr);
-  const std::vector<float> samples{0.5F, std::nanf(""), 0.25F};
-  sf_write_float(sound, samples.data(), static_cast<sf_count_t>(samples.size()));
-  sf_close(sound);
+  ASSERT_TRUE(write_floats(file, {0.5F, std::nanf(""), 0.25F})) << sf_strerror(nullptr);
   const ntp::Diagnostic diagnostic = refusal(file);
   EXPECT_NE(diagnostic.message.find("sample 1 of the audio file is not a finite number"), std::string::npos)
       << diagnostic.message;
@@ -137,11 +134,7 @@ TEST_F(AudioFiles, NonFiniteSamplesAreRefused) {
   // Found by the audio fuzz harness (tests/fuzz/corpus/audio/crash-overflow-at-scale.wav): a finite float
   // sample that overflows once scaled to the int16 range.
   const std::string huge = path("huge.wav");
-  sound = sf_open(huge.c_str(), SFM_WRITE, &info);
-  ASSERT_NE(sound, nullptr) << sf_strerror(nullptr);
-  const std::vector<float> loud{0.5F, 1e38F};
-  sf_write_float(sound, loud.data(), static_cast<sf_count_t>(loud.size()));
-  sf_close(sound);
+  ASSERT_TRUE(write_floats(huge, {0.5F, 1e38F})) << sf_strerror(nullptr);
   const std::string message = refusal(huge).message;
   EXPECT_NE(message.find("sample 1 of the audio file is not a finite number at the int16 scale"),
             std::string::npos)
