@@ -98,11 +98,9 @@ void refuse_special_file(const std::string& path, const std::string& what) {
 }
 
 std::optional<std::string> read_file(const std::string& path) {
+  refuse_special_file(path, fmt::format("'{}'", path));
   struct stat status {};
   if (::stat(path.c_str(), &status) != 0) return std::nullopt;
-  if (!S_ISREG(status.st_mode))
-    throw UserError({path, 0, 0}, fmt::format("'{}' is {}, not a regular file", path, kind_of(status)),
-                    "give the path of a file");
   if (static_cast<std::uintmax_t>(status.st_size) > kMaxFileBytes)
     throw UserError({path, 0, 0},
                     fmt::format("the file has {} bytes; NTP reads files of at most {} GiB whole",
