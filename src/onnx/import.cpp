@@ -3,9 +3,11 @@
 // NTP graph with the model's own weights, and restores the markers and parameters an NTP export stored.
 #include <fmt/format.h>
 #include <onnx/checker.h>
+#include <onnx/defs/schema.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -63,6 +65,23 @@ void check_names(const onnx::GraphProto& graph, const std::string& path) {
 
 // ONNX's checker looks for external data files relative to the working directory; import reads them
 // itself (confined to the model's folder), so the checker sees those tensors as placeholders.
+// An opset this build's ONNX library does not know would be read with the semantics of an older one, which
+// may differ: refused, as onnxruntime refuses it. Other domains' nodes are judged one by one later.
+void check_opsets(const onnx::ModelProto& model, const std::string& path) {
+  const auto& known = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  const auto& range = known.at(onnx::ONNX_DOMAIN);
+  for (const auto& entry : model.opset_import()) {
+    if (!entry.domain().empty() && entry.domain() != "ai.onnx") continue;
+    if (entry.version() < range.first || entry.version() > range.second)
+      throw UserError(
+          {path, 0, 0},
+          fmt::format("the model imports ONNX opset {}, which this NTP does not know", entry.version()),
+          fmt::format("NTP reads opsets {} to {}; convert the model with "
+                      "onnx.version_converter or export it at an older opset",
+                      range.first, range.second));
+  }
+}
+
 void check_with_onnx(const onnx::ModelProto& original, const std::string& path) {
   const bool external =
       std::any_of(original.graph().initializer().begin(), original.graph().initializer().end(),
@@ -106,15 +125,49 @@ std::optional<std::int64_t> lookup_size(const ImportOptions& options, const std:
   return found;
 }
 
+// NTP's own metadata ("ntp.*" keys, written by `ntp export`) of the wrong JSON type is refused with the key
+// and field named: it was edited or damaged, and half-applying it would profile another model. Keys of other
+// tools are not ours to judge.
+[[noreturn]] void bad_metadata(const std::string& path, const std::string& field, const char* expected) {
+  throw UserError({path, 0, 0}, fmt::format("metadata {} must be {}", field, expected),
+                  "`ntp export` writes the ntp.* metadata; export the model again, or delete the entry");
+}
+
+nlohmann::json ntp_metadata(const onnx::StringStringEntryProto& entry, const std::string& path,
+                            nlohmann::json::value_t type) {
+  const nlohmann::json json = nlohmann::json::parse(entry.value(), nullptr, false);
+  if (json.is_discarded()) bad_metadata(path, "'" + entry.key() + "'", "valid JSON");
+  if (json.type() != type)
+    bad_metadata(path, "'" + entry.key() + "'",
+                 type == nlohmann::json::value_t::array ? "an array" : "an object");
+  return json;
+}
+
+std::string metadata_string(const nlohmann::json& object, const char* key, const std::string& path,
+                            const std::string& field) {
+  if (!object.contains(key)) return "";
+  if (!object[key].is_string()) bad_metadata(path, field + "." + key, "a string");
+  return object[key].get<std::string>();
+}
+
+double metadata_number(const nlohmann::json& object, const char* key, double fallback,
+                       const std::string& path, const std::string& field) {
+  if (!object.contains(key)) return fallback;
+  if (!object[key].is_number() || !std::isfinite(object[key].get<double>()))
+    bad_metadata(path, field + "." + key, "a finite number");
+  return object[key].get<double>();
+}
+
 // The topology parameters `ntp export` stored ("ntp.params"): the sizes its symbolic dimensions had.
-std::map<std::string, std::string> exported_params(const onnx::ModelProto& model) {
+std::map<std::string, std::string> exported_params(const onnx::ModelProto& model, const std::string& path) {
   std::map<std::string, std::string> params;
   for (const auto& entry : model.metadata_props()) {
     if (entry.key() != "ntp.params") continue;
-    const nlohmann::json json = nlohmann::json::parse(entry.value(), nullptr, false);
-    if (!json.is_object()) continue;
-    for (const auto& [key, value] : json.items())
-      if (value.is_string()) params[key] = value.get<std::string>();
+    const nlohmann::json stored = ntp_metadata(entry, path, nlohmann::json::value_t::object);
+    for (const auto& [key, value] : stored.items()) {
+      if (!value.is_string()) bad_metadata(path, "'ntp.params'." + key, "a string");
+      params[key] = value.get<std::string>();
+    }
   }
   return params;
 }
@@ -122,8 +175,9 @@ std::map<std::string, std::string> exported_params(const onnx::ModelProto& model
 void add_graph_inputs(ImportContext& ctx, const onnx::ModelProto& model, const ImportOptions& options,
                       const std::set<std::string>& initializers) {
   const onnx::GraphProto& graph = model.graph();
-  const std::map<std::string, std::string> defaults = exported_params(model);
   const std::string& path = ctx.file();
+  const std::map<std::string, std::string> defaults = exported_params(model, path);
+  std::set<std::string> named_dims;  // the dim_params the inputs without --shape have
   for (const auto& [name, shape] : options.input_shapes) {
     // `name` by an init-capture: clang before 16 cannot capture a structured binding.
     const bool exists =
@@ -205,41 +259,70 @@ void add_graph_inputs(ImportContext& ctx, const onnx::ModelProto& model, const I
                                                input.name()));
         shape.push_back(*size);
         dim_params.push_back(param);
+        if (!param.empty()) named_dims.insert(param);
       }
     }
     ctx.add_input(input.name(), shape, dim_params, *dtype);
+  }
+  // A --set (or --batch) that names no dimension would be silently ignored: the user would profile a model
+  // of another size than the one asked for.
+  for (const auto& [name, value] : options.overrides) {
+    if (named_dims.count(name) != 0) continue;
+    const auto exported = defaults.find(name);
+    if (exported != defaults.end() && exported->second == value) continue;  // asks for what the model is
+    if (exported != defaults.end())
+      throw UserError({"<command line>", 0, 0},
+                      fmt::format("--set {}={}: {} was exported with {}={}, fixed in its weights and nodes",
+                                  name, value, path, name, exported->second),
+                      fmt::format("export the topology again with --set {}={}", name, value));
+    throw UserError(
+        {"<command line>", 0, 0},
+        fmt::format("{} names no dimension of {}", name == "batch" ? "--batch" : "--set " + name, path),
+        named_dims.empty() ? fmt::format("its inputs have fixed sizes; give other ones with --shape "
+                                         "input=d0,d1,...")
+                           : fmt::format("its named dimensions are {}; --shape input=d0,d1,... gives a whole "
+                                         "shape",
+                                         fmt::join(named_dims, ", ")));
   }
 }
 
 void apply_metadata(ImportContext& ctx, const onnx::ModelProto& model) {
   Graph& graph = ctx.graph();
+  const std::string& path = ctx.file();
+  using Type = nlohmann::json::value_t;
   for (const auto& entry : model.metadata_props()) {
-    const nlohmann::json json = nlohmann::json::parse(entry.value(), nullptr, false);
-    if (json.is_discarded()) continue;  // someone else's metadata: not ours to refuse
-    if (entry.key() == "ntp.params" && json.is_object()) {
-      for (const auto& [key, value] : json.items())
-        if (value.is_string()) graph.params[key] = value.get<std::string>();
-    } else if (entry.key() == "ntp.inputs" && json.is_object()) {
-      for (const auto& [key, value] : json.items()) {
+    if (entry.key() == "ntp.params") {
+      for (const auto& [key, value] : exported_params(model, path))
+        graph.params[key] = value;
+    } else if (entry.key() == "ntp.inputs") {
+      const nlohmann::json inputs = ntp_metadata(entry, path, Type::object);
+      for (const auto& [key, value] : inputs.items()) {
+        const std::string field = "'ntp.inputs'." + key;
+        if (!value.is_object()) bad_metadata(path, field, "an object");
         const int index = graph.find_value(key);
-        if (index < 0 || !value.is_object()) continue;
+        if (index < 0) continue;
         Value& input = graph.values[static_cast<std::size_t>(index)];
-        if (value.value("distribution", "") == "normal") input.distribution.kind = Distribution::Kind::normal;
-        input.distribution.a = value.value("a", input.distribution.a);
-        input.distribution.b = value.value("b", input.distribution.b);
-        input.samplerate = value.value("samplerate", 0.0);
+        if (metadata_string(value, "distribution", path, field) == "normal")
+          input.distribution.kind = Distribution::Kind::normal;
+        input.distribution.a = metadata_number(value, "a", input.distribution.a, path, field);
+        input.distribution.b = metadata_number(value, "b", input.distribution.b, path, field);
+        input.samplerate = metadata_number(value, "samplerate", 0.0, path, field);
+        if (input.samplerate < 0) bad_metadata(path, field + ".samplerate", "a positive number");
       }
-    } else if (entry.key() == "ntp.segments" && json.is_array()) {
-      for (const auto& segment : json) {
-        if (!segment.is_object()) continue;
-        const int first = graph.find_node(segment.value("first", ""));
-        const int last = graph.find_node(segment.value("last", ""));
-        if (first < 0 || last < 0 || last < first) continue;  // the marked layers did not survive as nodes
+    } else if (entry.key() == "ntp.segments") {
+      const nlohmann::json segments = ntp_metadata(entry, path, Type::array);
+      for (std::size_t s = 0; s < segments.size(); ++s) {
+        const nlohmann::json& segment = segments[s];
+        const std::string field = fmt::format("'ntp.segments'[{}]", s);
+        if (!segment.is_object()) bad_metadata(path, field, "an object");
+        const int first = graph.find_node(metadata_string(segment, "first", path, field));
+        const int last = graph.find_node(metadata_string(segment, "last", path, field));
         Node begin;
         begin.kind = NodeKind::segment_begin;
-        begin.name = segment.value("name", "");
-        begin.tool = segment.value("tool", "");
-        begin.where = {ctx.file(), 0, 0};
+        begin.name = metadata_string(segment, "name", path, field);
+        begin.tool = metadata_string(segment, "tool", path, field);
+        begin.where = {path, 0, 0};
+        if (first < 0 || last < 0 || last < first) continue;  // the marked layers did not survive as nodes
         Node end = begin;
         end.kind = NodeKind::segment_end;
         end.tool.clear();
@@ -258,6 +341,7 @@ void apply_metadata(ImportContext& ctx, const onnx::ModelProto& model) {
 ImportedModel import_graph(const std::string& path, const ImportOptions& options) {
   onnx::ModelProto model = parse_model(path);
   check_names(model.graph(), path);
+  check_opsets(model, path);
   check_with_onnx(model, path);
   expand_functions(model);
   const onnx::GraphProto& onnx_graph = model.graph();

@@ -352,6 +352,78 @@ TEST(OnnxImport, DynamicDimensionsTakeSetAndShapeOrNameWhatIsMissing) {
   EXPECT_NE(error_of(path, shape).find("fixes it at 3"), std::string::npos);
 }
 
+// What would be silently ignored is refused (issue 16, class 7): a --set or --batch naming no dimension of
+// the model, and an opset newer than the ONNX library NTP reads it with.
+TEST(OnnxImport, ASetNamingNoDimensionAndAnUnknownOpsetAreRefused) {
+  Folder folder;
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {-1, 3});
+  declare(model.mutable_graph()->mutable_output(), "y", {-1, 3});
+  node(model, "Relu", {"x"}, {"y"});
+  const std::string path = save(model, folder / "dynamic.onnx");
+  ImportOptions typo;
+  typo.overrides = {{"N", "2"}, {"hiden", "5"}};
+  const std::string error = error_of(path, typo);
+  EXPECT_NE(error.find("--set hiden names no dimension of"), std::string::npos) << error;
+  EXPECT_NE(error.find("its named dimensions are N"), std::string::npos) << error;
+  ImportOptions batch;
+  batch.overrides = {{"N", "2"}, {"batch", "8"}};
+  EXPECT_NE(error_of(path, batch).find("--batch names no dimension"), std::string::npos);
+  // An exported topology's parameters are fixed in its weights: asking for the same value is no change.
+  onnx::ModelProto exported = model;
+  auto* params = exported.add_metadata_props();
+  params->set_key("ntp.params");
+  params->set_value(R"({"hidden": "5"})");
+  const std::string exported_path = save(exported, folder / "exported.onnx");
+  ImportOptions same;
+  same.overrides = {{"N", "2"}, {"hidden", "5"}};
+  EXPECT_TRUE(import_model(exported_path, same).ok());
+  same.overrides.back().second = "6";
+  const std::string changed = error_of(exported_path, same);
+  EXPECT_NE(changed.find("was exported with hidden=5"), std::string::npos) << changed;
+  EXPECT_NE(changed.find("export the topology again with --set hidden=6"), std::string::npos) << changed;
+
+  onnx::ModelProto future = model;
+  future.mutable_opset_import(0)->set_version(999);
+  ImportOptions sized;
+  sized.overrides = {{"N", "2"}};
+  const std::string opset = error_of(save(future, folder / "future.onnx"), sized);
+  EXPECT_NE(opset.find("imports ONNX opset 999, which this NTP does not know"), std::string::npos) << opset;
+  EXPECT_NE(opset.find("onnx.version_converter"), std::string::npos) << opset;
+}
+
+// The ntp.* metadata an export writes, edited to the wrong JSON type, is refused with the field named
+// instead of a JSON exception (issue 16, class 2); other tools' metadata is left alone.
+TEST(OnnxImport, MistypedNtpMetadataNamesTheField) {
+  Folder folder;
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {2, 3});
+  declare(model.mutable_graph()->mutable_output(), "y", {2, 3});
+  node(model, "Relu", {"x"}, {"y"}, "relu");
+  const auto with = [&](const std::string& key, const std::string& value) {
+    onnx::ModelProto copy = model;
+    auto* entry = copy.add_metadata_props();
+    entry->set_key(key);
+    entry->set_value(value);
+    return save(copy, folder / "meta.onnx");
+  };
+  EXPECT_TRUE(import_model(with("author", "{not json")).ok());
+  const std::vector<std::pair<std::pair<std::string, std::string>, std::string>> cases = {
+      {{"ntp.inputs", R"({"x": {"a": "low"}})"}, "metadata 'ntp.inputs'.x.a must be a finite number"},
+      {{"ntp.inputs", R"({"x": 3})"}, "metadata 'ntp.inputs'.x must be an object"},
+      {{"ntp.inputs", R"([1])"}, "metadata 'ntp.inputs' must be an object"},
+      {{"ntp.params", R"({"hidden": 5})"}, "metadata 'ntp.params'.hidden must be a string"},
+      {{"ntp.segments", R"([{"name": 7, "first": "relu", "last": "relu"}])"},
+       "metadata 'ntp.segments'[0].name must be a string"},
+      {{"ntp.segments", "{broken"}, "metadata 'ntp.segments' must be valid JSON"},
+  };
+  for (const auto& [entry, expected] : cases) {
+    const std::string error = error_of(with(entry.first, entry.second));
+    EXPECT_NE(error.find(expected), std::string::npos) << error;
+    EXPECT_NE(error.find("meta.onnx"), std::string::npos) << error;
+  }
+}
+
 // TensorFlow's SAME padding at stride 2 pads only the end: a pad node before the conv, then no padding.
 TEST(OnnxImport, AsymmetricConvPaddingBecomesAPadNodeBeforeTheConv) {
   Folder folder;
