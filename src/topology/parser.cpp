@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <pugixml.hpp>
 #include <set>
 #include <sstream>
@@ -128,6 +129,17 @@ class TopologyParser {
   }
 
   void claim_name(const std::string& name, const SourceLocation& at) {
+    // Names are read back in lists ("a,b") and output references ("split1:1"): a name holding one of those
+    // characters would be found as another one, with a misleading "did you mean".
+    if (name.empty())
+      throw UserError(at, "the name is empty", "every input and layer needs a name, such as name=\"conv1\"");
+    if (const auto bad = name.find_first_of(":, \t\r\n"); bad != std::string::npos)
+      throw UserError(at,
+                      fmt::format("the name '{}' holds {}", name,
+                                  name[bad] == ':'   ? "':', which selects one output of a layer (split1:1)"
+                                  : name[bad] == ',' ? "',', which separates the names in a list"
+                                                     : "white space, which lists ignore"),
+                      "use letters, digits, '_', '-' or '.'");
     if (const auto previous = names_.find(name); previous != names_.end())
       throw UserError(at, fmt::format("the name '{}' is used twice", name),
                       fmt::format("it is first defined at line {}; names of inputs and layers must be unique",
@@ -208,10 +220,12 @@ class TopologyParser {
     try {
       std::size_t used = 0;
       const double value = std::stod(substituted, &used);
-      if (used == substituted.size()) return value;
+      if (used == substituted.size() && std::isfinite(value)) return value;
     } catch (const std::exception&) {
     }
-    throw UserError(at, fmt::format("'{}' is not a number", substituted), "write a number such as 0.5 or 20");
+    // NaN and infinity parse, but would run and fill every output with NaN.
+    throw UserError(at, fmt::format("'{}' is not a finite number", substituted),
+                    "write a number such as 0.5 or 20");
   }
 
   void read_distribution(const pugi::xml_node& element, Value& value) {
