@@ -1,4 +1,5 @@
 // `ntp`: the command line. Parsing lives here (CLI11 is slow to compile: one translation unit only).
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "ntp/limits.h"
 #include "ntp/status.h"
 
 namespace {
@@ -52,10 +54,11 @@ const CLI::Validator kThreads(
           !text.empty() && text.size() <= 4 && std::all_of(text.begin(), text.end(), [](char c) {
             return std::isdigit(static_cast<unsigned char>(c)) != 0;
           });
-      if (digits && std::stoi(text) <= 1024) return "";
-      return "'" + text.substr(0, 32) + "' is not a thread count: give 0 (the library's choice) to 1024";
+      if (digits && std::stoi(text) <= ntp::limits::kMaxThreads) return "";
+      return fmt::format("'{}' is not a thread count: give 0 (the library's choice) to {}",
+                         text.substr(0, 32), ntp::limits::kMaxThreads);
     },
-    "0..1024");
+    fmt::format("0..{}", ntp::limits::kMaxThreads));
 
 // A UTC date, 2026-11-24, optionally with a time, 2026-11-24T09:30:00Z: what the database's dates compare to.
 const CLI::Validator kDate(

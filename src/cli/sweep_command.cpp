@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "io/files.h"
+#include "ntp/limits.h"
 #include "ntp/registry.h"
 #include "ntp/status.h"
 #include "output.h"
@@ -176,6 +177,9 @@ int sweep_command(const SweepArgs& args) {
       axes.push_back(report::parse_axis(text));
     points = report::cross_product(axes);
   } else {
+    if (args.points.size() > static_cast<std::size_t>(limits::kMaxSweepPoints))
+      throw UserError({"<command line>", 0, 0}, fmt::format("more than {} points", limits::kMaxSweepPoints),
+                      "split the sweep into several; docs/limits.md lists NTP's limits");
     for (const std::string& text : args.points)
       points.push_back(report::parse_point(text));
     for (const auto& params : points)  // the axes: every name the points set, each value in first-seen order

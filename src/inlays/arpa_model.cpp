@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "io/files.h"
+#include "ntp/limits.h"
 #include "ntp/status.h"
 
 namespace ntp::inlays {
@@ -20,7 +21,7 @@ namespace {
 
 constexpr std::string_view kBlanks = " \t";
 // Entry numbers and word ids are int32; a larger section is refused rather than wrapped.
-constexpr std::int64_t kMostEntries = std::numeric_limits<std::int32_t>::max();
+using limits::kMaxArpaEntries;
 // Context words held on the stack by log10_probability; longer models fall back to the heap.
 constexpr int kInlineOrder = 8;
 
@@ -231,9 +232,9 @@ class ArpaParser {
       fail(column_of(line, order_text),
            fmt::format("`ngram {}=` where `ngram {}=` was expected", *order, expected),
            "declare the orders in sequence: ngram 1, ngram 2, ...");
-    if (*count > kMostEntries)
+    if (*count > kMaxArpaEntries)
       fail(column_of(line, count_text), fmt::format("{} {}-grams are more than NTP supports", *count, *order),
-           fmt::format("at most {} entries per order", kMostEntries));
+           fmt::format("at most {} entries per order", kMaxArpaEntries));
     if (*order == 1 && *count == 0)
       fail(column_of(line, count_text), "a model without 1-grams", "the 1-grams are the model's vocabulary");
     declared_.push_back({*count, line_});

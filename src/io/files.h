@@ -9,10 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include "ntp/limits.h"
+
 namespace ntp::io {
 
-// The largest file read whole: larger models keep their weights in external data files.
-inline constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t{4} << 30;
+using limits::kMaxFileBytes;
 
 // The file's bytes, or nothing when it does not exist or cannot be opened (each caller says what the file
 // was for). Throws UserError for what is not a regular file (a folder, a device such as /dev/zero, a FIFO

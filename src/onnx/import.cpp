@@ -14,6 +14,7 @@
 
 #include "import_context.h"
 #include "io/files.h"
+#include "ntp/limits.h"
 #include "onnx/onnx_model.h"
 
 namespace ntp::onnx_io {
@@ -340,6 +341,11 @@ void apply_metadata(ImportContext& ctx, const onnx::ModelProto& model) {
 
 ImportedModel import_graph(const std::string& path, const ImportOptions& options) {
   onnx::ModelProto model = parse_model(path);
+  if (static_cast<std::size_t>(model.graph().node_size()) > limits::kMaxLayers)
+    throw UserError({path, 0, 0},
+                    fmt::format("the graph has {} nodes, more than NTP's limit of {}",
+                                model.graph().node_size(), limits::kMaxLayers),
+                    "docs/limits.md lists NTP's limits");
   check_names(model.graph(), path);
   check_opsets(model, path);
   check_with_onnx(model, path);

@@ -8,6 +8,7 @@
 
 #include "compare.h"
 #include "csv.h"
+#include "ntp/limits.h"
 #include "ntp/status.h"
 #include "text_table.h"
 
@@ -81,6 +82,14 @@ std::vector<SweepParams> cross_product(const std::vector<SweepAxis>& axes) {
     if (!names.insert(axis.name).second)
       throw UserError(kCommandLine, fmt::format("--grid names '{}' twice", axis.name),
                       "give all of a parameter's values in one --grid");
+  std::int64_t count = 1;  // checked before the points are built: each axis multiplies them
+  for (const SweepAxis& axis : axes) {
+    count *= static_cast<std::int64_t>(axis.values.size());
+    if (count > limits::kMaxSweepPoints)
+      throw UserError(
+          kCommandLine, fmt::format("the grid has more than {} points", limits::kMaxSweepPoints),
+          "sweep fewer values, or split the sweep into several; docs/limits.md lists NTP's limits");
+  }
   std::vector<SweepParams> points = {{}};
   for (const SweepAxis& axis : axes) {
     std::vector<SweepParams> extended;
@@ -131,6 +140,14 @@ nlohmann::json merge_sweeps(const std::vector<nlohmann::json>& shards,
   merged.erase("shard");
   merged["merged_from"] = files;
   std::map<std::int64_t, std::size_t> owner;  // point index -> shard that ran it
+  // points_total is the file's word: bounded before the missing points are listed one by one.
+  const nlohmann::json& total = shards.front()["points_total"];
+  if (!total.is_number_integer() || total.get<std::int64_t>() < 1 ||
+      total.get<std::int64_t>() > limits::kMaxSweepPoints)
+    throw UserError({files.front(), 1, 1},
+                    fmt::format("malformed sweep: points_total {} is not a count from 1 to {}",
+                                total.dump().substr(0, 40), limits::kMaxSweepPoints),
+                    "merge the files `ntp sweep --shard` wrote");
   std::map<std::int64_t, nlohmann::json> points;
   for (std::size_t s = 0; s < shards.size(); ++s) {
     const nlohmann::json& shard = shards[s];
@@ -141,6 +158,11 @@ nlohmann::json merge_sweeps(const std::vector<nlohmann::json>& shards,
                         "merge the shards of one `ntp sweep` command line");
     for (const nlohmann::json& point : shard["points"]) {
       const std::int64_t index = point["index"].get<std::int64_t>();
+      if (index < 0 || index >= total.get<std::int64_t>())
+        throw UserError({files[s], 1, 1},
+                        fmt::format("malformed sweep: point {} is outside the sweep's {} points", index,
+                                    total.get<std::int64_t>()),
+                        "merge the files `ntp sweep --shard` wrote");
       if (const auto found = owner.find(index); found != owner.end())
         throw UserError({files[s], 1, 1},
                         fmt::format("point {} ({}) is in {} too", index, point["label"].get<std::string>(),

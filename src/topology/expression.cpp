@@ -1,4 +1,5 @@
 #include "expression.h"
+#include "ntp/limits.h"
 
 #include <fmt/format.h>
 #include <cctype>
@@ -10,7 +11,7 @@ namespace {
 // Deepest nesting of parentheses and unary minus: real expressions need a handful, and the recursion below
 // must not exhaust the stack (200k parentheses did, issue 16). Parameters chain through expressions too, so
 // this and parameters.cpp's kMaxParameterChain bound the stack together.
-constexpr int kMaxExpressionDepth = 64;
+using limits::kMaxExpressionDepth;
 
 // Recursive descent over: expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|'%') unary)* ;
 // unary := '-' unary | primary ; primary := number | identifier | '(' expr ')'.

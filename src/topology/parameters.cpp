@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "expression.h"
+#include "ntp/limits.h"
 
 namespace ntp::topology {
 
@@ -12,9 +13,9 @@ namespace {
 
 // A parameter defined through more than this many others in a row is refused: each link is a level of
 // recursion (20k chained parameters overflowed the stack, issue 16), and real topologies chain a few.
-constexpr std::size_t kMaxParameterChain = 32;
+using limits::kMaxParameterChain;
 // The longest value substitution may build: a parameter that doubles another 35 times was 3.8 GB.
-constexpr std::size_t kMaxParameterText = 1 << 20;
+using limits::kMaxParameterText;
 
 bool is_bare_word(const std::string& text) {
   if (text.empty()) return false;

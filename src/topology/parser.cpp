@@ -11,6 +11,7 @@
 
 #include "graph/shape_inference.h"
 #include "io/files.h"
+#include "ntp/limits.h"
 #include "ntp/op_schema.h"
 #include "ntp/topology.h"
 #include "parameters.h"
@@ -79,6 +80,8 @@ class TopologyParser {
     graph_.name = root.attribute("name").as_string("unnamed");
     graph_.source = source_.file();
 
+    refuse_too_many(root, "param", limits::kMaxParameters, "parameters");
+    refuse_too_many(root, "layer", limits::kMaxLayers, "layers");
     read_parameters(root);
     for (const pugi::xml_node element : root.children()) {
       if (element.type() != pugi::node_element) continue;
@@ -126,6 +129,15 @@ class TopologyParser {
     if (!found || std::string(found.value()).empty())
       throw UserError(where(element), fmt::format("<{}> needs a '{}' attribute", element.name(), attribute));
     return found.value();
+  }
+
+  // Counted before any is read, so the error comes at once and names the first element over the limit.
+  void refuse_too_many(const pugi::xml_node& root, const char* kind, std::size_t most, const char* what) {
+    std::size_t count = 0;
+    for (const pugi::xml_node element : root.children(kind))
+      if (++count > most)
+        throw UserError(where(element), fmt::format("more than {} {}", most, what),
+                        "docs/limits.md lists NTP's limits");
   }
 
   void claim_name(const std::string& name, const SourceLocation& at) {

@@ -11,6 +11,7 @@
 
 #include "backends/reference/reference_backend.h"
 #include "ntp/executable.h"
+#include "ntp/limits.h"
 #include "onnx/onnx_model.h"
 
 namespace {
@@ -390,6 +391,21 @@ TEST(OnnxImport, ASetNamingNoDimensionAndAnUnknownOpsetAreRefused) {
   const std::string opset = error_of(save(future, folder / "future.onnx"), sized);
   EXPECT_NE(opset.find("imports ONNX opset 999, which this NTP does not know"), std::string::npos) << opset;
   EXPECT_NE(opset.find("onnx.version_converter"), std::string::npos) << opset;
+}
+
+// A graph of more nodes than NTP's limit is refused before any is checked or converted (docs/limits.md).
+TEST(OnnxImport, AGraphOverTheNodeLimitIsRefusedAtOnce) {
+  Folder folder;
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {2, 3});
+  declare(model.mutable_graph()->mutable_output(), "y", {2, 3});
+  auto* nodes = model.mutable_graph()->mutable_node();
+  nodes->Reserve(static_cast<int>(ntp::limits::kMaxLayers) + 1);
+  for (std::size_t i = 0; i <= ntp::limits::kMaxLayers; ++i)
+    nodes->Add();  // empty: the count is refused before any node is looked at
+  const std::string error = error_of(save(model, folder / "many.onnx"));
+  EXPECT_NE(error.find("the graph has 1000001 nodes, more than NTP's limit of 1000000"), std::string::npos)
+      << error;
 }
 
 // The ntp.* metadata an export writes, edited to the wrong JSON type, is refused with the field named

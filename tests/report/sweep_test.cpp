@@ -85,4 +85,40 @@ TEST(Sweep, MergeJoinsShardsInPointOrderAndRefusesOverlaps) {
   EXPECT_THROW(ntp::report::merge_sweeps({shard(1, {0, 2}), other}, {"a.json", "b.json"}), ntp::UserError);
 }
 
+// A sweep file's word on its size is bounded before the missing points are listed one by one: a merge of a
+// file claiming 4e12 points took all memory (issue 16, class 3); a grid over the limit is refused before a
+// point is built.
+TEST(Sweep, ImpossibleSizesAreRefusedBeforeTheyAreUsed) {
+  for (const nlohmann::json& total : {nlohmann::json(4e12), nlohmann::json(4000000000000), nlohmann::json(0),
+                                      nlohmann::json("3"), nlohmann::json(-1)}) {
+    nlohmann::json claimed = shard(1, {0});
+    claimed["points_total"] = total;
+    try {
+      ntp::report::merge_sweeps({claimed}, {"claimed.json"});
+      FAIL() << "merged a sweep of " << total << " points";
+    } catch (const ntp::UserError& error) {
+      EXPECT_NE(error.diagnostic().message.find("is not a count from 1 to 100000"), std::string::npos)
+          << error.diagnostic().message;
+    }
+  }
+  nlohmann::json outside = shard(1, {0});
+  outside["points"][0]["index"] = 7;
+  EXPECT_THROW(ntp::report::merge_sweeps({outside}, {"outside.json"}), ntp::UserError);
+
+  const auto axis = [](const std::string& name, int count) {
+    std::string text = name + "=0";
+    for (int value = 1; value < count; ++value)
+      text += "," + std::to_string(value);
+    return parse_axis(text);
+  };
+  EXPECT_EQ(cross_product({axis("a", 1000), axis("b", 100)}).size(), 100000u)
+      << "the limit itself is allowed";
+  try {
+    cross_product({axis("a", 1000), axis("b", 1000), axis("c", 2)});
+    FAIL() << "a grid of 2 million points was built";
+  } catch (const ntp::UserError& error) {
+    EXPECT_EQ(error.diagnostic().message, "the grid has more than 100000 points");
+  }
+}
+
 }  // namespace
