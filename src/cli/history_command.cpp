@@ -44,7 +44,8 @@ int list_sweep(const report::ResultsDatabase& database, const HistoryArgs& args)
 }  // namespace
 
 int history_command(const HistoryArgs& args) {
-  const report::ResultsDatabase database(args.db.empty() ? report::default_database_path() : args.db);
+  const report::ResultsDatabase database(args.db.empty() ? report::default_database_path() : args.db,
+                                         report::ResultsDatabase::Access::read_only);
   if (args.sweep > 0) return list_sweep(database, args);
   const std::vector<report::RunRow> rows =
       database.runs({args.topology, args.backend, args.host, args.since, args.limit});

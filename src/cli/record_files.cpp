@@ -93,7 +93,9 @@ std::vector<nlohmann::json> load_records(const std::vector<std::string>& argumen
       }
       continue;
     }
-    if (!database) database.emplace(db.empty() ? report::default_database_path() : db);
+    if (!database)
+      database.emplace(db.empty() ? report::default_database_path() : db,
+                       report::ResultsDatabase::Access::read_only);
     std::optional<nlohmann::json> record = database->record(std::stoll(argument));
     if (!record)
       throw UserError({database->path(), 0, 0}, fmt::format("no run {} in the results database", argument),

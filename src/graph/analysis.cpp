@@ -22,12 +22,20 @@ GraphAnalysis analyze(const Graph& graph, DType precision) {
       context.outputs.push_back(&graph.values[static_cast<std::size_t>(output)]);
     NodeAnalysis result;
     result.node = static_cast<int>(index);
-    result.cost = node.schema->cost ? node.schema->cost(context) : default_cost(context, 0);
-    for (const WeightSpec& weight : node.weights)
-      result.params += element_count(weight.shape);
-    result.weight_bytes = weight_bytes(context);
-    for (const Value* output : context.outputs)
-      result.activation_bytes += tensor_bytes(*output);
+    try {
+      result.cost = node.schema->cost ? node.schema->cost(context) : default_cost(context, 0);
+      for (const WeightSpec& weight : node.weights)
+        result.params += element_count(weight.shape);
+      result.weight_bytes = weight_bytes(context);
+      for (const Value* output : context.outputs)
+        result.activation_bytes += tensor_bytes(*output);
+    } catch (const UserError& error) {  // a size that overflows: named by the layer it comes from
+      if (!error.diagnostic().where.file.empty()) throw;
+      SourceLocation where = node.where;
+      if (where.file.empty()) where.file = graph.source;
+      throw UserError(where, fmt::format("layer '{}': {}", node.name, error.diagnostic().message),
+                      error.diagnostic().hint);
+    }
     analysis.total.flops += result.cost.flops;
     analysis.total.bytes_read += result.cost.bytes_read;
     analysis.total.bytes_written += result.cost.bytes_written;

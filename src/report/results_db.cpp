@@ -80,11 +80,15 @@ std::string default_database_path() {
       .string();
 }
 
-ResultsDatabase::ResultsDatabase(const std::string& path) : path_(path) {
+ResultsDatabase::ResultsDatabase(const std::string& path, Access access) : path_(path) {
+  const bool read_only = access == Access::read_only;
   std::error_code ignored;
   const auto folder = std::filesystem::path(path).parent_path();
-  if (!folder.empty()) std::filesystem::create_directories(folder, ignored);
-  if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
+  if (!read_only && !folder.empty()) std::filesystem::create_directories(folder, ignored);
+  // Nothing recorded yet reads as an empty database held in memory, leaving no file behind.
+  const bool empty = read_only && !std::filesystem::exists(path, ignored);
+  const int flags = read_only && !empty ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(empty ? ":memory:" : path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
@@ -92,7 +96,10 @@ ResultsDatabase::ResultsDatabase(const std::string& path) : path_(path) {
                     "choose another file with --db, or skip recording with --no-db");
   }
   try {
-    migrate();
+    if (read_only && !empty)
+      check_version();
+    else
+      migrate();
   } catch (...) {
     sqlite3_close(db_);  // the destructor does not run for a constructor that throws
     db_ = nullptr;
@@ -122,6 +129,18 @@ void ResultsDatabase::migrate() {
     }
     execute("COMMIT");
   }
+}
+
+void ResultsDatabase::check_version() {
+  sqlite3_busy_timeout(db_, 10000);
+  Statement version(db_, "PRAGMA user_version", path_);
+  const int current = sqlite3_step(version.get()) == SQLITE_ROW ? sqlite3_column_int(version.get(), 0) : 0;
+  if (current != kSchemaVersion)
+    throw UserError({path_, 0, 0},
+                    fmt::format("the results database has schema version {}, this ntp reads version {}",
+                                current, kSchemaVersion),
+                    current < kSchemaVersion ? "a run recorded into it (ntp run --db FILE) upgrades it"
+                                             : "use a newer ntp, or another file with --db");
 }
 
 ResultsDatabase::~ResultsDatabase() {

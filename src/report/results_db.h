@@ -37,8 +37,11 @@ struct RunFilter {
 
 class ResultsDatabase {
  public:
-  // Opens (creating the file and its folder) and migrates; throws UserError naming the file on failure.
-  explicit ResultsDatabase(const std::string& path);
+  // read_write opens (creating the file and its folder) and migrates. read_only (history, compare by id)
+  // never writes: a database on a read-only medium still reads, a missing one reads as empty and is not
+  // created, and an older schema is not migrated. Both throw UserError naming the file on failure.
+  enum class Access { read_write, read_only };
+  explicit ResultsDatabase(const std::string& path, Access access = Access::read_write);
   ~ResultsDatabase();
   ResultsDatabase(const ResultsDatabase&) = delete;
   ResultsDatabase& operator=(const ResultsDatabase&) = delete;
@@ -59,7 +62,8 @@ class ResultsDatabase {
   const std::string& path() const { return path_; }
 
  private:
-  void migrate();  // WAL, the version check and the migrations, on open
+  void migrate();        // WAL, the version check and the migrations, on open
+  void check_version();  // read_only: the schema must be this ntp's
   void execute(const std::string& sql) const;
   std::string path_;
   sqlite3* db_ = nullptr;

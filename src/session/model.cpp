@@ -69,7 +69,11 @@ Binding read_binding(const Graph& graph, const InputData& input) {
   if (audio.samplerate != value.samplerate) {
     binding.description +=
         fmt::format(" (resampled from {} Hz to {} Hz)", audio.samplerate, value.samplerate);
-    audio.samples = inlays::resample(audio.samples, audio.samplerate, value.samplerate);
+    try {
+      audio.samples = inlays::resample(audio.samples, audio.samplerate, value.samplerate);
+    } catch (const UserError& error) {  // resample knows rates, not files: the message names the file here
+      throw UserError({binding.path, 0, 0}, error.diagnostic().message, error.diagnostic().hint);
+    }
     // read_audio refuses empty files; a file of a few samples can still resample to none.
     if (audio.samples.empty())
       throw UserError({binding.path, 0, 0}, "the audio file has no samples left after resampling");

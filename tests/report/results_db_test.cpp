@@ -72,6 +72,46 @@ TEST(ResultsDatabase, ANewerSchemaIsRefusedWithTheFileNamed) {
   std::filesystem::remove(path);
 }
 
+// history and compare-by-id only read: they open the file read-only (so a database on a read-only medium
+// reads; "attempt to write a readonly database" was the answer, issue 16 class 9), create nothing when
+// nothing was recorded, and migrate nothing.
+TEST(ResultsDatabase, ReadingNeverWrites) {
+  using Access = ntp::report::ResultsDatabase::Access;
+  const auto folder = std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "-never-made");
+  const ntp::report::ResultsDatabase nothing((folder / "results.db").string(), Access::read_only);
+  EXPECT_TRUE(nothing.runs({}).empty());
+  EXPECT_FALSE(std::filesystem::exists(folder));
+
+  const auto path = fresh_database("read-only");
+  {
+    ntp::report::ResultsDatabase database(path.string());
+    database.add_run(record("small-cnn", "onednn", 1.0));
+  }
+  ntp::report::ResultsDatabase reader(path.string(), Access::read_only);
+  ASSERT_EQ(reader.runs({}).size(), 1u);
+  EXPECT_THROW(reader.add_run(record("small-cnn", "onednn", 2.0)), ntp::UserError) << "opened for writing";
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "PRAGMA user_version=1", nullptr, nullptr, nullptr);
+  try {
+    ntp::report::ResultsDatabase old(path.string(), Access::read_only);
+    FAIL() << "read a database of schema 1 as schema 2";
+  } catch (const ntp::UserError& error) {
+    EXPECT_NE(error.diagnostic().message.find("schema version 1, this ntp reads version 2"),
+              std::string::npos)
+        << error.diagnostic().message;
+    EXPECT_NE(error.diagnostic().hint.find("upgrades it"), std::string::npos);
+  }
+  sqlite3_stmt* version = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &version, nullptr);
+  ASSERT_EQ(sqlite3_step(version), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(version, 0), 1) << "not migrated";
+  sqlite3_finalize(version);
+  sqlite3_close(db);
+  std::filesystem::remove(path);
+}
+
 TEST(ResultsDatabase, AVersionOneDatabaseIsMigratedKeepingItsRuns) {
   const auto path = fresh_database("version1");
   sqlite3* db = nullptr;
