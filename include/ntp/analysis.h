@@ -49,10 +49,18 @@ GraphAnalysis analyze(const Graph& graph, DType precision = DType::f32);
 
 // Memory this process may still allocate (MemAvailable), in bytes; nullopt when unknown.
 std::optional<double> available_memory_bytes();
-// What `ntp run` allocates: the seeded fp32 weights and the input data once, and per stream the back end's
-// copy of the weights plus every value (inputs included).
-double run_memory_bytes(const GraphAnalysis& analysis, int streams);
-// Nullopt when a run with `streams` streams fits in `available` bytes; otherwise a message saying why not.
-std::optional<std::string> check_fits(const GraphAnalysis& analysis, double available, int streams = 1);
+// Who holds memory in a run: `executables` compiled copies of the graph (streams, or the reference and the
+// checked back end), holding `weight_copies` copies of the weights between them (Backend::weight_copies).
+struct MemoryHolders {
+  int executables = 1;
+  double weight_copies = 1;
+};
+// A bound on what a run allocates: the seeded fp32 weights and the input data once, each executable's every
+// value (inputs included), the holders' copies of the weights, a tenth more for the allocators' slack, and
+// 64 MiB for what the libraries allocate on first use (measured against peak RSS, docs/limits.md).
+double run_memory_bytes(const GraphAnalysis& analysis, MemoryHolders holders = {});
+// Nullopt when a run by `holders` fits in `available` bytes; otherwise a message saying why not.
+std::optional<std::string> check_fits(const GraphAnalysis& analysis, double available,
+                                      MemoryHolders holders = {});
 
 }  // namespace ntp

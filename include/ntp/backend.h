@@ -62,6 +62,10 @@ class Backend {
   virtual std::vector<DType> precisions() const = 0;
   // The ops it runs natively (others fall back to the reference back end).
   virtual std::vector<std::string> ops() const = 0;
+  // Copies of the weights one executable of this back end holds at its peak: its own, plus any layout the
+  // library reorders them into and keeps (oneDNN's blocked RNN and matmul weights, OpenCV's LSTM blobs).
+  // Measured against peak RSS (docs/limits.md, "Memory"); the memory check multiplies the weights by it.
+  virtual double weight_copies() const { return 1.0; }
   // Threads for the library's own parallelism (0: its default); called before compiling and running.
   virtual void set_threads(int /*threads*/) const {}
   virtual bool supports(const Graph& graph, int node_index, const CompileOptions& options) const = 0;

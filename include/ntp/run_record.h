@@ -146,6 +146,9 @@ struct CountersRecord {
 struct MemoryRecord {
   MemoryState before, after;
   std::string how;
+  // The bound on the run's allocations NTP checked against the available memory before it allocated
+  // (run_memory_bytes); 0 in records written before it was kept.
+  double estimate_bytes = 0;
 };
 
 struct TimelineEvent {

@@ -68,9 +68,9 @@ class Model {
   const std::map<std::string, std::string>& sources() const { return sources_; }
 
   GraphAnalysis analysis() const;
-  // Throws UserError, before anything is allocated, when `copies` compiled copies of the model (streams,
-  // or the reference and the checked back end) would not fit in this machine's available memory.
-  void require_memory_for(int copies) const;
+  // Throws UserError, before anything is allocated, when the model would not fit in this machine's
+  // available memory held by `holders` (streams, or the reference and the checked back end).
+  void require_memory_for(MemoryHolders holders) const;
   // The ntp.inspect/1 document: per-layer cost, segments, totals and memory (docs/report-schema.md).
   nlohmann::json inspect() const;
   // An ONNX model's own weights, or seeded random ones.

@@ -11,7 +11,7 @@ namespace ntp::cli {
 
 int export_command(const ExportArgs& args) {
   const Model model = Model::load(args.topology);
-  model.require_memory_for(1);  // the weights, and the model's bytes as protobuf writes them
+  model.require_memory_for({});  // the weights, and the model's bytes as protobuf writes them
   const WeightStore weights = model.weights(args.seed);  // an ONNX model's own, else seeded ones
   onnx_io::ExportOptions options;
   options.opset = args.opset;

@@ -100,22 +100,27 @@ std::optional<double> available_memory_bytes() {
   return std::nullopt;
 }
 
-double run_memory_bytes(const GraphAnalysis& analysis, int streams) {
+double run_memory_bytes(const GraphAnalysis& analysis, MemoryHolders holders) {
+  constexpr double kSlack = 1.1;
+  // What the libraries allocate on first use whatever the model (thread pools, kernel caches): LibTorch's
+  // attention and matmul paths took 30 MiB for a 30 MiB transformer.
+  constexpr double kLibraryScratch = 64.0 * 0x1p20;
   const double fp32_weights = static_cast<double>(analysis.params) * 4.0;
-  // The runner's own copy of the input data, then per stream the weights and every value an executable
-  // keeps (its inputs included).
-  return fp32_weights + analysis.input_bytes +
-         static_cast<double>(streams) * (analysis.weight_bytes + analysis.total_activation_bytes);
+  // The runner's own copy of the input data, then each executable's values and the weights it holds.
+  return kLibraryScratch +
+         kSlack * (fp32_weights + analysis.input_bytes + holders.weight_copies * analysis.weight_bytes +
+                   static_cast<double>(holders.executables) * analysis.total_activation_bytes);
 }
 
-std::optional<std::string> check_fits(const GraphAnalysis& analysis, double available, int streams) {
-  const double needed = run_memory_bytes(analysis, streams);
+std::optional<std::string> check_fits(const GraphAnalysis& analysis, double available,
+                                      MemoryHolders holders) {
+  const double needed = run_memory_bytes(analysis, holders);
   if (needed <= available) return std::nullopt;
   return fmt::format(
-      "running it needs about {:.1f} GiB ({} parameters, {:.1f} GiB of activations per stream, {} "
-      "stream(s)) but only {:.1f} GiB of memory is available",
-      needed / 0x1p30, analysis.params, analysis.total_activation_bytes / 0x1p30, streams,
-      available / 0x1p30);
+      "running it needs about {:.1f} GiB ({} parameters held {:g} times, {:.1f} GiB of activations in each "
+      "of {} executable(s)) but only {:.1f} GiB of memory is available",
+      needed / 0x1p30, analysis.params, holders.weight_copies, analysis.total_activation_bytes / 0x1p30,
+      holders.executables, available / 0x1p30);
 }
 
 }  // namespace ntp

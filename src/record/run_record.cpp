@@ -298,7 +298,8 @@ RunRecord record_of(const json& j) {
     record.counters = within("counters", [&] { return counters_of(j.at("counters")); });
   if (j.contains("memory")) {
     const json& memory = j.at("memory");
-    record.memory = {memory_of(memory.at("before")), memory_of(memory.at("after")), memory.value("how", "")};
+    record.memory = {memory_of(memory.at("before")), memory_of(memory.at("after")), memory.value("how", ""),
+                     memory.value("estimate_bytes", 0.0)};
   }
   for (const json& event : j.value("timeline", json::array()))
     record.timeline.push_back({event.at("name").get<std::string>(), event.value("kind", "layer"),
@@ -376,6 +377,7 @@ nlohmann::json RunRecord::to_json() const {
   if (counters) record["counters"] = counters_json(*counters);
   record["memory"] = {
       {"before", memory_json(memory.before)}, {"after", memory_json(memory.after)}, {"how", memory.how}};
+  if (memory.estimate_bytes > 0) record["memory"]["estimate_bytes"] = memory.estimate_bytes;
   json timeline_json = json::array();
   for (const TimelineEvent& event : timeline)
     timeline_json.push_back({{"name", event.name},

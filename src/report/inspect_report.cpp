@@ -71,7 +71,7 @@ nlohmann::json inspect_json(const Graph& graph, const GraphAnalysis& analysis,
                            {"peak_bytes", analysis.peak_bytes()}};
   if (available_bytes) {
     memory["available_bytes"] = *available_bytes;
-    memory["run_bytes"] = run_memory_bytes(analysis, 1);
+    memory["run_bytes"] = run_memory_bytes(analysis);
     memory["fits"] = !check_fits(analysis, *available_bytes).has_value();
   }
   document["memory"] = std::move(memory);

@@ -87,6 +87,9 @@ std::string memory_summary(const nlohmann::json& record) {
                                  human_bytes(memory["before"]["rss_bytes"].get<double>()),
                                  human_bytes(memory["after"]["rss_bytes"].get<double>()),
                                  human_bytes(memory["after"]["peak_rss_bytes"].get<double>()));
+  if (memory.contains("estimate_bytes"))
+    text += fmt::format(" (NTP's bound on the run's own allocations: {})",
+                        human_bytes(memory["estimate_bytes"].get<double>()));
   for (const char* phase : {"cold", "warm"}) {
     std::vector<std::pair<double, std::string>> growth;  // (resident + heap growth, layer)
     for (const auto& node : record["nodes"]) {

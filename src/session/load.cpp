@@ -95,9 +95,9 @@ Graph load_graph(const ModelSpec& spec) {
   return load_model(spec).graph;
 }
 
-void require_memory(const Graph& graph, const GraphAnalysis& analysis, int copies) {
+void require_memory(const Graph& graph, const GraphAnalysis& analysis, MemoryHolders holders) {
   if (const auto available = available_memory_bytes())
-    if (const auto message = check_fits(analysis, *available, copies))
+    if (const auto message = check_fits(analysis, *available, holders))
       throw UserError(
           {graph.source, 0, 0}, *message,
           "use a smaller --batch or smaller parameters (--set), or fewer --streams; `ntp inspect` "

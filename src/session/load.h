@@ -23,7 +23,7 @@ Graph load_graph(const ModelSpec& spec);
 bool is_onnx_file(const std::string& path);
 // Throws UserError, before anything is allocated, when `copies` compiled copies of `graph` would not fit in
 // this machine's available memory.
-void require_memory(const Graph& graph, const GraphAnalysis& analysis, int copies);
+void require_memory(const Graph& graph, const GraphAnalysis& analysis, MemoryHolders holders);
 DType parse_precision(const std::string& text);
 
 }  // namespace ntp::session

@@ -210,8 +210,8 @@ GraphAnalysis Model::analysis() const {
   return analyze(graph_, precision());
 }
 
-void Model::require_memory_for(int copies) const {
-  session::require_memory(graph_, analysis(), copies);
+void Model::require_memory_for(MemoryHolders holders) const {
+  session::require_memory(graph_, analysis(), holders);
 }
 
 nlohmann::json Model::inspect() const {

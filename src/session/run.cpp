@@ -169,7 +169,8 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
   const Graph& graph = compiled_from->graph;
   const int streams = options.mode == "throughput" ? options.streams : 1;
   const GraphAnalysis analysis = analyze(graph, precision);
-  session::require_memory(graph, analysis, streams);  // the graph that runs: in stream mode one chunk's
+  const MemoryHolders holders{streams, streams * backend.weight_copies()};
+  session::require_memory(graph, analysis, holders);  // the graph that runs: in stream mode one chunk's
 
   const runtime::InputSet utterance = model.inputs(options.seed);
   const std::vector<runtime::InputSet> input_sets =
@@ -219,6 +220,7 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
       options.threads,      options.seed,   options.mode,      run_options,
       compile_seconds};
   RunRecord record = session::make_run_record(graph, analysis, measurements, settings);
+  record.memory.estimate_bytes = run_memory_bytes(analysis, holders);
   if (streaming)
     record.sections["stream"] = {
         {"chunk_ms", options.chunk_ms},

@@ -74,6 +74,8 @@ bool layer_fits(const Graph& graph, const Node& node) {
 class OpencvBackend final : public Backend {
  public:
   std::string name() const override { return "opencv"; }
+  // Its LSTM layer copies the weights into blobs of its own: 512 MiB of LSTM weights peaked at 1562 MiB.
+  double weight_copies() const override { return 2.0; }
   std::string version() const override { return CV_VERSION; }
   std::vector<DType> precisions() const override { return {DType::f32}; }
 
