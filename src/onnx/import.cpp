@@ -38,8 +38,20 @@ onnx::ModelProto parse_model(const std::string& path) {
   return model;
 }
 
+// Every ONNX operator writes at least one output; the checker cannot say so for the ops it does not know
+// (experimental, other domains), and the converters name a node by its first output.
+void check_outputs(const onnx::GraphProto& graph, const std::string& path) {
+  for (int n = 0; n < graph.node_size(); ++n)
+    if (graph.node(n).output_size() == 0)
+      throw UserError(
+          {path, 0, 0},
+          fmt::format("node {} ('{}', {}) has no outputs", n, graph.node(n).name(), graph.node(n).op_type()),
+          "the model is malformed; export it again");
+}
+
 // Every name a node or output reads must be defined before; clearer than the checker's message.
 void check_names(const onnx::GraphProto& graph, const std::string& path) {
+  check_outputs(graph, path);
   std::set<std::string> defined;
   for (const auto& input : graph.input())
     defined.insert(input.name());
@@ -350,6 +362,7 @@ ImportedModel import_graph(const std::string& path, const ImportOptions& options
   check_opsets(model, path);
   check_with_onnx(model, path);
   expand_functions(model);
+  check_outputs(model.graph(), path);  // the nodes function bodies brought in
   const onnx::GraphProto& onnx_graph = model.graph();
 
   std::vector<std::string> unsupported;

@@ -393,6 +393,20 @@ TEST(OnnxImport, ASetNamingNoDimensionAndAnUnknownOpsetAreRefused) {
   EXPECT_NE(opset.find("onnx.version_converter"), std::string::npos) << opset;
 }
 
+// Found by fuzzing (tests/fuzz/corpus/onnx/crash-node-without-outputs.onnx): a nameless node of an op the
+// checker does not know (experimental GRUUnit, another domain) with no outputs aborted in protobuf, where
+// the list of unsupported nodes named it by its first output.
+TEST(OnnxImport, ANodeWithoutOutputsIsMalformedNotACrash) {
+  Folder folder;
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", {2, 3});
+  declare(model.mutable_graph()->mutable_output(), "y", {2, 3});
+  node(model, "Relu", {"x"}, {"y"}, "relu");
+  node(model, "GRUUnit", {"x"}, {}).set_domain("com.example");
+  const std::string error = error_of(save(model, folder / "no-outputs.onnx"));
+  EXPECT_NE(error.find("node 1 ('', GRUUnit) has no outputs"), std::string::npos) << error;
+}
+
 // A graph of more nodes than NTP's limit is refused before any is checked or converted (docs/limits.md).
 TEST(OnnxImport, AGraphOverTheNodeLimitIsRefusedAtOnce) {
   Folder folder;
