@@ -5,12 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -113,11 +115,36 @@ std::optional<std::string> read_file(const std::string& path) {
   return bytes.str();
 }
 
+namespace {
+
+// A write killed by SIGKILL leaves its `<path>.tmp<pid>`: no handler runs then. The next write to the same
+// path removes those whose process is gone (a live one, or a reused pid, is left alone).
+void remove_stale_temporaries(const std::string& path) {
+  const std::filesystem::path target(path);
+  const std::string prefix = target.filename().string() + ".tmp";
+  std::error_code error;
+  const std::filesystem::path folder = target.has_parent_path() ? target.parent_path() : ".";
+  for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.size() > 9 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    const auto pid = static_cast<pid_t>(std::stol(digits));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH && entry.is_regular_file(error))
+      std::filesystem::remove(entry.path(), error);
+  }
+}
+
+}  // namespace
+
 void write_file(const std::string& path, std::string_view bytes, const std::string& what) {
   struct stat status {};
   if (::stat(path.c_str(), &status) == 0 && !S_ISREG(status.st_mode))
     throw UserError({path, 0, 0}, fmt::format("{} would replace {}", what, kind_of(status)),
                     "write to a regular file, or to standard output with -o -");
+  remove_stale_temporaries(path);
   const std::string temporary = fmt::format("{}.tmp{}", path, ::getpid());
   const TemporaryGuard guard(temporary);
   const auto fail = [&](const char* action) {

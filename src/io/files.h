@@ -28,7 +28,8 @@ void refuse_special_file(const std::string& path, const std::string& what);
 // Replaces `path` with `bytes` atomically: written to a temporary beside it, checked, then renamed, so a
 // failure or a kill never leaves half a file. Refuses (UserError) a target that exists and is not a regular
 // file: replacing /dev/full or a FIFO with a file would destroy it. The temporary is removed on every error
-// and when the process is interrupted (SIGINT, SIGTERM, SIGHUP) while writing.
+// and when the process is interrupted (SIGINT, SIGTERM, SIGHUP) while writing; one a SIGKILL left behind
+// is removed by the next write to `path`.
 void write_file(const std::string& path, std::string_view bytes, const std::string& what = "the output file");
 
 // Writes to standard output and checks it: a full disk or a closed pipe is an error (UserError), not a

@@ -81,6 +81,27 @@ TEST(Files, WritesAreWholeOrNotAtAll) {
   fs::remove_all(folder);
 }
 
+// SIGKILL runs no handler, so a killed write leaves `<out>.tmp<pid>`; the next write to the same output
+// removes it, and leaves a live process's temporary and other files alone.
+TEST(Files, TheNextWriteRemovesTheTemporaryOfAKilledOne) {
+  const fs::path target = scratch("killed.txt");
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);  // a pid that no process has now
+  const fs::path stale = fmt::format("{}.tmp{}", target.string(), child);
+  const fs::path live = fmt::format("{}.tmp{}", target.string(), ::getppid());
+  const fs::path other = fmt::format("{}.tmpfile", target.string());
+  for (const fs::path& path : {stale, live, other})
+    ntp::io::write_file(path.string(), "left");
+  ntp::io::write_file(target.string(), "whole");
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(fs::exists(other));
+  EXPECT_EQ(ntp::io::read_file(target.string()).value(), "whole");
+  fs::remove_all(target.parent_path());
+}
+
 TEST(Files, AFullStandardOutputIsAnError) {
   if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full here";
   const pid_t child = ::fork();
