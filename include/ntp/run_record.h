@@ -151,6 +151,21 @@ struct MemoryRecord {
   double estimate_bytes = 0;
 };
 
+// Whether the measurements can be trusted (profile/quality.h): the samples' spread and what the machine did
+// while they were taken, with a warning for each sign of trouble (empty: none).
+struct QualityRecord {
+  double cv = 0;
+  double max_over_median = 0;
+  bool bimodal = false;
+  double fast_cluster_ms = 0, slow_cluster_ms = 0;  // when bimodal
+  std::optional<double> load_average;
+  int cores = 0;
+  int threads = 0;
+  double involuntary_switches_per_second = 0;
+  std::vector<std::string> warnings;
+  std::string how;
+};
+
 struct TimelineEvent {
   std::string name;
   std::string kind;  // layer | convert | marker
@@ -172,6 +187,7 @@ struct RunRecord {
   InstrumentationRecord instrumentation;
   std::optional<CountersRecord> counters;
   MemoryRecord memory;
+  std::optional<QualityRecord> quality;  // absent in records written before it was kept
   std::vector<TimelineEvent> timeline;
   std::map<std::string, nlohmann::json> sections;  // key -> the section its writer defines
 

@@ -68,6 +68,16 @@ nlohmann::json combined_trace(const std::vector<nlohmann::json>& records) {
 // Every run goes into the results database (unless --no-db), once its output is written. A database that
 // cannot be written costs the record, not the run: a warning, and the run still succeeds.
 void record_runs(const RunArgs& args, const std::vector<nlohmann::json>& records) {
+  // On standard error, unless the table on the terminal already says them: a JSON, CSV or HTML reader, or
+  // one who sent the table to a file, may not look for them.
+  const bool table_on_stdout = args.format == "table" && (args.output.empty() || args.output == "-");
+  for (const nlohmann::json& record : records)
+    if (record.contains("quality") && !args.tool_child && !table_on_stdout)
+      for (const auto& warning : record["quality"]["warnings"])
+        std::fprintf(stderr, "ntp: warning: %s on %s: the figures may be off: %s\n",
+                     record["topology"]["name"].get<std::string>().c_str(),
+                     record["options"]["backend"].get<std::string>().c_str(),
+                     warning.get<std::string>().c_str());
   if (args.no_db || args.tool_child) return;
   try {
     report::ResultsDatabase database(args.db.empty() ? report::default_database_path() : args.db);

@@ -19,9 +19,10 @@ using record_detail::integer_or;
 using record_detail::schema_of;
 
 // The keys of a record's top level that typed fields hold; every other key is a section.
-const std::set<std::string> kTypedKeys = {
-    "schema",  "context", "topology", "options",         "compile_seconds", "latency", "throughput",
-    "samples", "nodes",   "segments", "instrumentation", "counters",        "memory",  "timeline"};
+const std::set<std::string> kTypedKeys = {"schema",          "context",  "topology",        "options",
+                                          "compile_seconds", "latency",  "throughput",      "samples",
+                                          "nodes",           "segments", "instrumentation", "counters",
+                                          "memory",          "timeline", "quality"};
 // The keys of a node that typed fields hold; every other key goes to its `extra`.
 const std::set<std::string> kNodeKeys = {"step",
                                          "name",
@@ -301,6 +302,23 @@ RunRecord record_of(const json& j) {
     record.memory = {memory_of(memory.at("before")), memory_of(memory.at("after")), memory.value("how", ""),
                      memory.value("estimate_bytes", 0.0)};
   }
+  if (j.contains("quality"))
+    record.quality = within("quality", [&] {
+      const json& quality = j.at("quality");
+      QualityRecord read;
+      read.cv = quality.at("cv").get<double>();
+      read.max_over_median = quality.at("max_over_median").get<double>();
+      read.bimodal = quality.at("bimodal").get<bool>();
+      read.fast_cluster_ms = quality.value("fast_cluster_ms", 0.0);
+      read.slow_cluster_ms = quality.value("slow_cluster_ms", 0.0);
+      read.load_average = optional_number(quality, "load_average");
+      read.cores = integer_or(quality, "cores", 0);
+      read.threads = integer_or(quality, "threads", 0);
+      read.involuntary_switches_per_second = quality.at("involuntary_switches_per_second").get<double>();
+      read.warnings = quality.at("warnings").get<std::vector<std::string>>();
+      read.how = quality.value("how", "");
+      return read;
+    });
   for (const json& event : j.value("timeline", json::array()))
     record.timeline.push_back({event.at("name").get<std::string>(), event.value("kind", "layer"),
                                integer_or(event, "iteration", 0), integer_or(event, "stream", 0),
@@ -378,6 +396,22 @@ nlohmann::json RunRecord::to_json() const {
   record["memory"] = {
       {"before", memory_json(memory.before)}, {"after", memory_json(memory.after)}, {"how", memory.how}};
   if (memory.estimate_bytes > 0) record["memory"]["estimate_bytes"] = memory.estimate_bytes;
+  if (quality) {
+    json quality_json = {{"cv", quality->cv},
+                         {"max_over_median", quality->max_over_median},
+                         {"bimodal", quality->bimodal},
+                         {"cores", quality->cores},
+                         {"threads", quality->threads},
+                         {"involuntary_switches_per_second", quality->involuntary_switches_per_second},
+                         {"warnings", quality->warnings},
+                         {"how", quality->how}};
+    if (quality->bimodal) {
+      quality_json["fast_cluster_ms"] = quality->fast_cluster_ms;
+      quality_json["slow_cluster_ms"] = quality->slow_cluster_ms;
+    }
+    if (quality->load_average) quality_json["load_average"] = *quality->load_average;
+    record["quality"] = std::move(quality_json);
+  }
   json timeline_json = json::array();
   for (const TimelineEvent& event : timeline)
     timeline_json.push_back({{"name", event.name},

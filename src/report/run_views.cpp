@@ -307,6 +307,9 @@ std::string run_table(const nlohmann::json& record, int module_depth) {
   else if (!timed)
     text += "layer timing off: end-to-end figures only, without instrumentation\n";
   if (timed && record.contains("memory")) text += memory_summary(record);
+  if (record.contains("quality"))
+    for (const auto& warning : record["quality"]["warnings"])
+      text += fmt::format("warning: the figures may be off: {}\n", warning.get<std::string>());
   if (record.contains("counters")) {
     const auto& counters = record["counters"];
     if (!counters["events"].empty())

@@ -169,6 +169,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
 
   std::mutex merge;
   const std::int64_t measure_start = now_ns();
+  const profile::PhaseUsage usage_start = profile::usage_now();
   auto stream_loop = [&](int stream) {
     InputCycle other_inputs(*executables[static_cast<std::size_t>(stream)], inputs);
     InputCycle& cycle = stream == 0 ? main_inputs : other_inputs;
@@ -231,6 +232,8 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
       thread.join();
   }
   result.wall_seconds = seconds_between(measure_start, now_ns());
+  result.measured_usage = profile::usage_between(usage_start, profile::usage_now());
+  result.load_average = profile::load_average();
   profile::Results collected;
   for (const auto& profiler : profilers)
     profiler->finish(collected);

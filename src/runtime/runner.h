@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ntp/executable.h"
 #include "profile/profiler.h"
+#include "profile/quality.h"
 
 namespace ntp::runtime {
 
@@ -61,6 +63,8 @@ struct Measurements {
   std::vector<profile::MemoryReading> warm_memory;
   profile::MemoryReading memory_before;  // before the cold inference
   profile::MemoryReading memory_after;   // after the measured iterations
+  profile::PhaseUsage measured_usage;    // context switches and CPU time in the measured phase
+  std::optional<double> load_average;    // at its end
 };
 
 using InputSet = std::map<std::string, Tensor>;

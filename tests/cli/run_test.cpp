@@ -1,12 +1,17 @@
 // `ntp run` and `ntp check` end to end on the small DeepSpeech variant: structure of every output format
 // (timings masked), outputs saved, real inputs read.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -476,6 +481,62 @@ TEST(RunCounters, UnknownEventIsRefusedWithAHint) {
   EXPECT_NE(result.err.find("not-an-event"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("hint:"), std::string::npos) << result.err;
   EXPECT_TRUE(result.out.empty());
+}
+
+// Processes that keep every core busy for as long as they live: the competition of a shared machine.
+class BusyCores {
+ public:
+  explicit BusyCores(int count) {
+    for (int i = 0; i < count; ++i) {
+      const pid_t child = ::fork();
+      if (child == 0) {
+        volatile unsigned spin = 0;
+        while (true)
+          spin = spin + 1u;
+      }
+      children_.push_back(child);
+    }
+  }
+  ~BusyCores() {
+    for (const pid_t child : children_) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, nullptr, 0);
+    }
+  }
+  BusyCores(const BusyCores&) = delete;
+  BusyCores& operator=(const BusyCores&) = delete;
+
+ private:
+  std::vector<pid_t> children_;
+};
+
+// A run that shares its cores with busy processes says so: in its quality record, in its table and on
+// standard error when the table is not on the terminal (issue 17).
+TEST(Run, ANoisyRunIsFlaggedInItsQualityRecord) {
+  const auto saved = temporary("noisy.json");
+  ntp::test::ProcessResult result;
+  {
+    const BusyCores busy(static_cast<int>(std::thread::hardware_concurrency()) + 1);
+    result = run_ntp({"run", example("small-cnn.xml"), "--backend", "reference", "--threads", "2", "--time",
+                      "1", "--warmup", "1", "--no-db", "--format", "json", "-o", saved.string()});
+  }
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(ntp::test::slurp(saved));
+  ASSERT_TRUE(record.contains("quality"));
+  const auto& quality = record["quality"];
+  EXPECT_GT(quality["involuntary_switches_per_second"].get<double>(), 50.0);
+  EXPECT_EQ(quality["threads"], 2);
+  EXPECT_GT(quality["cores"].get<int>(), 0);
+  bool preempted = false;
+  for (const auto& warning : quality["warnings"])
+    preempted = preempted || warning.get<std::string>().find("preempted") != std::string::npos;
+  EXPECT_TRUE(preempted) << quality.dump(2);
+  EXPECT_NE(
+      result.err.find("ntp: warning: small-cnn on reference: the figures may be off: the run was preempted"),
+      std::string::npos)
+      << result.err;
+  const auto table = run_ntp({"report", saved.string(), "--format", "table"});
+  EXPECT_NE(table.out.find("warning: the figures may be off:"), std::string::npos) << table.out;
 }
 
 }  // namespace
