@@ -60,7 +60,8 @@ int history_command(const HistoryArgs& args) {
                       {"batch", row.batch},
                       {"threads", row.threads},
                       {"host", row.host},
-                      {"latency_median_ms", row.latency_median_ms}});
+                      {"latency_median_ms", row.latency_median_ms},
+                      {"quality_warnings", row.warnings ? nlohmann::json(*row.warnings) : nlohmann::json()}});
     write_output("", nlohmann::json{{"database", database.path()}, {"runs", list}}.dump(2) + "\n");
     return 0;
   }
@@ -75,14 +76,20 @@ int history_command(const HistoryArgs& args) {
                                                   {"batch", Align::right},
                                                   {"threads", Align::right},
                                                   {"host", Align::left},
-                                                  {"median ms", Align::right}})
+                                                  {"median ms", Align::right},
+                                                  {"figures", Align::left}})
     table.add_column(title, align);
   for (const report::RunRow& row : rows)
     table.add_row({std::to_string(row.id), row.recorded_at, row.topology, row.backend, row.precision,
                    std::to_string(row.batch), row.threads > 0 ? std::to_string(row.threads) : "default",
-                   row.host, fmt::format("{:.3f}", row.latency_median_ms)});
+                   row.host, fmt::format("{:.3f}", row.latency_median_ms),
+                   !row.warnings ? ""
+                   : *row.warnings == 0
+                       ? "ok"
+                       : fmt::format("noisy ({} warning{})", *row.warnings, *row.warnings == 1 ? "" : "s")});
   write_output("", fmt::format("{} run(s) in {}\n", rows.size(), database.path()) + table.render() +
-                       "compare runs by id: ntp compare ID ID ...\n");
+                       "compare runs by id: ntp compare ID ID ...; `ntp report ID --format table` lists a "
+                       "noisy run's warnings\n");
   return 0;
 }
 

@@ -141,6 +141,8 @@ nlohmann::json compare_records(const std::vector<nlohmann::json>& records, std::
                     {"cpu", record["context"].value("cpu_model", std::string())},
                     {"latency_median_ms", record["latency"]["median"]},
                     {"items_per_second", record["throughput"]["items_per_second"]}});
+    // A noisy run's ratios mean less: its warnings travel with it (absent in records older than them).
+    if (record.contains("quality")) runs.back()["quality_warnings"] = record["quality"]["warnings"];
   }
   comparison["runs"] = runs;
 
@@ -278,6 +280,10 @@ std::string comparison_table(const nlohmann::json& comparison) {
                           entry["label"].get<std::string>(), comparison["baseline"].get<std::string>(),
                           entry["layers_compared"].get<int>(), entry["geomean_layer_ratio"].get<double>());
   }
+  for (const auto& run : runs)
+    if (run.contains("quality_warnings") && !run["quality_warnings"].empty())
+      text += fmt::format("warning: {} may be off: {}\n", run["label"].get<std::string>(),
+                          fmt::join(run["quality_warnings"].get<std::vector<std::string>>(), "; "));
   text +=
       "ratio: time over the baseline's (above 1 is slower); differs: p-value of a Mann-Whitney U test where "
       "the difference is significant (p < 0.05), same where not, n<5 with too few samples; * ran on the "

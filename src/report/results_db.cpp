@@ -234,8 +234,9 @@ std::int64_t ResultsDatabase::add_run(const nlohmann::json& record) {
 std::vector<RunRow> ResultsDatabase::runs(const RunFilter& filter) const {
   Statement query(
       db_,
-      "SELECT id, recorded_at, topology, backend, precision, batch, threads, host, latency_median_ms "
-      "FROM runs WHERE (?1 = '' OR topology = ?1) AND (?2 = '' OR backend = ?2) AND (?3 = '' OR host "
+      "SELECT id, recorded_at, topology, backend, precision, batch, threads, host, latency_median_ms, "
+      "CASE WHEN json_valid(record) THEN json_array_length(record, '$.quality.warnings') END FROM runs WHERE "
+      "(?1 = '' OR topology = ?1) AND (?2 = '' OR backend = ?2) AND (?3 = '' OR host "
       "= ?3) AND (?4 = '' OR recorded_at >= ?4) ORDER BY id DESC LIMIT ?5",
       path_);
   query.bind(1, filter.topology);
@@ -255,6 +256,7 @@ std::vector<RunRow> ResultsDatabase::runs(const RunFilter& filter) const {
     row.threads = sqlite3_column_int(query.get(), 6);
     row.host = query.text(7);
     row.latency_median_ms = sqlite3_column_double(query.get(), 8);
+    if (sqlite3_column_type(query.get(), 9) != SQLITE_NULL) row.warnings = sqlite3_column_int(query.get(), 9);
     rows.push_back(std::move(row));
   }
   return rows;

@@ -27,6 +27,7 @@ struct RunRow {
   int threads = 0;
   std::string host;
   double latency_median_ms = 0;
+  std::optional<int> warnings;  // the record's quality warnings; none in records older than them
 };
 
 struct RunFilter {

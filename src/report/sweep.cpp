@@ -212,15 +212,22 @@ std::string sweep_table(const nlohmann::json& sweep) {
   table.add_column("median ms", TextTable::Align::right);
   table.add_column("items/s", TextTable::Align::right);
   table.add_column("largest layer", TextTable::Align::left);
+  table.add_column("figures", TextTable::Align::left);
   table.add_column("reason", TextTable::Align::left);
   for (const nlohmann::json& point : sweep["points"]) {
     std::vector<std::string> row = {std::to_string(point["index"].get<std::int64_t>())};
     for (const std::string& name : names)
       row.push_back(param_value(point, name));
     row.push_back(point["status"].get<std::string>());
-    std::string median, items, largest;
+    std::string median, items, largest, figures;
     if (point.contains("record")) {
       const nlohmann::json& record = point["record"];
+      // A point measured while the machine was busy may rank wrongly against the others (issue 17).
+      if (record.contains("quality")) {
+        const std::size_t warnings = record["quality"]["warnings"].size();
+        figures =
+            warnings == 0 ? "ok" : fmt::format("noisy ({} warning{})", warnings, warnings == 1 ? "" : "s");
+      }
       median = fmt::format("{:.3f}", record["latency"]["median"].get<double>());
       items = fmt::format("{:.2f}", record["throughput"].value("items_per_second", 0.0));
       double share = -1;
@@ -230,7 +237,7 @@ std::string sweep_table(const nlohmann::json& sweep) {
           largest = fmt::format("{} {:.1f}%", node["name"].get<std::string>(), share * 100);
         }
     }
-    row.insert(row.end(), {median, items, largest, point.value("reason", "")});
+    row.insert(row.end(), {median, items, largest, figures, point.value("reason", "")});
     table.add_row(row);
   }
   text += table.render();

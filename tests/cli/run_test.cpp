@@ -514,11 +514,14 @@ class BusyCores {
 // standard error when the table is not on the terminal (issue 17).
 TEST(Run, ANoisyRunIsFlaggedInItsQualityRecord) {
   const auto saved = temporary("noisy.json");
+  const auto database = temporary("noisy.db");
+  std::filesystem::remove(database);
   ntp::test::ProcessResult result;
   {
     const BusyCores busy(static_cast<int>(std::thread::hardware_concurrency()) + 1);
-    result = run_ntp({"run", example("small-cnn.xml"), "--backend", "reference", "--threads", "2", "--time",
-                      "1", "--warmup", "1", "--no-db", "--format", "json", "-o", saved.string()});
+    result =
+        run_ntp({"run", example("small-cnn.xml"), "--backend", "reference", "--threads", "2", "--time", "1",
+                 "--warmup", "1", "--db", database.string(), "--format", "json", "-o", saved.string()});
   }
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto record = nlohmann::json::parse(ntp::test::slurp(saved));
@@ -537,6 +540,12 @@ TEST(Run, ANoisyRunIsFlaggedInItsQualityRecord) {
       << result.err;
   const auto table = run_ntp({"report", saved.string(), "--format", "table"});
   EXPECT_NE(table.out.find("warning: the figures may be off:"), std::string::npos) << table.out;
+  // history and compare mark it too.
+  const auto history = run_ntp({"history", "--db", database.string()});
+  EXPECT_NE(history.out.find("noisy ("), std::string::npos) << history.out;
+  const auto compared = run_ntp({"compare", saved.string(), saved.string(), "--format", "table"});
+  EXPECT_NE(compared.out.find("may be off: "), std::string::npos) << compared.out;
+  std::filesystem::remove(database);
 }
 
 }  // namespace

@@ -78,7 +78,9 @@ TEST(RunPerf, SoftwareEventsCountOnlyInsideTheRegion) {
   const auto* segment = find_named(record["segments"], "recurrent");
   ASSERT_NE(segment, nullptr);
   const double segment_ms = (*segment)["time_ms"]["mean"].get<double>();
-  EXPECT_GT(busy_ms, 0.5 * segment_ms) << "one thread was busy through the region";
+  // A thread busy through the region, less the time other work preempted it on a shared machine (with the
+  // fuzzers' load it measured under half the wall time).
+  EXPECT_GT(busy_ms, 0.2 * segment_ms) << "one thread was busy through the region";
   EXPECT_LT(busy_ms, 2.0 * segment_ms) << "perf counted outside the region";
   EXPECT_DOUBLE_EQ((*segment)["perf"]["task-clock"].get<double>(), busy_ms);
   // cycles: counted where the PMU is exposed, explained where not (virtual machines).

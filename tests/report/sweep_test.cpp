@@ -121,4 +121,19 @@ TEST(Sweep, ImpossibleSizesAreRefusedBeforeTheyAreUsed) {
   }
 }
 
+// A point measured on a busy machine is marked in the sweep's table: it may rank wrongly (issue 17).
+TEST(Sweep, TheTableMarksNoisyPoints) {
+  nlohmann::json sweep = shard(1, {0, 1});  // point 0 failed; point 1 ran on a busy machine
+  nlohmann::json& point = sweep["points"][1];
+  point["status"] = "ok";
+  point["record"] = {{"latency", {{"median", 1.0}}},
+                     {"throughput", {{"items_per_second", 1000.0}}},
+                     {"nodes", nlohmann::json::array()},
+                     {"quality", {{"warnings", {"the run was preempted 300 times a second"}}}}};
+  sweep.erase("shard");
+  const std::string table = ntp::report::sweep_table(sweep);
+  EXPECT_NE(table.find("figures"), std::string::npos) << table;
+  EXPECT_NE(table.find("noisy (1 warning)"), std::string::npos) << table;
+}
+
 }  // namespace
