@@ -125,6 +125,15 @@ std::string error_of(const std::string& path, const ImportOptions& options = {})
   return result.ok() ? "" : result.error().to_string();
 }
 
+// y = relu(x) over a float tensor of `dims` (-1: the symbolic "N"), its node named "relu".
+onnx::ModelProto relu_model(const std::vector<std::int64_t>& dims) {
+  onnx::ModelProto model = new_model();
+  declare(model.mutable_graph()->mutable_input(), "x", dims);
+  declare(model.mutable_graph()->mutable_output(), "y", dims);
+  node(model, "Relu", {"x"}, {"y"}, "relu");
+  return model;
+}
+
 // y = relu(x B + C) with B [3, 2] as MatMul + Add + Relu: one fc node with the transposed weight.
 TEST(OnnxImport, MatMulAddReluBecomesOneFcWithTheModelsWeights) {
   Folder folder;
@@ -357,10 +366,7 @@ TEST(OnnxImport, DynamicDimensionsTakeSetAndShapeOrNameWhatIsMissing) {
 // the model, and an opset newer than the ONNX library NTP reads it with.
 TEST(OnnxImport, ASetNamingNoDimensionAndAnUnknownOpsetAreRefused) {
   Folder folder;
-  onnx::ModelProto model = new_model();
-  declare(model.mutable_graph()->mutable_input(), "x", {-1, 3});
-  declare(model.mutable_graph()->mutable_output(), "y", {-1, 3});
-  node(model, "Relu", {"x"}, {"y"});
+  const onnx::ModelProto model = relu_model({-1, 3});
   const std::string path = save(model, folder / "dynamic.onnx");
   ImportOptions typo;
   typo.overrides = {{"N", "2"}, {"hiden", "5"}};
@@ -398,10 +404,7 @@ TEST(OnnxImport, ASetNamingNoDimensionAndAnUnknownOpsetAreRefused) {
 // the list of unsupported nodes named it by its first output.
 TEST(OnnxImport, ANodeWithoutOutputsIsMalformedNotACrash) {
   Folder folder;
-  onnx::ModelProto model = new_model();
-  declare(model.mutable_graph()->mutable_input(), "x", {2, 3});
-  declare(model.mutable_graph()->mutable_output(), "y", {2, 3});
-  node(model, "Relu", {"x"}, {"y"}, "relu");
+  onnx::ModelProto model = relu_model({2, 3});
   node(model, "GRUUnit", {"x"}, {}).set_domain("com.example");
   const std::string error = error_of(save(model, folder / "no-outputs.onnx"));
   EXPECT_NE(error.find("node 1 ('', GRUUnit) has no outputs"), std::string::npos) << error;
@@ -410,12 +413,10 @@ TEST(OnnxImport, ANodeWithoutOutputsIsMalformedNotACrash) {
 // A graph of more nodes than NTP's limit is refused before any is checked or converted (docs/limits.md).
 TEST(OnnxImport, AGraphOverTheNodeLimitIsRefusedAtOnce) {
   Folder folder;
-  onnx::ModelProto model = new_model();
-  declare(model.mutable_graph()->mutable_input(), "x", {2, 3});
-  declare(model.mutable_graph()->mutable_output(), "y", {2, 3});
+  onnx::ModelProto model = relu_model({2, 3});
   auto* nodes = model.mutable_graph()->mutable_node();
   nodes->Reserve(static_cast<int>(ntp::limits::kMaxLayers) + 1);
-  for (std::size_t i = 0; i <= ntp::limits::kMaxLayers; ++i)
+  for (std::size_t i = 1; i <= ntp::limits::kMaxLayers; ++i)
     nodes->Add();  // empty: the count is refused before any node is looked at
   const std::string error = error_of(save(model, folder / "many.onnx"));
   EXPECT_NE(error.find("the graph has 1000001 nodes, more than NTP's limit of 1000000"), std::string::npos)
@@ -426,10 +427,7 @@ TEST(OnnxImport, AGraphOverTheNodeLimitIsRefusedAtOnce) {
 // instead of a JSON exception (issue 16, class 2); other tools' metadata is left alone.
 TEST(OnnxImport, MistypedNtpMetadataNamesTheField) {
   Folder folder;
-  onnx::ModelProto model = new_model();
-  declare(model.mutable_graph()->mutable_input(), "x", {2, 3});
-  declare(model.mutable_graph()->mutable_output(), "y", {2, 3});
-  node(model, "Relu", {"x"}, {"y"}, "relu");
+  const onnx::ModelProto model = relu_model({2, 3});
   const auto with = [&](const std::string& key, const std::string& value) {
     onnx::ModelProto copy = model;
     auto* entry = copy.add_metadata_props();
