@@ -80,6 +80,26 @@ std::vector<std::pair<std::string, double>> track_values(const nlohmann::json& n
   return values;
 }
 
+// The layers the chosen back end had no kernel for, which ran on the reference back end instead: when they
+// hold most of the time, the profile is the reference's, and only the implementation column said so.
+std::string fallback_summary(const nlohmann::json& record) {
+  std::set<std::string> ops;
+  int layers = 0;
+  double share = 0;
+  for (const auto& node : record["nodes"]) {
+    if (!node.value("fallback", false)) continue;
+    ++layers;
+    ops.insert(node["op"].get<std::string>());
+    share += node.value("share", 0.0);
+  }
+  if (layers == 0) return "";
+  return fmt::format(
+      "note: {} layer{} ({}), {:.1f}% of the time, ran on the reference back end: {} has no kernel for {}; "
+      "`ntp backends` lists which back end runs which op\n",
+      layers, layers == 1 ? "" : "s", fmt::join(ops, ", "), share * 100,
+      record["options"]["backend"].get<std::string>(), ops.size() == 1 ? "it" : "them");
+}
+
 // The resident set before and at the end, and the layers that grew memory most, cold and warm.
 std::string memory_summary(const nlohmann::json& record) {
   const auto& memory = record["memory"];
@@ -254,6 +274,7 @@ std::string run_table(const nlohmann::json& record, int module_depth) {
       text += fmt::format("callgrind: {}\nnote: {}\n", record["callgrind"]["how"].get<std::string>(),
                           record["callgrind"]["note"].get<std::string>());
     if (record.contains("perf")) text += perf_summary(record["perf"]);
+    text += fallback_summary(record);
     if (!record["segments"].empty()) {
       TextTable segments;
       segments.add_column("segment", Align::left);

@@ -548,4 +548,21 @@ TEST(Run, ANoisyRunIsFlaggedInItsQualityRecord) {
   std::filesystem::remove(database);
 }
 
+// Layers the chosen back end has no kernel for run on the reference back end; when they hold the time, the
+// table says so in a line of its own, not only in the implementation column (issue 17).
+TEST(Run, LayersThatFellBackToTheReferenceAreSummed) {
+  const auto modules = ntp::backend_module_names();
+  if (std::find(modules.begin(), modules.end(), "onednn") == modules.end())
+    GTEST_SKIP() << "this build has no onednn back end, whose lack of attention the test uses";
+  const auto result = run_ntp({"run", example("transformer-encoder.xml"), "--backend", "onednn", "--set",
+                               "tokens=8", "--iterations", "2", "--warmup", "0", "--no-db"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("note: 1 layer (attention), "), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("ran on the reference back end: onednn has no kernel for it"), std::string::npos)
+      << result.out;
+  const auto own = run_ntp({"run", example("small-cnn.xml"), "--backend", "reference", "--iterations", "1",
+                            "--warmup", "0", "--no-db"});
+  EXPECT_EQ(own.out.find("ran on the reference back end:"), std::string::npos) << "no fallback, no line";
+}
+
 }  // namespace
