@@ -1,12 +1,24 @@
 #include "inspect_report.h"
 
 #include <fmt/format.h>
+
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "csv.h"
 #include "text_table.h"
 
 namespace ntp::report {
+
+namespace {
+
+// Byte and operation counts are whole numbers: written as integers, not 9568256.0 (issue 17).
+nlohmann::json whole(double count) {
+  return count >= 0 && count < 9.2e18 ? nlohmann::json(static_cast<std::int64_t>(std::llround(count)))
+                                      : nlohmann::json(count);
+}
+
+}  // namespace
 
 nlohmann::json inspect_json(const Graph& graph, const GraphAnalysis& analysis,
                             std::optional<double> available_bytes) {
@@ -34,11 +46,11 @@ nlohmann::json inspect_json(const Graph& graph, const GraphAnalysis& analysis,
                             {"inputs", inputs},
                             {"output_shapes", outputs},
                             {"params", part.params},
-                            {"flops", part.cost.flops},
-                            {"weight_bytes", part.weight_bytes},
-                            {"activation_bytes", part.activation_bytes},
-                            {"bytes_read", part.cost.bytes_read},
-                            {"bytes_written", part.cost.bytes_written},
+                            {"flops", whole(part.cost.flops)},
+                            {"weight_bytes", whole(part.weight_bytes)},
+                            {"activation_bytes", whole(part.activation_bytes)},
+                            {"bytes_read", whole(part.cost.bytes_read)},
+                            {"bytes_written", whole(part.cost.bytes_written)},
                             {"intensity", part.cost.intensity()}};
     if (node.precision) layer["precision"] = std::string(dtype_name(*node.precision));
     if (!node.device.empty()) layer["device"] = node.device;
@@ -54,24 +66,24 @@ nlohmann::json inspect_json(const Graph& graph, const GraphAnalysis& analysis,
                         {"tool", segment.tool},
                         {"layers", members},
                         {"params", segment.params},
-                        {"flops", segment.cost.flops},
-                        {"weight_bytes", segment.weight_bytes},
-                        {"bytes_moved", segment.cost.bytes_moved()},
+                        {"flops", whole(segment.cost.flops)},
+                        {"weight_bytes", whole(segment.weight_bytes)},
+                        {"bytes_moved", whole(segment.cost.bytes_moved())},
                         {"intensity", segment.cost.intensity()}});
   }
   document["segments"] = std::move(segments);
   document["totals"] = {{"params", analysis.params},
-                        {"flops", analysis.total.flops},
-                        {"weight_bytes", analysis.weight_bytes},
-                        {"bytes_moved", analysis.total.bytes_moved()},
+                        {"flops", whole(analysis.total.flops)},
+                        {"weight_bytes", whole(analysis.weight_bytes)},
+                        {"bytes_moved", whole(analysis.total.bytes_moved())},
                         {"intensity", analysis.total.intensity()}};
-  nlohmann::json memory = {{"weight_bytes", analysis.weight_bytes},
-                           {"input_bytes", analysis.input_bytes},
-                           {"peak_activation_bytes", analysis.peak_activation_bytes},
-                           {"peak_bytes", analysis.peak_bytes()}};
+  nlohmann::json memory = {{"weight_bytes", whole(analysis.weight_bytes)},
+                           {"input_bytes", whole(analysis.input_bytes)},
+                           {"peak_activation_bytes", whole(analysis.peak_activation_bytes)},
+                           {"peak_bytes", whole(analysis.peak_bytes())}};
   if (available_bytes) {
-    memory["available_bytes"] = *available_bytes;
-    memory["run_bytes"] = run_memory_bytes(analysis);
+    memory["available_bytes"] = whole(*available_bytes);
+    memory["run_bytes"] = whole(run_memory_bytes(analysis));
     memory["fits"] = !check_fits(analysis, *available_bytes).has_value();
   }
   document["memory"] = std::move(memory);

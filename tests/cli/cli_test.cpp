@@ -44,6 +44,12 @@ TEST(Inspect, JsonAndCsvCarryTheSameFigures) {
   ASSERT_EQ(document["layers"].size(), 7U);
   EXPECT_EQ(document["layers"][3]["descriptor"], "lstm:146x1x4096,direction=bidirectional,hidden=2048,fp32");
   ASSERT_EQ(document["segments"].size(), 3U);
+  // Counts are whole numbers, written as integers (9568256, not 9568256.0).
+  EXPECT_TRUE(document["totals"]["weight_bytes"].is_number_integer());
+  EXPECT_EQ(document["totals"]["weight_bytes"].get<std::int64_t>(), 122'732'573 * 4);
+  for (const char* key : {"flops", "weight_bytes", "activation_bytes", "bytes_read", "bytes_written"})
+    EXPECT_TRUE(document["layers"][3][key].is_number_integer()) << key;
+  EXPECT_TRUE(document["memory"]["peak_bytes"].is_number_integer());
 
   const auto csv = run_ntp({"inspect", example("deepspeech-v0.1.xml"), "--format", "csv"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
