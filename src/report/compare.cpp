@@ -224,11 +224,10 @@ std::string comparison_table(const nlohmann::json& comparison) {
   const auto& runs = comparison["runs"];
   std::string text;
   for (const auto& run : runs)
-    text += fmt::format("{:>12}: {} on {} {}, {}, batch {}, {} thread(s), {}\n",
-                        run["label"].get<std::string>(), run["topology"].get<std::string>(),
-                        run["backend"].get<std::string>(), run["library_version"].get<std::string>(),
-                        run["precision"].get<std::string>(), run["batch"].get<std::int64_t>(),
-                        run["threads"].get<int>() > 0 ? std::to_string(run["threads"].get<int>()) : "default",
+    text += fmt::format("{:>12}: {} on {} {}, {}, batch {}, {}, {}\n", run["label"].get<std::string>(),
+                        run["topology"].get<std::string>(), run["backend"].get<std::string>(),
+                        run["library_version"].get<std::string>(), run["precision"].get<std::string>(),
+                        run["batch"].get<std::int64_t>(), threads_phrase(run["threads"].get<int>()),
                         run["host"].get<std::string>());
   TextTable table;
   table.add_column("layer", Align::left);

@@ -12,6 +12,7 @@
 #include "html.h"
 #include "svg_charts.h"
 #include "sweep.h"
+#include "text_table.h"
 
 namespace ntp::report {
 
@@ -336,12 +337,11 @@ std::string roofline_section(const nlohmann::json& record) {
   }
   return html::section(
              "roofline", "Roofline",
-             fmt::format(
-                 "each layer at its arithmetic intensity and attained GFLOP/s, under this machine's "
-                 "ceilings: {:.0f} GFLOP/s ({} {} GEMM, {} threads) and {:.1f} GB/s (triad), measured {}",
-                 machine.value("gflops_per_second", 0.0), machine.value("backend", ""),
-                 machine.value("precision", ""), machine.value("threads", 0),
-                 machine.value("gbytes_per_second", 0.0), machine.value("measured_at", ""))) +
+             fmt::format("each layer at its arithmetic intensity and attained GFLOP/s, under this machine's "
+                         "ceilings: {:.0f} GFLOP/s ({} {} GEMM, {}) and {:.1f} GB/s (triad), measured {}",
+                         machine.value("gflops_per_second", 0.0), machine.value("backend", ""),
+                         machine.value("precision", ""), counted(machine.value("threads", 0), "thread"),
+                         machine.value("gbytes_per_second", 0.0), machine.value("measured_at", ""))) +
          svg::roofline(points, machine.value("gflops_per_second", 1.0),
                        machine.value("gbytes_per_second", 1.0));
 }

@@ -49,10 +49,10 @@ std::string bound_cell(const nlohmann::json& item) {
 
 std::string roofline_line(const nlohmann::json& machine) {
   return fmt::format(
-      "bound: against this machine's {:.0f} GFLOP/s ({} {} GEMM, {} threads) and {:.1f} GB/s (triad), ridge "
+      "bound: against this machine's {:.0f} GFLOP/s ({} {} GEMM, {}) and {:.1f} GB/s (triad), ridge "
       "{:.2g} FLOP/byte; {} {}; above 100% of roof a layer's data came from caches\n",
       machine["gflops_per_second"].get<double>(), machine["backend"].get<std::string>(),
-      machine["precision"].get<std::string>(), machine["threads"].get<int>(),
+      machine["precision"].get<std::string>(), counted(machine["threads"].get<int>(), "thread"),
       machine["gbytes_per_second"].get<double>(), machine["ridge_flops_per_byte"].get<double>(),
       machine["from_cache"].get<bool>() ? "calibrated" : "measured",
       machine["measured_at"].get<std::string>());
@@ -204,13 +204,12 @@ std::string run_table(const nlohmann::json& record, int module_depth) {
   const auto& options = record["options"];
   const auto& context = record["context"];
   std::string text =
-      fmt::format("{} on {} ({}), {}, batch {}, {} thread(s), {} on {}\n",
+      fmt::format("{} on {} ({}), {}, batch {}, {}, {} on {}\n",
                   record["topology"]["name"].get<std::string>(), options["backend"].get<std::string>(),
                   context["libraries"][options["backend"].get<std::string>()].get<std::string>(),
                   options["precision"].get<std::string>(), options["batch"].get<std::int64_t>(),
-                  options["threads"].get<int>() > 0 ? std::to_string(options["threads"].get<int>())
-                                                    : std::string("default"),
-                  options["mode"].get<std::string>(), context["cpu_model"].get<std::string>());
+                  threads_phrase(options["threads"].get<int>()), options["mode"].get<std::string>(),
+                  context["cpu_model"].get<std::string>());
   const auto& latency = record["latency"];
   const bool timed = record["instrumentation"]["layer_timing"].get<bool>();
   if (timed) {
@@ -294,12 +293,13 @@ std::string run_table(const nlohmann::json& record, int module_depth) {
     text += aggregate_tables(record, module_depth);
   }
   text += fmt::format(
-      "\nlatency (ms, {} iterations after {} warm-up): min {} | median {} | mean {} | p90 {} | p99 {} | max "
+      "\nlatency (ms, {} after {}): min {} | median {} | mean {} | p90 {} | p99 {} | max "
       "{} | "
       "stddev {} | cv {:.1f}%\ncold (first inference): {} ms\n",
-      latency["count"].get<std::size_t>(), options["warmup"].get<int>(), ms(latency["min"]),
-      ms(latency["median"]), ms(latency["mean"]), ms(latency["p90"]), ms(latency["p99"]), ms(latency["max"]),
-      ms(latency["stddev"]), latency["cv"].get<double>() * 100, ms(latency["cold"]));
+      counted(latency["count"].get<std::int64_t>(), "iteration"),
+      counted(options["warmup"].get<int>(), "warm-up"), ms(latency["min"]), ms(latency["median"]),
+      ms(latency["mean"]), ms(latency["p90"]), ms(latency["p99"]), ms(latency["max"]), ms(latency["stddev"]),
+      latency["cv"].get<double>() * 100, ms(latency["cold"]));
   const auto& throughput = record["throughput"];
   text += fmt::format("throughput: {:.2f} inferences/s, {:.2f} items/s ({} stream(s))\n",
                       throughput["inferences_per_second"].get<double>(),
@@ -335,8 +335,8 @@ std::string run_table(const nlohmann::json& record, int module_depth) {
     const auto& counters = record["counters"];
     if (!counters["events"].empty())
       text += fmt::format(
-          "counters: medians per layer per inference over {} thread(s){}; cores = task-clock / layer time\n",
-          counters["threads"].get<int>(),
+          "counters: medians per layer per inference over {}{}; cores = task-clock / layer time\n",
+          counted(counters["threads"].get<int>(), "thread"),
           counters["running_fraction"].get<double>() < 1
               ? fmt::format(", multiplexed and scaled (running {:.0f}% of the time)",
                             counters["running_fraction"].get<double>() * 100)

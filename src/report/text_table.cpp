@@ -58,6 +58,14 @@ std::string human_count(double value) {
   return fmt::format("{:.2f}T", value / 1e12);
 }
 
+std::string counted(std::int64_t count, const std::string& word) {
+  return fmt::format("{} {}{}", count, word, count == 1 ? "" : "s");
+}
+
+std::string threads_phrase(int threads) {
+  return threads > 0 ? counted(threads, "thread") : "the library's default threads";
+}
+
 std::string human_bytes(double bytes) {
   if (bytes < 1024) return fmt::format("{:.0f} B", bytes);
   if (bytes < 0x1p20) return fmt::format("{:.2f} KiB", bytes / 0x1p10);

@@ -1,6 +1,7 @@
 // A console table: named columns, right-aligned numbers, a rule under the header, optional footer rows.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,9 @@ class TextTable {
 std::string human_count(double value);
 // 1536 -> "1.50 KiB".
 std::string human_bytes(double bytes);
+// (1, "thread") -> "1 thread", (2, "thread") -> "2 threads".
+std::string counted(std::int64_t count, const std::string& word);
+// A run's --threads: "2 threads", or "the library's default threads" for 0.
+std::string threads_phrase(int threads);
 
 }  // namespace ntp::report
