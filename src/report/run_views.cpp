@@ -132,9 +132,9 @@ std::string memory_summary(const nlohmann::json& record) {
 std::string perf_summary(const nlohmann::json& perf) {
   const auto regions = perf["regions"].get<std::vector<std::string>>();
   std::string text = fmt::format(
-      "\nperf stat over {} ({} measured iterations), per iteration:\n",
+      "\nperf stat over {} ({}), per iteration:\n",
       regions.empty() ? std::string("every layer") : fmt::format("segment {}", fmt::join(regions, ", ")),
-      perf["iterations"].get<double>());
+      counted(std::llround(perf["iterations"].get<double>()), "measured iteration"));
   TextTable table;
   table.add_column("event", TextTable::Align::left);
   table.add_column("per iteration", TextTable::Align::right);
@@ -228,8 +228,8 @@ std::string run_table(const nlohmann::json& record, int module_depth) {
     const bool library = has_library_times(record);
     if (library) table.add_column("lib ms", Align::right);
     const std::vector<std::string> events = counter_events(record);
-    for (const std::string& event : events)
-      table.add_column(event, Align::right);
+    for (const std::string& event : events)  // task-clock counts CPU time: its unit in the header
+      table.add_column(event == "task-clock" ? "task-clock ns" : event, Align::right);
     const bool busy = std::find(events.begin(), events.end(), "task-clock") != events.end();
     const bool ipc = std::find(events.begin(), events.end(), "instructions") != events.end() &&
                      std::find(events.begin(), events.end(), "cycles") != events.end();
