@@ -85,11 +85,16 @@ nlohmann::json significance(const nlohmann::json& baseline_samples, const nlohma
   if (!baseline_samples.is_array() || !samples.is_array()) return nullptr;
   const auto test = profile::mann_whitney_u(baseline_samples.get<std::vector<double>>(),
                                             samples.get<std::vector<double>>());
+  const nlohmann::json counts = {test.n1, test.n2};
   if (!test.enough)
     return {{"enough", false},
+            {"samples", counts},
             {"note", fmt::format("too few samples to test ({} and {}; at least {} each: --iterations)",
                                  test.n1, test.n2, profile::kMinimumSamples)}};
-  return {{"enough", true}, {"p_value", test.p_value}, {"significant", test.p_value < kSignificance}};
+  return {{"enough", true},
+          {"samples", counts},
+          {"p_value", test.p_value},
+          {"significant", test.p_value < kSignificance}};
 }
 
 nlohmann::json latency_samples(const nlohmann::json& record) {
@@ -108,8 +113,13 @@ std::string p_value_text(const nlohmann::json& cell) {
 std::string significance_text(const nlohmann::json& cell) {
   if (!cell.contains("significance") || cell["significance"].is_null()) return "";
   const auto& test = cell["significance"];
-  if (!test["enough"].get<bool>()) return "n<5";
-  return test["significant"].get<bool>() ? fmt::format("p={:.2g}", test["p_value"].get<double>()) : "same";
+  // Not significant is not "the same": a 3x ratio over 3 samples a side is untested, not equal (issue 17).
+  if (!test["enough"].get<bool>())
+    return test.contains("samples") ? fmt::format("n.s. (n={}/{})", test["samples"][0].get<std::int64_t>(),
+                                                  test["samples"][1].get<std::int64_t>())
+                                    : "n.s. (n<5)";
+  return test["significant"].get<bool>() ? fmt::format("p={:.2g}", test["p_value"].get<double>())
+                                         : fmt::format("n.s. (p={:.2g})", test["p_value"].get<double>());
 }
 
 std::string ratio_text(const nlohmann::json& cell) {
@@ -285,7 +295,8 @@ std::string comparison_table(const nlohmann::json& comparison) {
                           fmt::join(run["quality_warnings"].get<std::vector<std::string>>(), "; "));
   text +=
       "ratio: time over the baseline's (above 1 is slower); differs: p-value of a Mann-Whitney U test where "
-      "the difference is significant (p < 0.05), same where not, n<5 with too few samples; * ran on the "
+      "the difference is significant (p < 0.05); n.s. where it is not shown to differ: p >= 0.05, or too "
+      "few samples to test (n = the baseline's/the run's, at least 5 each); * ran on the "
       "reference back end (fallback); - not in that run\n";
   return text;
 }
