@@ -65,19 +65,23 @@ nlohmann::json combined_trace(const std::vector<nlohmann::json>& records) {
   return {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
 }
 
-// Every run goes into the results database (unless --no-db), once its output is written. A database that
-// cannot be written costs the record, not the run: a warning, and the run still succeeds.
-void record_runs(const RunArgs& args, const std::vector<nlohmann::json>& records) {
-  // On standard error, unless the table on the terminal already says them: a JSON, CSV or HTML reader, or
-  // one who sent the table to a file, may not look for them.
+// Each record's quality warnings on standard error, unless the table on the terminal already says them: a
+// JSON, CSV or HTML reader, or one who sent the table to a file, may not look for them.
+void warn_of_noise(const RunArgs& args, const std::vector<nlohmann::json>& records) {
   const bool table_on_stdout = args.format == "table" && (args.output.empty() || args.output == "-");
+  if (args.tool_child || table_on_stdout) return;
   for (const nlohmann::json& record : records)
-    if (record.contains("quality") && !args.tool_child && !table_on_stdout)
+    if (record.contains("quality"))
       for (const auto& warning : record["quality"]["warnings"])
         std::fprintf(stderr, "ntp: warning: %s on %s: the figures may be off: %s\n",
                      record["topology"]["name"].get<std::string>().c_str(),
                      record["options"]["backend"].get<std::string>().c_str(),
                      warning.get<std::string>().c_str());
+}
+
+// Every run goes into the results database (unless --no-db), once its output is written. A database that
+// cannot be written costs the record, not the run: a warning, and the run still succeeds.
+void record_runs(const RunArgs& args, const std::vector<nlohmann::json>& records) {
   if (args.no_db || args.tool_child) return;
   try {
     report::ResultsDatabase database(args.db.empty() ? report::default_database_path() : args.db);
@@ -179,6 +183,7 @@ int run_command(const RunArgs& args) {
     } else {
       write_output(args.output, report::comparison_table(comparison));
     }
+    warn_of_noise(args, records);
     record_runs(args, records);
     return 0;
   }
@@ -204,6 +209,7 @@ void write_run_output(const RunArgs& args, const nlohmann::json& measured) {
     write_output(args.output, report::run_html(record, args.depth));
   else
     write_output(args.output, report::run_table(record, args.depth));
+  warn_of_noise(args, {record});
   record_runs(args, {record});
 }
 

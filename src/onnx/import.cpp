@@ -303,11 +303,10 @@ void apply_metadata(ImportContext& ctx, const onnx::ModelProto& model) {
   Graph& graph = ctx.graph();
   const std::string& path = ctx.file();
   using Type = nlohmann::json::value_t;
+  for (const auto& [key, value] : exported_params(model, path))
+    graph.params[key] = value;
   for (const auto& entry : model.metadata_props()) {
-    if (entry.key() == "ntp.params") {
-      for (const auto& [key, value] : exported_params(model, path))
-        graph.params[key] = value;
-    } else if (entry.key() == "ntp.inputs") {
+    if (entry.key() == "ntp.inputs") {
       const nlohmann::json inputs = ntp_metadata(entry, path, Type::object);
       for (const auto& [key, value] : inputs.items()) {
         const std::string field = "'ntp.inputs'." + key;
