@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "ntp/quality.h"
+
 namespace ntp {
 
 inline constexpr const char* kRunRecordSchema = "ntp.run/1";
@@ -149,21 +151,6 @@ struct MemoryRecord {
   // The bound on the run's allocations NTP checked against the available memory before it allocated
   // (run_memory_bytes); 0 in records written before it was kept.
   double estimate_bytes = 0;
-};
-
-// Whether the measurements can be trusted (profile/quality.h): the samples' spread and what the machine did
-// while they were taken, with a warning for each sign of trouble (empty: none).
-struct QualityRecord {
-  double cv = 0;
-  double max_over_median = 0;
-  bool bimodal = false;
-  double fast_cluster_ms = 0, slow_cluster_ms = 0;  // when bimodal
-  std::optional<double> load_average;
-  int cores = 0;
-  int threads = 0;
-  double involuntary_switches_per_second = 0;
-  std::vector<std::string> warnings;
-  std::string how;
 };
 
 struct TimelineEvent {

@@ -53,9 +53,9 @@ std::optional<double> load_average() {
   return std::nullopt;
 }
 
-Quality assess_quality(const std::vector<double>& samples_ms, const PhaseUsage& measured,
-                       std::optional<double> load, int cores, int threads) {
-  Quality quality;
+QualityRecord assess_quality(const std::vector<double>& samples_ms, const PhaseUsage& measured,
+                             std::optional<double> load, int cores, int threads) {
+  QualityRecord quality;
   quality.load_average = load;
   quality.cores = cores;
   quality.threads = threads;

@@ -116,27 +116,17 @@ RunRecord make_run_record(const Graph& graph, const GraphAnalysis& analysis,
       "end-to-end wall time of each of {} measured inferences after {} warm-up; cold is "
       "the first inference",
       latency.count, options.warmup);
-  const profile::Quality quality = profile::assess_quality(
-      to_ms(measurements.latency_seconds), measurements.measured_usage, measurements.load_average,
-      static_cast<int>(record.context.cores), settings.threads);
-  record.quality = QualityRecord{
-      quality.cv,
-      quality.max_over_median,
-      quality.bimodal,
-      quality.fast_cluster_ms,
-      quality.slow_cluster_ms,
-      quality.load_average,
-      quality.cores,
-      quality.threads,
-      quality.involuntary_switches_per_second,
-      quality.warnings,
+  record.quality = profile::assess_quality(to_ms(measurements.latency_seconds), measurements.measured_usage,
+                                           measurements.load_average, static_cast<int>(record.context.cores),
+                                           settings.threads);
+  record.quality->how =
       "cv and max_over_median of the measured latencies; bimodal: the widest gap between neighbouring sorted "
       "samples, at least 1.5 times, with 10% of them on each side; load_average: /proc/loadavg's 1-minute "
       "figure at the end of the measured phase, which counts this run's own threads; "
       "involuntary_switches_per_second: getrusage's ru_nivcsw over the measured phase, all threads. A "
-      "warning "
-      "past: cv 10%, max 3 times the median, bimodal, a load of one task more than the run's threads, 50 "
-      "preemptions a second, more threads than cores"};
+      "warning past: cv 10%, max 3 times the median, bimodal, a load of one task more than the run's "
+      "threads, "
+      "50 preemptions a second, more threads than cores";
   const double inferences_per_second =
       measurements.wall_seconds > 0 ? static_cast<double>(measurements.inferences) / measurements.wall_seconds
                                     : 0;

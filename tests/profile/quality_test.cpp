@@ -14,7 +14,7 @@ namespace {
 using ntp::profile::assess_quality;
 using ntp::profile::PhaseUsage;
 
-bool mentions(const ntp::profile::Quality& quality, const std::string& text) {
+bool mentions(const ntp::QualityRecord& quality, const std::string& text) {
   return std::any_of(quality.warnings.begin(), quality.warnings.end(),
                      [&](const std::string& warning) { return warning.find(text) != std::string::npos; });
 }
