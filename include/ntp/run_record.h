@@ -56,15 +56,28 @@ struct RunSettingsRecord {
   std::string mode = "latency";  // latency | throughput | stream
   int streams = 1;
   int warmup = 0;
-  int iterations = 0;
+  int iterations = 0;  // the least, with a precision target
   double time_seconds = 0;
+  double min_time_seconds = 0, max_time_seconds = 0;
+  double precision_target = 0;  // 0: none
   bool layer_timing = true;
 };
 
+// A distribution-free confidence interval for the median latency (profile::median_interval).
+struct MedianIntervalRecord {
+  double low_ms = 0, high_ms = 0;
+  double coverage = 0;             // >= 0.95
+  double relative_half_width = 0;  // max(median - low, high - median) / median
+};
+
 struct LatencyRecord {
-  TimeStatistics ms;   // over the measured inferences of all streams
-  double cold_ms = 0;  // the first inference, before warm-up
+  TimeStatistics ms;                                    // over the measured inferences of all streams
+  double cold_ms = 0;                                   // the first inference, before warm-up
+  std::optional<MedianIntervalRecord> median_interval;  // absent below 6 samples
+  // iterations | time | precision target | max time | interrupted (the record is then partial)
+  std::string stopped_by = "iterations";
   std::string how;
+  bool partial() const { return stopped_by == "interrupted"; }
 };
 
 struct ThroughputRecord {

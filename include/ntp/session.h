@@ -26,6 +26,7 @@
 #include "ntp/check_record.h"
 #include "ntp/executable.h"
 #include "ntp/graph.h"
+#include "ntp/run_control.h"
 #include "ntp/run_record.h"
 #include "ntp/status.h"
 #include "ntp/tensor.h"
@@ -91,15 +92,19 @@ struct ProfileOptions {
   int threads = 0;      // 0 = the library's default
   std::uint64_t seed = 1;
   int warmup = 2;
+  // When the measured iterations stop (StoppingRule in ntp/run_control.h says how these combine).
   int iterations = 10;
-  double time_seconds = 0;       // > 0: iterate until this much time has passed
+  double time_seconds = 0;  // > 0: iterate until this much time has passed
+  double min_time_seconds = 0;
+  double max_time_seconds = 0;
+  double precision_target = 0;   // e.g. 0.02: until the median's 95% interval is within +-2% of it
   std::string mode = "latency";  // latency | throughput | stream
   int streams = 1;               // throughput mode: concurrent streams
   double chunk_ms = 320;         // stream mode: audio per chunk
   bool layer_timing = true;
   std::string counters;   // "software", "cycles,instructions", ... ("" = none)
   int counter_group = 4;  // hardware events per counter group; groups take turns
-  bool progress = false;  // a progress line on stderr for long runs
+  RunControl control;     // a stop flag (Ctrl-C) and a progress callback
   // This machine's roofline ceilings (measured once per host and cached) and each layer's bound.
   bool classify_bounds = true;
   std::string command_line;  // for the record's context
@@ -118,6 +123,10 @@ struct ProfiledRun {
   // value.
   std::unique_ptr<Executable> executable;
 };
+
+// Throws UserError for options no run can take (a negative count, a --time beside a precision target, ...);
+// run() calls it, and a sweep before it starts any point.
+void check_profile_options(const ProfileOptions& options);
 
 // Compiles the model on the back end and measures it. Refuses (UserError) a back end that cannot run the
 // precision and a run that cannot fit in this machine's memory, before allocating.

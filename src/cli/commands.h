@@ -34,6 +34,9 @@ struct RunArgs {
   int warmup = 2;
   int iterations = 10;
   double time_seconds = 0;
+  double min_time_seconds = 0;
+  double max_time_seconds = 0;
+  double precision_target = 0;
   std::string mode = "latency";  // latency | throughput | stream
   int streams = 1;
   double chunk_ms = 320;            // stream mode: audio per chunk
@@ -91,6 +94,9 @@ struct SweepArgs {
   int warmup = 2;
   int iterations = 10;
   double time_seconds = 0;
+  double min_time_seconds = 0;
+  double max_time_seconds = 0;
+  double precision_target = 0;
   std::string mode = "latency";
   int streams = 1;
   double timeout_seconds = 3600;  // per point; 0: none

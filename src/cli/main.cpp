@@ -6,10 +6,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "interruption.h"
 #include "ntp/limits.h"
 #include "ntp/status.h"
 
@@ -104,6 +106,29 @@ void add_format_and_output(CLI::App& command, std::string& format, std::string& 
 
 // --depth N: the module levels a run's views show. Checked on the text, so that 0, -1 and "two" all get the
 // same message (and exit code 2, as every bad command line does).
+// When measuring stops besides --iterations and --time (ntp/run_control.h's StoppingRule).
+void add_stopping_options(CLI::App& command, double& min_time, double& max_time, double& precision_target) {
+  command.add_option("--min-time", min_time, "measure at least this many seconds")
+      ->check(finite_number(true));
+  command
+      .add_option("--max-time", max_time,
+                  "stop measuring after this many seconds (60 with a --precision-target)")
+      ->check(finite_number(true));
+  command
+      .add_option(
+          "--precision-target", precision_target,
+          "go on past --iterations until the median's 95% confidence interval is within this fraction "
+          "of it (0.02: +-2%), or --max-time has passed")
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            char* end = nullptr;
+            const double value = std::strtod(text.c_str(), &end);
+            if (!text.empty() && *end == '\0' && value > 0 && value < 1) return "";
+            return "'" + text.substr(0, 32) + "' is not a fraction between 0 and 1 (0.02 asks for +-2%)";
+          },
+          "FRACTION"));
+}
+
 void add_depth_option(CLI::App& command, int& depth) {
   const CLI::Validator positive_whole_number(
       [](const std::string& text) -> std::string {
@@ -158,6 +183,7 @@ int main(int argc, char** argv) {
                    "measure for this many seconds instead (at least 3 iterations)")
       ->check(finite_number(false))
       ->excludes(iterations);
+  add_stopping_options(*run_command, run.min_time_seconds, run.max_time_seconds, run.precision_target);
   run_command
       ->add_option("--mode", run.mode,
                    "latency (one stream), throughput (--streams concurrent streams) or stream (the audio "
@@ -249,6 +275,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   sweep_command->add_option("--time", sweep.time_seconds, "measure each point for this many seconds instead")
       ->check(finite_number(false));
+  add_stopping_options(*sweep_command, sweep.min_time_seconds, sweep.max_time_seconds,
+                       sweep.precision_target);
   sweep_command->add_option("--mode", sweep.mode, "latency, throughput or stream, as in run")
       ->check(CLI::IsMember({"latency", "throughput", "stream"}));
   sweep_command->add_option("--streams", sweep.streams, "concurrent streams in throughput mode")
@@ -356,6 +384,9 @@ int main(int argc, char** argv) {
   } catch (const ntp::UserError& error) {
     std::cerr << error.diagnostic().to_string() << "\n";
     return 2;
+  } catch (const ntp::Interrupted& interrupted) {
+    std::cerr << "ntp: " << interrupted.what() << ", before anything was measured: nothing was written\n";
+    return ntp::cli::interrupted_exit_status();
   } catch (const nlohmann::json::exception& error) {
     // A result file (a sweep's) with a field of the wrong type or missing: bad input, not NTP's fault.
     std::cerr << "ntp: error: a result file this command read is malformed: " << error.what()

@@ -119,7 +119,7 @@ int spawn_and_wait(const std::vector<std::string>& argv, const std::vector<std::
 }
 
 ChildOutcome run_logged(const std::vector<std::string>& argv, const std::filesystem::path& log,
-                        double timeout_seconds) {
+                        double timeout_seconds, const std::atomic<bool>* stop) {
   std::vector<char*> pointers = pointers_to(argv);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -132,15 +132,24 @@ ChildOutcome run_logged(const std::vector<std::string>& argv, const std::filesys
     throw UserError(kCommandLine, fmt::format("cannot start {}: {}", argv[0], std::strerror(error)));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
   ChildOutcome outcome;
+  std::chrono::steady_clock::time_point stop_deadline;
   int status = 0;
   while (true) {
     const pid_t done = waitpid(child, &status, WNOHANG);
     if (done == child) break;
     if (done < 0 && errno != EINTR) break;
-    if (timeout_seconds > 0 && std::chrono::steady_clock::now() >= deadline && !outcome.timed_out) {
+    const auto now = std::chrono::steady_clock::now();
+    if (timeout_seconds > 0 && now >= deadline && !outcome.timed_out) {
       outcome.timed_out = true;
       ::kill(child, SIGKILL);
     }
+    if (stop != nullptr && stop->load() && !outcome.interrupted) {
+      outcome.interrupted = true;
+      ::kill(child, SIGINT);
+      stop_deadline = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(kStopGraceSeconds));
+    }
+    if (outcome.interrupted && now >= stop_deadline) ::kill(child, SIGKILL);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   outcome.status =

@@ -4,6 +4,7 @@
 
 #include "ntp/run_record.h"
 
+#include <atomic>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -27,13 +28,17 @@ int spawn_and_wait(const std::vector<std::string>& argv, const std::vector<std::
                    const std::string& install_hint, const std::vector<std::string>& quiet_lines = {});
 
 struct ChildOutcome {
-  int status = 0;          // exit status, or 128 + the signal that ended it
-  bool timed_out = false;  // killed after the time limit
+  int status = 0;            // exit status, or 128 + the signal that ended it
+  bool timed_out = false;    // killed after the time limit
+  bool interrupted = false;  // `stop` was set while it ran
 };
 // Runs `argv` (no shell; argv[0] a path) with stdout and stderr written to `log`, killing it with SIGKILL
-// once `timeout_seconds` have passed (0: no limit).
+// once `timeout_seconds` have passed (0: no limit). When `stop` is set, the child gets SIGINT (a SIGTERM
+// sent to this process alone would leave it running as an orphan), and SIGKILL if it has not ended
+// `kStopGraceSeconds` later.
+inline constexpr double kStopGraceSeconds = 10;
 ChildOutcome run_logged(const std::vector<std::string>& argv, const std::filesystem::path& log,
-                        double timeout_seconds);
+                        double timeout_seconds, const std::atomic<bool>* stop = nullptr);
 
 // A fresh private folder, removed with everything in it when this goes out of scope.
 class TemporaryFolder {

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "external_tools.h"
+#include "interruption.h"
 #include "io/npy.h"
 #include "ntp/session.h"
 #include "output.h"
@@ -116,13 +117,15 @@ ProfileOptions profile_options(const RunArgs& args) {
   options.warmup = args.warmup;
   options.iterations = args.iterations;
   options.time_seconds = args.time_seconds;
+  options.min_time_seconds = args.min_time_seconds;
+  options.max_time_seconds = args.max_time_seconds;
+  options.precision_target = args.precision_target;
   options.mode = args.mode;
   options.streams = args.streams;
   options.chunk_ms = args.chunk_ms;
   options.layer_timing = !args.no_layer_timing;
   options.counters = args.counters;
   options.counter_group = args.counter_group;
-  options.progress = true;
   // Every back end's record is classified once all have run (and a tool's child never classifies).
   options.classify_bounds = false;
   options.command_line = args.command_line;
@@ -137,6 +140,9 @@ ProfileOptions profile_options(const RunArgs& args) {
 }  // namespace
 
 int run_command(const RunArgs& args) {
+  // Ctrl-C or SIGTERM ends the measured iterations; what was measured is still printed, written and
+  // recorded (marked partial), the back ends not yet run are skipped, and the exit status says which signal.
+  const InterruptionCatcher interruption;
   if (args.tool_child && args.tool == "callgrind" && !profile::running_under_valgrind())
     throw UserError(kCommandLine, "--tool-child is for the process --tool launches",
                     "use --tool callgrind instead");
@@ -158,16 +164,32 @@ int run_command(const RunArgs& args) {
         "run with a single --backend to save outputs; `ntp check` compares outputs across back ends");
 
   std::vector<nlohmann::json> records;
-  for (const std::string& backend : backends) {
-    ProfileOptions options = profile_options(args);
-    options.backend = backend;
-    ProfiledRun profiled = ntp::run(model, options);
-    if (!args.tool_child) add_bounds(profiled.record);
-    const nlohmann::json record = profiled.record.to_json();
-    if (!args.save_outputs.empty())
-      save_outputs(*profiled.executable, record.value("transcripts", nlohmann::json::array()), args);
-    records.push_back(record);
+  {
+    ProgressLine progress_line;
+    for (const std::string& backend : backends) {
+      ProfileOptions options = profile_options(args);
+      options.backend = backend;
+      options.control = {&interruption.flag(), progress_line.callback()};
+      std::optional<ProfiledRun> profiled;
+      try {
+        profiled.emplace(ntp::run(model, options));
+      } catch (const Interrupted&) {
+        if (records.empty()) throw;
+        break;
+      }
+      // The machine's ceilings may take a while to calibrate: an interrupted run goes without its bounds.
+      if (!args.tool_child && !profiled->record.latency.partial()) add_bounds(profiled->record);
+      const nlohmann::json record = profiled->record.to_json();
+      if (!args.save_outputs.empty())
+        save_outputs(*profiled->executable, record.value("transcripts", nlohmann::json::array()), args);
+      records.push_back(record);
+      if (interruption.caught()) break;
+    }
   }
+  if (interruption.caught())
+    std::fprintf(stderr, "ntp: interrupted: the figures below are partial (%zu of %zu back ends run)\n",
+                 records.size(), backends.size());
+  const int status = interruption.caught() ? interrupted_exit_status() : 0;
 
   if (records.size() > 1) {
     nlohmann::json comparison = report::compare_records(records);
@@ -185,16 +207,17 @@ int run_command(const RunArgs& args) {
     }
     warn_of_noise(args, records);
     record_runs(args, records);
-    return 0;
+    return status;
   }
   write_run_output(args, records.front());
-  return 0;
+  return status;
 }
 
 void write_run_output(const RunArgs& args, const nlohmann::json& measured) {
   nlohmann::json record = measured;
   // A tool's parent classifies once the tool's counts are in; its child (under the tool) never calibrates.
-  if (!args.tool_child && !record.contains("machine")) {
+  const bool partial = record["latency"].value("partial", false);
+  if (!args.tool_child && !record.contains("machine") && !partial) {
     RunRecord typed = RunRecord::from_json(record);
     add_bounds(typed);
     record = typed.to_json();

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "commands.h"
+#include "interruption.h"
 #include "io/files.h"
 #include "ntp/limits.h"
 #include "ntp/registry.h"
@@ -61,6 +62,10 @@ PointSettings fixed_settings(const SweepArgs& args) {
     settings.options["--time"] = fmt::format("{}", args.time_seconds);
   else
     settings.options["--iterations"] = std::to_string(args.iterations);
+  for (const auto& [option, value] :
+       {std::pair{"--min-time", args.min_time_seconds}, std::pair{"--max-time", args.max_time_seconds},
+        std::pair{"--precision-target", args.precision_target}})
+    if (value > 0) settings.options[option] = fmt::format("{}", value);
   settings.options["--mode"] = args.mode;
   settings.options["--streams"] = std::to_string(args.streams);
   for (const std::string& set : args.topology.sets) {
@@ -194,6 +199,14 @@ int sweep_command(const SweepArgs& args) {
   std::vector<std::size_t> mine;
   for (std::size_t i = 0; i < points.size(); ++i)
     if (report::in_shard(i, shard)) mine.push_back(i);
+  ProfileOptions stopping;  // the options every point shares, checked as `ntp run` would
+  stopping.iterations = args.iterations;
+  stopping.time_seconds = args.time_seconds;
+  stopping.min_time_seconds = args.min_time_seconds;
+  stopping.max_time_seconds = args.max_time_seconds;
+  stopping.precision_target = args.precision_target;
+  stopping.warmup = args.warmup;
+  check_profile_options(stopping);
   for (const std::size_t i : mine)  // bad parameters are the command line's fault: refuse before running
     check_point(args, point_settings(args, points[i]));
 
@@ -226,9 +239,12 @@ int sweep_command(const SweepArgs& args) {
     }
   }
 
+  // Ctrl-C or SIGTERM stops the running point (its child is told too), skips the rest, and still writes
+  // the points finished; the temporary folder goes with this scope.
+  const InterruptionCatcher interruption;
   const TemporaryFolder folder("ntp-sweep");
   int failed = 0;
-  for (std::size_t k = 0; k < mine.size(); ++k) {
+  for (std::size_t k = 0; k < mine.size() && !interruption.caught(); ++k) {
     const std::size_t index = mine[k];
     const std::string label = report::point_label(points[index]);
     std::fprintf(stderr, "ntp sweep: [%zu/%zu] point %zu, %s ...\n", k + 1, mine.size(), index,
@@ -237,7 +253,8 @@ int sweep_command(const SweepArgs& args) {
     const auto log = folder.path() / fmt::format("point-{}.log", index);
     const auto start = std::chrono::steady_clock::now();
     const ChildOutcome outcome = run_logged(run_arguments(args, point_settings(args, points[index]), output),
-                                            log, args.timeout_seconds);
+                                            log, args.timeout_seconds, &interruption.flag());
+    if (outcome.interrupted) break;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     nlohmann::json point = {
         {"index", index}, {"label", label}, {"seconds", seconds}, {"params", nlohmann::json::object()}};
@@ -276,9 +293,16 @@ int sweep_command(const SweepArgs& args) {
                    point["reason"].get<std::string>().c_str());
     sweep["points"].push_back(std::move(point));
   }
+  if (interruption.caught()) {
+    sweep["interrupted"] = {{"signal", caught_signal()}, {"points_finished", sweep["points"].size()}};
+    std::fprintf(stderr,
+                 "ntp sweep: interrupted (signal %d): %zu of %zu points finished; the output holds them\n",
+                 caught_signal(), sweep["points"].size(), mine.size());
+  }
   write_sweep_output(sweep, args.format, args.output);
   if (failed > 0)
     std::fprintf(stderr, "ntp sweep: %d of %zu points failed; the output lists why\n", failed, mine.size());
+  if (interruption.caught()) return interrupted_exit_status();
   return failed > 0 ? 3 : 0;
 }
 

@@ -36,6 +36,39 @@ Summary summarize(std::vector<double> samples) {
   return summary;
 }
 
+MedianInterval median_interval(const std::vector<double>& sorted) {
+  MedianInterval interval;
+  const std::size_t n = sorted.size();
+  const double tail = 0.025;
+  std::size_t rank = 0;  // j: the interval is [x(j), x(n+1-j)], 1-based; 0 = none covers the level
+  if (n <= 1000) {
+    // P(B <= k) for B ~ Binomial(n, 1/2), summed in log space so that 2^-n does not underflow.
+    double below = 0;  // P(B <= rank - 1)
+    for (std::size_t k = 0; k < n / 2; ++k) {
+      const double log_term =
+          std::lgamma(static_cast<double>(n) + 1) - std::lgamma(static_cast<double>(k) + 1) -
+          std::lgamma(static_cast<double>(n - k) + 1) - static_cast<double>(n) * std::log(2.0);
+      if (below + std::exp(log_term) > tail) break;
+      below += std::exp(log_term);
+      rank = k + 1;
+    }
+    interval.coverage = 1 - 2 * below;
+  } else {
+    const double z = 1.959963984540054;  // the 97.5% normal quantile
+    const double half = static_cast<double>(n) / 2;
+    rank = static_cast<std::size_t>(std::floor(half - z * std::sqrt(static_cast<double>(n)) / 2));
+    interval.coverage = 0.95;
+  }
+  if (rank == 0) return interval;
+  interval.valid = true;
+  interval.low = sorted[rank - 1];
+  interval.high = sorted[n - rank];
+  const double median = percentile(sorted, 0.5);
+  if (median > 0)
+    interval.relative_half_width = std::max(median - interval.low, interval.high - median) / median;
+  return interval;
+}
+
 RankTest mann_whitney_u(const std::vector<double>& first, const std::vector<double>& second) {
   RankTest test;
   test.n1 = first.size();

@@ -176,11 +176,24 @@ void bind_parts(py::module_& module) {
       .def_readonly("warmup", &RunSettingsRecord::warmup)
       .def_readonly("iterations", &RunSettingsRecord::iterations)
       .def_readonly("time_seconds", &RunSettingsRecord::time_seconds)
+      .def_readonly("min_time_seconds", &RunSettingsRecord::min_time_seconds)
+      .def_readonly("max_time_seconds", &RunSettingsRecord::max_time_seconds)
+      .def_readonly("precision_target", &RunSettingsRecord::precision_target)
       .def_readonly("layer_timing", &RunSettingsRecord::layer_timing);
+
+  py::class_<MedianIntervalRecord>(module, "MedianInterval",
+                                   "A distribution-free 95% confidence interval for the median latency.")
+      .def_readonly("low_ms", &MedianIntervalRecord::low_ms)
+      .def_readonly("high_ms", &MedianIntervalRecord::high_ms)
+      .def_readonly("coverage", &MedianIntervalRecord::coverage)
+      .def_readonly("relative_half_width", &MedianIntervalRecord::relative_half_width);
 
   py::class_<LatencyRecord> latency(module, "Latency", "End-to-end latency: ms, and each statistic of it.");
   latency.def_readonly("ms", &LatencyRecord::ms)
       .def_readonly("cold_ms", &LatencyRecord::cold_ms)
+      .def_readonly("median_interval", &LatencyRecord::median_interval)
+      .def_readonly("stopped_by", &LatencyRecord::stopped_by)
+      .def_property_readonly("partial", &LatencyRecord::partial)
       .def_readonly("how", &LatencyRecord::how)
       .def("__repr__", [](const LatencyRecord& self) {
         return fmt::format("Latency(median={}, p90={}, cold={}, count={})", milliseconds(self.ms.median),

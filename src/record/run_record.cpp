@@ -254,6 +254,9 @@ RunRecord record_of(const json& j) {
   settings.warmup = integer_or(options, "warmup", 0);
   settings.iterations = integer_or(options, "iterations", 0);
   settings.time_seconds = options.value("time_seconds", 0.0);
+  settings.min_time_seconds = options.value("min_time_seconds", 0.0);
+  settings.max_time_seconds = options.value("max_time_seconds", 0.0);
+  settings.precision_target = options.value("precision_target", 0.0);
   settings.layer_timing = options.value("layer_timing", true);
   record.compile_seconds = j.value("compile_seconds", 0.0);
 
@@ -261,6 +264,14 @@ RunRecord record_of(const json& j) {
   record.latency.ms = within("latency", [&] { return statistics_of(latency); });
   record.latency.cold_ms = latency.value("cold", 0.0);
   record.latency.how = latency.value("how", "");
+  record.latency.stopped_by = latency.value("stopped_by", "iterations");
+  if (latency.contains("median_interval"))
+    record.latency.median_interval = within("latency.median_interval", [&] {
+      const json& interval = latency.at("median_interval");
+      return MedianIntervalRecord{interval.at("low").get<double>(), interval.at("high").get<double>(),
+                                  interval.value("coverage", 0.95),
+                                  interval.value("relative_half_width", 0.0)};
+    });
   if (j.contains("throughput")) {
     const json& throughput = j.at("throughput");
     record.throughput = {throughput.value("inferences_per_second", 0.0),
@@ -360,11 +371,21 @@ nlohmann::json RunRecord::to_json() const {
                        {"warmup", options.warmup},
                        {"iterations", options.iterations},
                        {"time_seconds", options.time_seconds},
+                       {"min_time_seconds", options.min_time_seconds},
+                       {"max_time_seconds", options.max_time_seconds},
+                       {"precision_target", options.precision_target},
                        {"layer_timing", options.layer_timing}};
   record["compile_seconds"] = compile_seconds;
   json latency_json = statistics_json(latency.ms);
   latency_json["unit"] = "ms";
   latency_json["cold"] = latency.cold_ms;
+  if (latency.median_interval)
+    latency_json["median_interval"] = {{"low", latency.median_interval->low_ms},
+                                       {"high", latency.median_interval->high_ms},
+                                       {"coverage", latency.median_interval->coverage},
+                                       {"relative_half_width", latency.median_interval->relative_half_width}};
+  latency_json["stopped_by"] = latency.stopped_by;
+  latency_json["partial"] = latency.partial();
   latency_json["how"] = latency.how;
   record["latency"] = latency_json;
   record["throughput"] = {{"inferences_per_second", throughput.inferences_per_second},

@@ -100,6 +100,28 @@ std::string fallback_summary(const nlohmann::json& record) {
       record["options"]["backend"].get<std::string>(), ops.size() == 1 ? "it" : "them");
 }
 
+// What ended the measured iterations, when it was not the iteration count: the reader of a partial or a
+// time-limited run should not take it for a finished one.
+std::string stopping_summary(const nlohmann::json& record) {
+  const auto& latency = record["latency"];
+  const std::string stopped_by = latency.value("stopped_by", "iterations");
+  const double target = record["options"].value("precision_target", 0.0);
+  const std::string reached =
+      latency.contains("median_interval")
+          ? fmt::format("+-{:.2f}%", latency["median_interval"]["relative_half_width"].get<double>() * 100)
+          : "no interval yet";
+  if (stopped_by == "precision target")
+    return fmt::format("measuring stopped: the median's 95% interval reached the target of +-{:.2f}% ({})\n",
+                       target * 100, reached);
+  if (stopped_by == "max time")
+    return fmt::format(
+        "measuring stopped: the time limit passed ({:.1f} s){}\n",
+        record["throughput"]["wall_seconds"].get<double>(),
+        target > 0 ? fmt::format(", before the target of +-{:.2f}% ({})", target * 100, reached) : "");
+  if (stopped_by == "interrupted") return "measuring stopped: interrupted; these figures are PARTIAL\n";
+  return "";
+}
+
 // The resident set before and at the end, and the layers that grew memory most, cold and warm.
 std::string memory_summary(const nlohmann::json& record) {
   const auto& memory = record["memory"];
@@ -292,18 +314,24 @@ std::string run_table(const nlohmann::json& record, int module_depth) {
     }
     text += aggregate_tables(record, module_depth);
   }
+  const std::string interval = latency.contains("median_interval")
+                                   ? fmt::format(" (95% CI {}-{})", ms(latency["median_interval"]["low"]),
+                                                 ms(latency["median_interval"]["high"]))
+                                   : "";
   text += fmt::format(
-      "\nlatency (ms, {} after {}): min {} | median {} | mean {} | p90 {} | p99 {} | max "
-      "{} | "
-      "stddev {} | cv {:.1f}%\ncold (first inference): {} ms\n",
+      "\nlatency (ms, {} after {}): min {} | median {}{} | mean {} | p90 {} | p99 {} | max {} | stddev {} | "
+      "cv "
+      "{:.1f}%\ncold (first inference): {} ms\n",
       counted(latency["count"].get<std::int64_t>(), "iteration"),
-      counted(options["warmup"].get<int>(), "warm-up"), ms(latency["min"]), ms(latency["median"]),
+      counted(options["warmup"].get<int>(), "warm-up"), ms(latency["min"]), ms(latency["median"]), interval,
       ms(latency["mean"]), ms(latency["p90"]), ms(latency["p99"]), ms(latency["max"]), ms(latency["stddev"]),
       latency["cv"].get<double>() * 100, ms(latency["cold"]));
+  text += stopping_summary(record);
   const auto& throughput = record["throughput"];
-  text += fmt::format("throughput: {:.2f} inferences/s, {:.2f} items/s ({} stream(s))\n",
+  text += fmt::format("throughput: {:.2f} inferences/s, {:.2f} items/s ({})\n",
                       throughput["inferences_per_second"].get<double>(),
-                      throughput["items_per_second"].get<double>(), throughput["streams"].get<int>());
+                      throughput["items_per_second"].get<double>(),
+                      counted(throughput["streams"].get<int>(), "stream"));
   if (record.contains("audio")) {
     for (const auto& input : record["audio"]["inputs"])
       text += fmt::format("audio '{}': {:.3f} s at {} Hz per item, from {}\n",

@@ -1,15 +1,37 @@
 #include "runner.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "profile/observer_chain.h"
+#include "profile/statistics.h"
 #include "profile/step_timer.h"
+
+namespace ntp {
+
+const char* stop_reason_name(StopReason reason) {
+  switch (reason) {
+    case StopReason::iterations:
+      return "iterations";
+    case StopReason::time:
+      return "time";
+    case StopReason::precision_target:
+      return "precision target";
+    case StopReason::max_time:
+      return "max time";
+    case StopReason::interrupted:
+      return "interrupted";
+  }
+  return "iterations";
+}
+
+}  // namespace ntp
 
 namespace ntp::runtime {
 
@@ -21,37 +43,82 @@ double seconds_between(std::int64_t begin_ns, std::int64_t end_ns) {
   return static_cast<double>(end_ns - begin_ns) * 1e-9;
 }
 
-class ProgressLine {
+bool stop_requested(const RunControl& control) {
+  return control.stop != nullptr && control.stop->load(std::memory_order_relaxed);
+}
+
+void tell_progress(const RunControl& control, const RunProgress& progress) {
+  if (control.progress) control.progress(progress);
+}
+
+// Decides after each measured iteration of one stream whether it goes on (StoppingRule says how), and keeps
+// why it stopped. With a precision target only stream 0 watches the interval; the other streams go on
+// until it has stopped.
+class StoppingCheck {
  public:
-  explicit ProgressLine(bool enabled)
-      : enabled_(enabled && ::isatty(STDERR_FILENO) != 0), start_ns_(now_ns()) {}
-  ~ProgressLine() {
-    if (shown_) std::fputs("\r\033[K", stderr);
-  }
-  ProgressLine(const ProgressLine&) = delete;
-  ProgressLine& operator=(const ProgressLine&) = delete;
-  void update(int done, int total) {
-    if (!enabled_) return;
+  StoppingCheck(const StoppingRule& rule, const RunControl& control, std::int64_t start_ns,
+                bool watches_interval, const std::atomic<bool>& first_stream_done)
+      : rule_(rule),
+        control_(control),
+        start_ns_(start_ns),
+        watches_interval_(watches_interval),
+        first_stream_done_(first_stream_done),
+        max_time_(rule.max_time_seconds > 0   ? rule.max_time_seconds
+                  : rule.precision_target > 0 ? kDefaultMaxTimeWithTarget
+                                              : 0) {}
+
+  bool go_on(const std::vector<double>& latencies) {
+    const std::size_t done = latencies.size();
+    if (stop_requested(control_)) return stop(StopReason::interrupted);
     const double elapsed = seconds_between(start_ns_, now_ns());
-    if (elapsed < 2.0) return;  // only runs longer than a couple of seconds get a progress line
-    shown_ = true;
-    if (total > 0)
-      std::fprintf(stderr, "\rntp: iteration %d/%d, %.1f s", done, total, elapsed);
-    else
-      std::fprintf(stderr, "\rntp: iteration %d, %.1f s", done, elapsed);
-    std::fflush(stderr);
+    if (rule_.time_seconds > 0) return done < 3 || elapsed < rule_.time_seconds || stop(StopReason::time);
+    if (max_time_ > 0 && done >= 1 && elapsed >= max_time_) return stop(StopReason::max_time);
+    if (elapsed < rule_.min_time_seconds || done < static_cast<std::size_t>(rule_.iterations)) return true;
+    if (rule_.precision_target <= 0) return stop(StopReason::iterations);
+    if (!watches_interval_) return !first_stream_done_.load() || stop(StopReason::precision_target);
+    // Sorting every sample after every iteration would cost more than fast layers take: past 50 samples the
+    // interval is looked at again only once the count has grown by 5%.
+    if (done >= 50 && done < next_look_) return true;
+    next_look_ = done + done / 20;
+    std::vector<double> sorted = latencies;
+    std::sort(sorted.begin(), sorted.end());
+    const profile::MedianInterval interval = profile::median_interval(sorted);
+    if (interval.valid) relative_half_width_ = interval.relative_half_width;
+    return !(interval.valid && interval.relative_half_width <= rule_.precision_target) ||
+           stop(StopReason::precision_target);
+  }
+
+  StopReason reason() const { return reason_; }
+  // With a precision target: the interval's last relative half-width (< 0 before there was one).
+  double relative_half_width() const { return relative_half_width_; }
+  // For a progress line: seconds left where the rule knows them, else < 0.
+  double seconds_left(std::size_t done) const {
+    const double elapsed = seconds_between(start_ns_, now_ns());
+    if (rule_.time_seconds > 0) return std::max(0.0, rule_.time_seconds - elapsed);
+    if (rule_.precision_target > 0 || done == 0) return -1;
+    const double by_count = elapsed / static_cast<double>(done) *
+                            static_cast<double>(std::max<std::size_t>(rule_.iterations, done) - done);
+    double left = std::max(by_count, rule_.min_time_seconds - elapsed);
+    if (max_time_ > 0) left = std::min(left, max_time_ - elapsed);
+    return std::max(0.0, left);
   }
 
  private:
-  bool enabled_;
-  bool shown_ = false;
-  std::int64_t start_ns_;
-};
+  bool stop(StopReason reason) {
+    reason_ = reason;
+    return false;
+  }
 
-bool keep_going(const RunOptions& options, int done, std::int64_t start_ns) {
-  if (options.time_seconds > 0) return done < 3 || seconds_between(start_ns, now_ns()) < options.time_seconds;
-  return done < options.iterations;
-}
+  const StoppingRule& rule_;
+  const RunControl& control_;
+  std::int64_t start_ns_;
+  bool watches_interval_;
+  const std::atomic<bool>& first_stream_done_;
+  double max_time_;
+  StopReason reason_ = StopReason::iterations;
+  std::size_t next_look_ = 0;
+  double relative_half_width_ = -1;
+};
 
 // Feeds one stream's executable its input sets in order, starting the stream over at the first chunk.
 class InputCycle {
@@ -136,6 +203,10 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
 
   // Cold: the very first inference, with whatever first-touch and lazy initialisation it pays.
   InputCycle main_inputs(main, inputs);
+  const RunControl& control = options.control;
+  const std::int64_t cold_start = now_ns();
+  if (stop_requested(control)) throw Interrupted("the cold run");
+  tell_progress(control, {"cold run", 0, 1, 0, -1, -1});
   {
     PhaseObservers cold(profilers, profile::Phase::cold, 0, nullptr);
     begin_iteration(profilers, profile::Phase::cold, 0, 0);
@@ -147,9 +218,19 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
   main_inputs.restart();
   // Only the last warm-up iteration is observed: the earlier ones bring the caches and the library to
   // their steady state.
-  for (int i = 0; i + 1 < options.warmup; ++i)
+  const std::int64_t warmup_start = now_ns();
+  const auto warmup_progress = [&](int done) {
+    if (stop_requested(control)) throw Interrupted("warm-up");
+    const double elapsed = seconds_between(warmup_start, now_ns());
+    const double each = done > 0 ? elapsed / done : seconds_between(cold_start, warmup_start);
+    tell_progress(control, {"warm-up", done, options.warmup, elapsed, each * (options.warmup - done), -1});
+  };
+  for (int i = 0; i + 1 < options.warmup; ++i) {
+    warmup_progress(i);
     main_inputs.run(nullptr);
+  }
   if (options.warmup > 0) {
+    warmup_progress(options.warmup - 1);
     const int last = options.warmup - 1;
     PhaseObservers warm(profilers, profile::Phase::warm, 0, nullptr);
     begin_iteration(profilers, profile::Phase::warm, 0, last);
@@ -168,6 +249,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     profiler->before_measured();
 
   std::mutex merge;
+  std::atomic<bool> first_stream_done{false};
   const std::int64_t measure_start = now_ns();
   const profile::PhaseUsage usage_start = profile::usage_now();
   auto stream_loop = [&](int stream) {
@@ -184,11 +266,11 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     PhaseObservers observers(profilers, profile::Phase::measured, stream,
                              options.layer_timing ? &timer : nullptr);
     Observer* observer = observers.get();
-    ProgressLine progress(options.progress && stream == 0);
+    StoppingCheck check(options.stopping, control, measure_start, stream == 0, first_stream_done);
     std::vector<double> latencies;
     std::vector<TraceEvent> events;
     int done = 0;
-    while (keep_going(options, done, measure_start)) {
+    while (check.go_on(latencies)) {
       begin_iteration(profilers, profile::Phase::measured, stream, done);
       const std::int64_t begin = now_ns();
       cycle.run(observer);
@@ -214,9 +296,17 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
                             static_cast<double>(timer.end_ns(s) - measure_start) * 1e-3});
       }
       ++done;
-      progress.update(done, options.time_seconds > 0 ? 0 : options.iterations);
+      if (stream == 0)
+        tell_progress(control, {"measuring", done,
+                                options.stopping.time_seconds > 0 || options.stopping.precision_target > 0
+                                    ? 0
+                                    : std::max(options.stopping.iterations, done),
+                                seconds_between(measure_start, now_ns()),
+                                check.seconds_left(latencies.size()), check.relative_half_width()});
     }
+    if (stream == 0) first_stream_done = true;
     const std::lock_guard<std::mutex> lock(merge);
+    if (stream == 0) result.stopped_by = check.reason();
     result.latency_seconds.insert(result.latency_seconds.end(), latencies.begin(), latencies.end());
     result.timeline.insert(result.timeline.end(), events.begin(), events.end());
     result.inferences += static_cast<std::size_t>(done);
@@ -231,6 +321,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
     for (auto& thread : threads)
       thread.join();
   }
+  if (result.latency_seconds.empty()) throw Interrupted("warm-up");  // stopped before the first iteration
   result.wall_seconds = seconds_between(measure_start, now_ns());
   result.measured_usage = profile::usage_between(usage_start, profile::usage_now());
   result.load_average = profile::load_average();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ntp/executable.h"
+#include "ntp/run_control.h"
 #include "profile/profiler.h"
 #include "profile/quality.h"
 
@@ -17,13 +18,12 @@ namespace ntp::runtime {
 
 struct RunOptions {
   int warmup = 2;
-  int iterations = 10;      // measured iterations (per stream in throughput mode)
-  double time_seconds = 0;  // > 0: run iterations until this much time has passed (at least 3)
+  StoppingRule stopping;    // iterations counted per stream in throughput mode
   bool throughput = false;  // latency mode otherwise
   int streams = 1;          // concurrent streams in throughput mode
   int threads = 0;          // threads in all; split between streams
   bool layer_timing = true;
-  bool progress = false;     // a progress line on stderr for long runs
+  RunControl control;
   int trace_iterations = 1;  // iterations kept as a timeline for the Chrome trace
   // What watches the run besides the per-step timer (profile::make_profilers chooses them); their observers
   // nest in this order on each side of the timer (profile::Placement). Empty: nothing but the timer.
@@ -61,10 +61,11 @@ struct Measurements {
   // last warm-up iteration (empty when there was none).
   std::vector<profile::MemoryReading> cold_memory;
   std::vector<profile::MemoryReading> warm_memory;
-  profile::MemoryReading memory_before;  // before the cold inference
-  profile::MemoryReading memory_after;   // after the measured iterations
-  profile::PhaseUsage measured_usage;    // context switches and CPU time in the measured phase
-  std::optional<double> load_average;    // at its end
+  profile::MemoryReading memory_before;            // before the cold inference
+  profile::MemoryReading memory_after;             // after the measured iterations
+  profile::PhaseUsage measured_usage;              // context switches and CPU time in the measured phase
+  std::optional<double> load_average;              // at its end
+  StopReason stopped_by = StopReason::iterations;  // stream 0's
 };
 
 using InputSet = std::map<std::string, Tensor>;
@@ -72,6 +73,7 @@ using InputSet = std::map<std::string, Tensor>;
 // Runs `executables` (one per stream; a single one in latency mode). `inputs` holds one input set, used
 // by every run, or (streaming) the chunks of an utterance, fed in order and again from the first, with
 // the executable's stream state reset before each first chunk; every run is one measured iteration.
+// Throws Interrupted when options.control.stop is set before the first measured iteration ends.
 Measurements measure(std::vector<Executable*> executables, const Backend& backend,
                      const std::vector<InputSet>& inputs, const RunOptions& options);
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -103,18 +104,36 @@ RunRecord make_run_record(const Graph& graph, const GraphAnalysis& analysis,
   record.context.libraries = {{settings.backend, settings.backend_version}};
   record.topology = {graph.name, graph.source, {graph.params.begin(), graph.params.end()}};
   const std::int64_t batch = graph.params.count("batch") != 0 ? std::stoll(graph.params.at("batch")) : 1;
-  record.options = {settings.backend,     settings.precision,  batch,
-                    settings.threads,     settings.seed,       settings.mode,
-                    options.streams,      options.warmup,      options.iterations,
-                    options.time_seconds, options.layer_timing};
+  const StoppingRule& stopping = options.stopping;
+  record.options = {settings.backend,
+                    settings.precision,
+                    batch,
+                    settings.threads,
+                    settings.seed,
+                    settings.mode,
+                    options.streams,
+                    options.warmup,
+                    stopping.iterations,
+                    stopping.time_seconds,
+                    stopping.min_time_seconds,
+                    stopping.max_time_seconds,
+                    stopping.precision_target,
+                    options.layer_timing};
   record.compile_seconds = settings.compile_seconds;
 
   const profile::Summary latency = profile::summarize(measurements.latency_seconds);
   record.latency.ms = statistics_ms(measurements.latency_seconds);
   record.latency.cold_ms = measurements.cold_seconds * 1e3;
+  std::vector<double> sorted_ms = to_ms(measurements.latency_seconds);
+  std::sort(sorted_ms.begin(), sorted_ms.end());
+  if (const profile::MedianInterval interval = profile::median_interval(sorted_ms); interval.valid)
+    record.latency.median_interval = {interval.low, interval.high, interval.coverage,
+                                      interval.relative_half_width};
+  record.latency.stopped_by = stop_reason_name(measurements.stopped_by);
   record.latency.how = fmt::format(
-      "end-to-end wall time of each of {} measured inferences after {} warm-up; cold is "
-      "the first inference",
+      "end-to-end wall time of each of {} measured inferences after {} warm-up; cold is the first inference; "
+      "stopped_by: what ended the measured iterations (interrupted: the record is partial); median_interval: "
+      "a distribution-free 95% confidence interval for the median, from the order statistics",
       latency.count, options.warmup);
   record.quality = profile::assess_quality(to_ms(measurements.latency_seconds), measurements.measured_usage,
                                            measurements.load_average, static_cast<int>(record.context.cores),
@@ -126,7 +145,18 @@ RunRecord make_run_record(const Graph& graph, const GraphAnalysis& analysis,
       "involuntary_switches_per_second: getrusage's ru_nivcsw over the measured phase, all threads. A "
       "warning past: cv 10%, max 3 times the median, bimodal, a load of one task more than the run's "
       "threads, "
-      "50 preemptions a second, more threads than cores";
+      "50 preemptions a second, more threads than cores, a precision target not reached, an interrupted run";
+  if (measurements.stopped_by == StopReason::max_time && stopping.precision_target > 0)
+    record.quality->warnings.push_back(fmt::format(
+        "the precision target (+-{:.3g}%) was not reached in {:.3g} s: the median's 95% interval is {}",
+        stopping.precision_target * 100, measurements.wall_seconds,
+        record.latency.median_interval
+            ? fmt::format("+-{:.3g}%", record.latency.median_interval->relative_half_width * 100)
+            : "not yet defined (fewer than 6 samples)"));
+  if (measurements.stopped_by == StopReason::interrupted)
+    record.quality->warnings.push_back(
+        fmt::format("interrupted after {} measured {}: the figures are partial", latency.count,
+                    latency.count == 1 ? "inference" : "inferences"));
   const double inferences_per_second =
       measurements.wall_seconds > 0 ? static_cast<double>(measurements.inferences) / measurements.wall_seconds
                                     : 0;

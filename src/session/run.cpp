@@ -2,6 +2,7 @@
 // the record, and add what the inlays and this machine's ceilings say.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -127,10 +128,8 @@ void add_bounds(RunRecord& record) {
   record = RunRecord::from_json(json);
 }
 
-namespace {
-
 // The checks `ntp run` makes on its options, for library and Python callers, which have no argument parser.
-void check_options(const ProfileOptions& options) {
+void check_profile_options(const ProfileOptions& options) {
   const auto refuse = [](const std::string& message, const std::string& hint) {
     throw UserError(kCommandLine, message, hint);
   };
@@ -142,6 +141,23 @@ void check_options(const ProfileOptions& options) {
            "give seconds > 0, or 0 to count iterations");
   if (options.time_seconds == 0 && options.iterations < 1)
     refuse(fmt::format("--iterations {} is not positive", options.iterations), "measure 1 iteration or more");
+  for (const auto& [flag, value] :
+       {std::pair{"--time", options.time_seconds}, std::pair{"--min-time", options.min_time_seconds},
+        std::pair{"--max-time", options.max_time_seconds}})
+    if (!std::isfinite(value) || value < 0)
+      refuse(fmt::format("{} {} is not a number of seconds", flag, value), "give seconds >= 0");
+  if (!std::isfinite(options.precision_target) || options.precision_target < 0 ||
+      options.precision_target >= 1)
+    refuse(fmt::format("--precision-target {} is not a fraction", options.precision_target),
+           "give the half-width of the median's 95% interval as a fraction of it, e.g. 0.02 for +-2%");
+  if (options.max_time_seconds > 0 && options.max_time_seconds < options.min_time_seconds)
+    refuse(fmt::format("--max-time {} is below --min-time {}", options.max_time_seconds,
+                       options.min_time_seconds),
+           "give a --max-time at least as long as --min-time");
+  if (options.time_seconds > 0 &&
+      (options.min_time_seconds > 0 || options.max_time_seconds > 0 || options.precision_target > 0))
+    refuse("--time fixes how long to measure; --min-time, --max-time and --precision-target choose it",
+           "give --time alone, or the others without it");
   if (options.streams < 1 || options.streams > 64)
     refuse(fmt::format("--streams {} is out of range", options.streams), "give 1 to 64 streams");
   if (options.threads < 0)
@@ -153,10 +169,8 @@ void check_options(const ProfileOptions& options) {
            "give 0 (one group) or more");
 }
 
-}  // namespace
-
 ProfiledRun run(const Model& model, const ProfileOptions& options) {
-  check_options(options);
+  check_profile_options(options);
   const Backend& backend = require_backend(options.backend);
   const DType precision = model.precision();
   check_precision(backend, precision);
@@ -182,10 +196,17 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
   const runtime::InputSet& inputs = input_sets.front();
   const WeightStore& weights = compiled_from->weights;
   // int8 kernels take their quantisation scales from one calibrating fp32 run on the same inputs.
-  if (precision == DType::s8)
+  const auto phase = [&](const char* name) {
+    if (options.control.stop != nullptr && options.control.stop->load()) throw Interrupted(name);
+    if (options.control.progress) options.control.progress({name, 0, 0, 0, -1, -1});
+  };
+  if (precision == DType::s8) {
+    phase("calibrating int8 ranges");
     compiled_from->ranges = runtime::calibrate_ranges(graph, backend, weights, inputs, options.threads);
+  }
   const std::vector<float>& ranges = compiled_from->ranges;
   CompileOptions compile_options{precision, options.threads, &weights, &ranges, streaming};
+  phase("compiling");
   const std::int64_t compile_start = profile::now_ns();
   std::vector<std::unique_ptr<Executable>> executables;
   for (int stream = 0; stream < streams; ++stream)
@@ -196,13 +217,13 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
   // Streaming counts warm-up and iterations in passes over the utterance; each chunk is one measurement.
   const int runs_per_pass = static_cast<int>(input_sets.size());
   run_options.warmup = options.warmup * runs_per_pass;
-  run_options.iterations = options.iterations * runs_per_pass;
-  run_options.time_seconds = options.time_seconds;
+  run_options.stopping = {options.iterations * runs_per_pass, options.time_seconds, options.min_time_seconds,
+                          options.max_time_seconds, options.precision_target};
   run_options.throughput = options.mode == "throughput";
   run_options.streams = streams;
   run_options.threads = options.threads;
   run_options.layer_timing = options.layer_timing;
-  run_options.progress = options.progress;
+  run_options.control = options.control;
   profile::ProfilerRequest profiling;
   profiling.counters = counter_names(options);
   profiling.counter_group_size = options.counter_group;

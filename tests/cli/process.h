@@ -6,11 +6,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace ntp::test {
@@ -28,8 +32,13 @@ inline std::string slurp(const std::filesystem::path& path) {
   return text.str();
 }
 
+// Called while the program runs, with its pid and the path its stderr goes to; returns once it has done
+// what it wanted (sent a signal, say).
+using WhileRunning = std::function<void(pid_t, const std::filesystem::path&)>;
+
 // Runs `program` (a path) with `arguments`, stdout and stderr captured through files.
-inline ProcessResult run_program(const std::string& program, const std::vector<std::string>& arguments) {
+inline ProcessResult run_program(const std::string& program, const std::vector<std::string>& arguments,
+                                 const WhileRunning& while_running = {}) {
   const auto folder = std::filesystem::temp_directory_path() / ("ntp-cli-" + std::to_string(::getpid()));
   std::filesystem::create_directories(folder);
   const auto out_path = folder / "out.txt";
@@ -47,6 +56,7 @@ inline ProcessResult run_program(const std::string& program, const std::vector<s
   pid_t pid = 0;
   ProcessResult result;
   if (posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
+    if (while_running) while_running(pid, err_path);
     int status = 0;
     waitpid(pid, &status, 0);
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -58,8 +68,22 @@ inline ProcessResult run_program(const std::string& program, const std::vector<s
   return result;
 }
 
-inline ProcessResult run_ntp(const std::vector<std::string>& arguments) {
-  return run_program(NTP_BINARY, arguments);
+inline ProcessResult run_ntp(const std::vector<std::string>& arguments,
+                             const WhileRunning& while_running = {}) {
+  return run_program(NTP_BINARY, arguments, while_running);
+}
+
+// Sends `signal` to the process once its stderr holds `text` (at once when `text` is empty) and `delay`
+// has passed; gives up waiting after a minute (the test then sees the process end on its own).
+inline WhileRunning signal_when(int signal, const std::string& text, std::chrono::milliseconds delay) {
+  return [=](pid_t pid, const std::filesystem::path& err) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (!text.empty() && slurp(err).find(text) == std::string::npos &&
+           std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(delay);
+    ::kill(pid, signal);
+  };
 }
 
 // A path in the temporary folder, named after this process (ctest runs each test in its own).

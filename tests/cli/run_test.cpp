@@ -527,16 +527,20 @@ TEST(Run, ANoisyRunIsFlaggedInItsQualityRecord) {
   const auto record = nlohmann::json::parse(ntp::test::slurp(saved));
   ASSERT_TRUE(record.contains("quality"));
   const auto& quality = record["quality"];
-  EXPECT_GT(quality["involuntary_switches_per_second"].get<double>(), 50.0);
+  // How often the busy processes preempt the run depends on the scheduler and on what else the machine
+  // runs (the 1-minute load average lags): either sign of competing work must be flagged.
+  EXPECT_GT(quality["involuntary_switches_per_second"].get<double>(), 10.0);
   EXPECT_EQ(quality["threads"], 2);
   EXPECT_GT(quality["cores"].get<int>(), 0);
-  bool preempted = false;
-  for (const auto& warning : quality["warnings"])
-    preempted = preempted || warning.get<std::string>().find("preempted") != std::string::npos;
-  EXPECT_TRUE(preempted) << quality.dump(2);
-  EXPECT_NE(
-      result.err.find("ntp: warning: small-cnn on reference: the figures may be off: the run was preempted"),
-      std::string::npos)
+  std::string competing;
+  for (const auto& warning : quality["warnings"]) {
+    const std::string text = warning;
+    if (text.find("preempted") != std::string::npos || text.find("other work competes") != std::string::npos)
+      competing = text;
+  }
+  ASSERT_FALSE(competing.empty()) << quality.dump(2);
+  EXPECT_NE(result.err.find("ntp: warning: small-cnn on reference: the figures may be off: " + competing),
+            std::string::npos)
       << result.err;
   const auto table = run_ntp({"report", saved.string(), "--format", "table"});
   EXPECT_NE(table.out.find("warning: the figures may be off:"), std::string::npos) << table.out;
@@ -566,3 +570,85 @@ TEST(Run, LayersThatFellBackToTheReferenceAreSummed) {
 }
 
 }  // namespace
+
+// The stopping rule (issue 17): with a precision target the run goes on past --iterations until the
+// median's 95% interval is that tight, or the time limit passes; the record says which, with the interval.
+TEST(Run, APrecisionTargetStopsWhenTheMedianIsKnownWellEnough) {
+  const auto saved = temporary("precision.json");
+  const auto result = run_ntp({"run", example("small-cnn.xml"), "--backend", "reference", "--warmup", "1",
+                               "--iterations", "6", "--precision-target", "0.05", "--max-time", "20",
+                               "--no-db", "--format", "json", "-o", saved.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(ntp::test::slurp(saved));
+  const auto& latency = record["latency"];
+  EXPECT_EQ(record["options"]["precision_target"], 0.05);
+  EXPECT_GE(latency["count"].get<int>(), 6);
+  ASSERT_TRUE(latency.contains("median_interval")) << latency.dump(2);
+  const auto& interval = latency["median_interval"];
+  EXPECT_LE(interval["low"].get<double>(), latency["median"].get<double>());
+  EXPECT_GE(interval["high"].get<double>(), latency["median"].get<double>());
+  EXPECT_GE(interval["coverage"].get<double>(), 0.95);
+  const std::string stopped_by = latency["stopped_by"];
+  if (stopped_by == "precision target") {
+    EXPECT_LE(interval["relative_half_width"].get<double>(), 0.05);
+  } else {  // a machine too busy to get there in 20 s: said so
+    EXPECT_EQ(stopped_by, "max time");
+    EXPECT_NE(record["quality"].dump().find("precision target"), std::string::npos);
+  }
+  EXPECT_FALSE(latency["partial"].get<bool>());
+}
+
+TEST(Run, AMaxTimeCutsALongIterationCountShort) {
+  const auto saved = temporary("max-time.json");
+  const auto result =
+      run_ntp({"run", example("small-cnn.xml"), "--backend", "reference", "--warmup", "0", "--iterations",
+               "1000000", "--max-time", "0.5", "--no-db", "--format", "json", "-o", saved.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(ntp::test::slurp(saved));
+  EXPECT_EQ(record["latency"]["stopped_by"], "max time");
+  EXPECT_LT(record["latency"]["count"].get<int>(), 1000000);
+  EXPECT_GE(record["throughput"]["wall_seconds"].get<double>(), 0.5);
+  const auto table = run_ntp({"report", saved.string(), "--format", "table"});
+  EXPECT_NE(table.out.find("measuring stopped: the time limit passed"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("(95% CI "), std::string::npos) << table.out;
+}
+
+// Ctrl-C in the measured iterations: the run stops, prints and writes what it measured, marked partial, and
+// exits 130 as a shell reports a process SIGINT ended.
+TEST(Run, CtrlCKeepsThePartialFiguresAndExits130) {
+  const auto saved = temporary("interrupted.json");
+  std::filesystem::remove(saved);
+  const auto database = temporary("interrupted.db");
+  std::filesystem::remove(database);
+  const auto result =
+      run_ntp({"run", example("small-cnn.xml"), "--backend", "reference", "--warmup", "0", "--time", "120",
+               "--db", database.string(), "--format", "json", "-o", saved.string()},
+              ntp::test::signal_when(SIGINT, "", std::chrono::seconds(3)));
+  ASSERT_EQ(result.exit_code, 130) << result.err;
+  ASSERT_EQ(result.err.find("before anything was measured"), std::string::npos)
+      << "the signal came before the measured iterations (a slow machine?): " << result.err;
+  const auto record = nlohmann::json::parse(ntp::test::slurp(saved));
+  EXPECT_EQ(record["latency"]["stopped_by"], "interrupted");
+  EXPECT_TRUE(record["latency"]["partial"].get<bool>());
+  EXPECT_GE(record["latency"]["count"].get<int>(), 1);
+  EXPECT_LT(record["throughput"]["wall_seconds"].get<double>(), 60);
+  EXPECT_NE(record["quality"].dump().find("interrupted after"), std::string::npos);
+  EXPECT_NE(result.err.find("ntp: interrupted: the figures below are partial"), std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("recorded as run"), std::string::npos) << result.err;  // and recorded
+  std::filesystem::remove(database);
+}
+
+// Before anything was measured there is nothing to keep: no output file, and still the signal's status.
+TEST(Run, ASignalBeforeMeasuringWritesNothing) {
+  const auto saved = temporary("never.json");
+  std::filesystem::remove(saved);
+  // The reference back end's DeepSpeech at full size takes seconds a warm-up iteration.
+  const auto result = run_ntp({"run", example("deepspeech-v0.1.xml"), "--backend", "reference", "--warmup",
+                               "50", "--no-db", "--format", "json", "-o", saved.string()},
+                              ntp::test::signal_when(SIGTERM, "", std::chrono::milliseconds(1500)));
+  EXPECT_EQ(result.exit_code, 143) << result.err;
+  EXPECT_NE(result.err.find("before anything was measured: nothing was written"), std::string::npos)
+      << result.err;
+  EXPECT_FALSE(std::filesystem::exists(saved));
+}

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -232,6 +233,56 @@ TEST(SweepCommand, KilledMidWayItKeepsEveryFinishedPointInTheDatabase) {
   }
   std::filesystem::remove(database);
   std::filesystem::remove(err);
+  std::filesystem::remove_all(scratch);
+}
+
+// The processes whose command line mentions `text` (a sweep's children name their output under its folder).
+std::vector<pid_t> processes_mentioning(const std::string& text) {
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string command_line = ntp::test::slurp(entry.path() / "cmdline");
+    std::replace(command_line.begin(), command_line.end(), '\0', ' ');
+    if (command_line.find(text) != std::string::npos) found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+// SIGTERM to the sweep alone (as a job scheduler sends it): the running point is stopped too, not left as an
+// orphan; the temporary folder is removed; the finished points are written; the status says SIGTERM.
+TEST(SweepCommand, TerminatedItStopsItsPointCleansUpAndWritesTheFinishedPoints) {
+  const auto err = temporary("terminated.err");
+  const auto out = temporary("terminated.json");
+  const auto scratch = temporary("terminated-scratch");
+  std::filesystem::remove(out);
+  std::filesystem::remove_all(scratch);
+  std::filesystem::create_directories(scratch);
+  const pid_t sweep = start_in_own_group(small_sweep({"--set", "hidden=32", "--grid", "iterations=5,1000000",
+                                                      "--no-db", "--format", "json", "-o", out.string()}),
+                                         err, scratch);
+  ASSERT_GT(sweep, 0);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+  while (ntp::test::slurp(err).find("[2/2] point 1") == std::string::npos &&
+         std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // into the second point's measured iterations
+  ASSERT_FALSE(processes_mentioning(scratch.string()).empty()) << "the second point runs";
+  ::kill(sweep, SIGTERM);
+  int status = 0;
+  ::waitpid(sweep, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << ntp::test::slurp(err);
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM) << ntp::test::slurp(err);
+  EXPECT_TRUE(processes_mentioning(scratch.string()).empty()) << "an orphaned point";
+  EXPECT_TRUE(std::filesystem::is_empty(scratch)) << "the sweep's temporary folder is left";
+  const auto written = nlohmann::json::parse(ntp::test::slurp(out));
+  ASSERT_EQ(written["points"].size(), 1u);
+  EXPECT_EQ(written["points"][0]["status"], "ok");
+  EXPECT_EQ(written["interrupted"]["signal"], SIGTERM);
+  EXPECT_EQ(written["interrupted"]["points_finished"], 1);
+  EXPECT_NE(ntp::test::slurp(err).find("interrupted (signal 15): 1 of 2 points finished"), std::string::npos);
+  std::filesystem::remove(err);
+  std::filesystem::remove(out);
   std::filesystem::remove_all(scratch);
 }
 

@@ -194,6 +194,8 @@ def test_the_gil_is_released_while_a_model_runs():
     (lambda: ntp.run(SMALL_CNN, precision="fp7"), ["fp7", "hint:"]),
     (lambda: ntp.run(SMALL_CNN, mode="fastest"), ["--mode fastest", "latency"]),
     (lambda: ntp.run(SMALL_CNN, iterations=0), ["--iterations 0"]),
+    (lambda: ntp.run(SMALL_CNN, precision_target=2), ["--precision-target 2", "fraction"]),
+    (lambda: ntp.run(SMALL_CNN, time=1, max_time=2), ["--time fixes how long"]),
     (lambda: ntp.run(SMALL_CNN, inputs={"pixels": np.zeros(3)}), ["no input 'pixels'", "image"]),
     (lambda: ntp.run(SMALL_CNN, inputs={"image": np.zeros((3, 32))}), ["shape [3, 32] in the array"]),
     (lambda: ntp.run(SMALL_CNN, inputs={"image": "no/such.npy"}), ["no/such.npy"]),
@@ -230,3 +232,18 @@ def test_a_dict_without_a_json_form_is_a_type_error():
     for value in ({1, 2}, 2**70, object()):
         with pytest.raises(TypeError):
             ntp.Record.from_json({"schema": "ntp.run/1", "value": value})
+
+
+def test_a_precision_target_runs_until_the_median_is_known_that_well():
+    record = ntp.run(SMALL_CNN, backend="reference", warmup=1, iterations=6, precision_target=0.2, max_time=20,
+                     bounds=False)
+    latency = record.to_dict()["latency"]
+    assert latency["stopped_by"] in ("precision target", "max time")
+    interval = latency["median_interval"]
+    assert interval["low"] <= latency["median"] <= interval["high"]
+    if latency["stopped_by"] == "precision target":
+        assert interval["relative_half_width"] <= 0.2
+    assert record.latency.stopped_by == latency["stopped_by"] and not record.latency.partial
+    assert record.latency.median_interval.low_ms == interval["low"]
+    assert record.options.precision_target == 0.2
+    assert "precision_target=0.2" in record.to_dict()["context"]["command_line"]

@@ -153,7 +153,7 @@ TEST(Profilers, ACustomProfilerIsAttachedAndCalledWithoutTheRunnerKnowingIt) {
   auto profiler = std::make_shared<RecordingProfiler>();
   runtime::RunOptions options;
   options.warmup = 2;
-  options.iterations = 3;
+  options.stopping.iterations = 3;
   options.profilers = {profiler};
   const runtime::Measurements measured =
       runtime::measure({&compiled.executable}, reference_backend(), compiled.inputs, options);
@@ -200,7 +200,7 @@ TEST(Profilers, EveryStreamGetsItsOwnMeasuredObserver) {
   auto profiler = std::make_shared<RecordingProfiler>();
   runtime::RunOptions options;
   options.warmup = 1;
-  options.iterations = 2;
+  options.stopping.iterations = 2;
   options.throughput = true;
   options.streams = 2;
   options.profilers = {profiler};
@@ -225,7 +225,7 @@ TEST(Profilers, PlacementNestsObserversAroundTheTimer) {
   auto outside = std::make_shared<RecordingProfiler>(profile::Placement::outside_timer, &journal);
   runtime::RunOptions options;
   options.warmup = 0;
-  options.iterations = 1;
+  options.stopping.iterations = 1;
   options.profilers = {inside, outside};
   runtime::measure({&compiled.executable}, reference_backend(), compiled.inputs, options);
   // Measured phase (2): out begins before in, in ends before out.
@@ -243,7 +243,7 @@ TEST(Profilers, NoneAttachedLeavesTheTimerAlone) {
   Compiled compiled;
   runtime::RunOptions options;
   options.warmup = 1;
-  options.iterations = 2;
+  options.stopping.iterations = 2;
   const runtime::Measurements measured =
       runtime::measure({&compiled.executable}, reference_backend(), compiled.inputs, options);
   EXPECT_EQ(measured.step_seconds.front().size(), 2U);
@@ -256,7 +256,7 @@ TEST(Profilers, TheDefaultsReadMemoryAroundTheColdAndWarmInferences) {
   Compiled compiled;
   runtime::RunOptions options;
   options.warmup = 1;
-  options.iterations = 2;
+  options.stopping.iterations = 2;
   options.profilers = profile::make_profilers({});
   const runtime::Measurements measured =
       runtime::measure({&compiled.executable}, reference_backend(), compiled.inputs, options);
@@ -271,7 +271,7 @@ TEST(Profilers, SoftwareCountersArePerLayerThroughTheFactory) {
   Compiled compiled;
   runtime::RunOptions options;
   options.warmup = 1;
-  options.iterations = 2;
+  options.stopping.iterations = 2;
   profile::ProfilerRequest request;
   request.counters = {"task-clock"};
   options.profilers = profile::make_profilers(request);

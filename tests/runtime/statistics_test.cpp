@@ -65,3 +65,38 @@ TEST(MannWhitney, SeparatedTiedAndTooSmallSamples) {
 }
 
 }  // namespace
+
+// The ranks against the binomial distribution (checked with Python's math.comb): n = 10 gives x(2)..x(9),
+// covering 1 - 2 * 11/1024; n = 6 the extremes; n = 5 no interval reaches 95%; n = 100 gives x(40)..x(61).
+TEST(Statistics, MedianIntervalIsTheBinomialOrderStatistics) {
+  std::vector<double> ten{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  const auto interval = ntp::profile::median_interval(ten);
+  ASSERT_TRUE(interval.valid);
+  EXPECT_DOUBLE_EQ(interval.low, 2);
+  EXPECT_DOUBLE_EQ(interval.high, 9);
+  EXPECT_NEAR(interval.coverage, 1 - 2 * 11.0 / 1024, 1e-12);
+  EXPECT_NEAR(interval.relative_half_width, 3.5 / 5.5, 1e-12);
+
+  const auto six = ntp::profile::median_interval({1, 2, 3, 4, 5, 6});
+  ASSERT_TRUE(six.valid);
+  EXPECT_DOUBLE_EQ(six.low, 1);
+  EXPECT_DOUBLE_EQ(six.high, 6);
+  EXPECT_NEAR(six.coverage, 1 - 2.0 / 64, 1e-12);
+  EXPECT_FALSE(ntp::profile::median_interval({1, 2, 3, 4, 5}).valid);
+
+  std::vector<double> hundred;
+  for (int i = 1; i <= 100; ++i)
+    hundred.push_back(i);
+  const auto wide = ntp::profile::median_interval(hundred);
+  EXPECT_DOUBLE_EQ(wide.low, 40);
+  EXPECT_DOUBLE_EQ(wide.high, 61);
+  EXPECT_NEAR(wide.coverage, 0.9648, 1e-4);
+
+  // Beyond 1000 samples, the normal approximation: within one rank of the exact interval, never narrower.
+  std::vector<double> many;
+  for (int i = 1; i <= 1001; ++i)
+    many.push_back(i);
+  const auto approximate = ntp::profile::median_interval(many);
+  EXPECT_DOUBLE_EQ(approximate.low, 469);
+  EXPECT_DOUBLE_EQ(approximate.high, 533);
+}

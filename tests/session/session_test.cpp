@@ -1,6 +1,7 @@
 // The library API: load, bind data, run, check, inspect, as a program (the Python module) calls them.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 #include <nlohmann/json.hpp>
 
@@ -98,6 +99,24 @@ TEST(Session, RefusesOptionsTheCommandWouldRefuse) {
   EXPECT_EQ(refused([](auto& options) { options.streams = 0; }, "--streams 0"), "refused");
   EXPECT_EQ(refused([](auto& options) { options.threads = -2; }, "--threads -2"), "refused");
   EXPECT_EQ(refused([](auto& options) { options.time_seconds = -1; }, "--time -1"), "refused");
+  EXPECT_EQ(refused([](auto& options) { options.precision_target = 1.5; }, "--precision-target 1.5"),
+            "refused");
+  EXPECT_EQ(refused([](auto& options) { options.max_time_seconds = std::nan(""); }, "--max-time nan"),
+            "refused");
+  EXPECT_EQ(refused(
+                [](auto& options) {
+                  options.min_time_seconds = 2;
+                  options.max_time_seconds = 1;
+                },
+                "--max-time 1 is below --min-time 2"),
+            "refused");
+  EXPECT_EQ(refused(
+                [](auto& options) {
+                  options.time_seconds = 1;
+                  options.precision_target = 0.1;
+                },
+                "--time fixes how long"),
+            "refused");
   // A time instead of iterations needs none.
   EXPECT_EQ(refused(
                 [](auto& options) {

@@ -137,7 +137,7 @@ TEST(OpencvBackend, ReportsTheLibrarysOwnLayerTimes) {
 
   ntp::runtime::RunOptions options;
   options.warmup = 1;
-  options.iterations = 3;
+  options.stopping.iterations = 3;
   const auto measurements =
       ntp::runtime::measure({&executable}, ntp::opencv_backend(), {ntp::generate_inputs(graph, 5)}, options);
   ntp::session::RunSettings settings;
