@@ -652,3 +652,31 @@ TEST(Run, ASignalBeforeMeasuringWritesNothing) {
       << result.err;
   EXPECT_FALSE(std::filesystem::exists(saved));
 }
+
+// The progress line is for a person at a terminal: util-linux's `script` gives the run one, and the line
+// shows the phase, the count and the time left; without a terminal nothing of it reaches the log.
+TEST(Run, ProgressIsDrawnOnATerminalOnly) {
+  const std::vector<std::string> arguments = {"run",
+                                              example("small-cnn.xml"),
+                                              "--backend",
+                                              "reference",
+                                              "--time",
+                                              "2.5",
+                                              "--no-db",
+                                              "--format",
+                                              "json",
+                                              "-o",
+                                              temporary("progress.json").string()};
+  std::string command = NTP_BINARY;
+  for (const std::string& argument : arguments)
+    command += " '" + argument + "'";
+  const auto on_terminal = ntp::test::run_program("/usr/bin/script", {"-qec", command, "/dev/null"});
+  ASSERT_EQ(on_terminal.exit_code, 0) << on_terminal.out << on_terminal.err;
+  EXPECT_NE(on_terminal.out.find("ntp: measuring "), std::string::npos) << on_terminal.out;
+  EXPECT_NE(on_terminal.out.find(" s left"), std::string::npos) << on_terminal.out;
+  EXPECT_NE(on_terminal.out.rfind("\r\033[K"), std::string::npos) << "the line is cleared at the end";
+  const auto logged = run_ntp(arguments);
+  ASSERT_EQ(logged.exit_code, 0) << logged.err;
+  EXPECT_EQ(logged.err.find("ntp: measuring"), std::string::npos) << logged.err;
+  EXPECT_EQ(logged.err.find('\r'), std::string::npos) << logged.err;
+}
