@@ -30,6 +30,9 @@ th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 8px; text-align: left; v
 th { background: #f4f4f4; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 svg.chart { display: block; margin: 8px 0 16px; font-size: 12px; max-width: 100%; height: auto; }
+label.scale-switch { color: #555; font-size: 13px; }
+div.scales:not(:has(input:checked)) > svg.chart[data-scale="log"] { display: none; }
+div.scales:has(input:checked) > svg.chart:not([data-scale]) { display: none; }
 svg.chart text { fill: #222; }
 code { background: #f4f4f4; padding: 1px 4px; }
 )";
