@@ -183,19 +183,29 @@ std::vector<std::string> lay_out_charts(const std::string& report, const std::fi
   return kinds;
 }
 
-// The page with every chart shown (the logarithmic drawings too) and a script at its end that measures
-// each <text> of each chart as laid out: pairs whose boxes overlap by more than the tolerance (text boxes
-// include the line's leading, so rows 14 px apart touch), and labels reaching outside their chart. It writes
-// what it found, or "none", into <pre id="labels">.
+// The page with a script at its end that first ticks each log-scale checkbox, writing which drawings were
+// shown before and after into <pre id="switches">; then shows every chart (the log drawings too) and
+// measures each <text> of each chart as laid out: pairs whose boxes overlap by more than the tolerance
+// (text boxes include the line's leading, so rows 14 px apart touch), and labels reaching outside their
+// chart. It writes what it found, or "none", into <pre id="labels">.
 std::string with_label_probe(const std::string& report) {
-  const std::string probe =
-      R"probe(<style>svg.chart { display: block !important; max-width: none !important; }</style>
-<pre id="labels"></pre><script>
+  const std::string probe = R"probe(<pre id="switches"></pre><pre id="labels"></pre><script>
+const shown = scales => [...scales.querySelectorAll("svg.chart")]
+                            .filter(chart => getComputedStyle(chart).display != "none")
+                            .map(chart => chart.dataset.scale || "linear").join(" ");
+document.getElementById("switches").textContent = [...document.querySelectorAll("div.scales")].map(scales => {
+  const unchecked = shown(scales);
+  scales.querySelector("input").click();
+  return unchecked + " then " + shown(scales);
+}).join("\n");
+document.head.insertAdjacentHTML("beforeend",
+    "<style>svg.chart { display: block !important; max-width: none !important; }</style>");
 const found = [];
 document.querySelectorAll("svg.chart").forEach((chart, index) => {
   const name = "chart " + index + " (" + chart.dataset.chart + (chart.dataset.scale ? " log" : "") + ")";
   const frame = chart.getBoundingClientRect();
-  const labels = [...chart.querySelectorAll("text")].map(text => [text.textContent, text.getBoundingClientRect()])
+  const labels = [...chart.querySelectorAll("text")]
+                     .map(text => [text.textContent, text.getBoundingClientRect()])
                      .filter(([, box]) => box.width > 0);
   for (const [text, box] of labels)
     if (box.left < frame.left - 1 || box.right > frame.right + 1 || box.top < frame.top - 1 ||
@@ -213,9 +223,13 @@ document.getElementById("labels").textContent = found.length ? found.join("\n") 
   return report.substr(0, end) + probe + report.substr(end);
 }
 
-// What the probe found in a page, through the proxy: "none", or a line per problem.
-std::string label_problems(const std::string& chromium, const std::string& report,
-                           const RecordingProxy& proxy) {
+struct ProbeResult {
+  std::string switches;  // "linear then log" per log-scale switch
+  std::string labels;    // "none", or a line per problem
+};
+
+// What the probe found in a page, loaded through the proxy.
+ProbeResult probe_page(const std::string& chromium, const std::string& report, const RecordingProxy& proxy) {
   const auto probed = temporary("probed.html");
   const auto profile = temporary("probe-profile");
   std::ofstream(probed) << with_label_probe(report);
@@ -229,8 +243,11 @@ std::string label_problems(const std::string& chromium, const std::string& repor
   std::filesystem::remove(probed);
   std::filesystem::remove_all(profile);
   std::size_t at = 0;
-  const std::string found = ntp::test::between(result.out, "<pre id=\"labels\">", "</pre>", at);
-  return at == std::string::npos ? "no probe result in the page" : found;
+  ProbeResult found;
+  found.switches = ntp::test::between(result.out, "<pre id=\"switches\">", "</pre>", at);
+  found.labels = ntp::test::between(result.out, "<pre id=\"labels\">", "</pre>", at);
+  if (at == std::string::npos) found.labels = "no probe result in the page";
+  return found;
 }
 
 // A sweep document over precision, batch and hidden from the two saved runs (a report is a view of the
@@ -323,12 +340,16 @@ TEST(HtmlRender, ChartsDrawInChromiumAndThePageFetchesNothing) {
             std::string::npos)
       << ntp::test::html_structure(names_page.out);
 
-  // No two labels of a chart overlap, and none is cut off by its chart's edge; the page, loaded whole with
-  // the probe (which fetches nothing itself), asks for nothing through the proxy.
+  // No two labels of a chart overlap, and none is cut off by its chart's edge; each checkbox swaps the
+  // linear drawing for the log one (the run: op types and layers; a comparison or sweep: layers); the page,
+  // loaded whole with the probe (which fetches nothing itself), asks for nothing through the proxy.
   for (const auto& page : {run_page, compare_page, sweep_page}) {
     proxy.clear();
     const std::string text = ntp::test::slurp(page);
-    EXPECT_EQ(label_problems(chromium, text, proxy), "none") << page;
+    const ProbeResult probed = probe_page(chromium, text, proxy);
+    EXPECT_EQ(probed.labels, "none") << page;
+    EXPECT_EQ(probed.switches, page == run_page ? "linear then log\nlinear then log" : "linear then log")
+        << page;
     EXPECT_EQ(requests_from(text, proxy.requests()), std::vector<std::string>{}) << page;
   }
 
