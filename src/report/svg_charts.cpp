@@ -488,12 +488,21 @@ std::string roofline(const std::vector<RoofPoint>& points, double peak_gflops, d
       "<text x=\"16\" y=\"{:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {:.1f})\">attained "
       "GFLOP/s (log)</text>\n",
       (kTop + kBottom) / 2, (kTop + kBottom) / 2);
-  // The points left unlabelled, named in lines under the axis (their tooltips name them too).
+  // The heaviest of the points left unlabelled, named in lines under the axis; a large model's many small
+  // layers are counted, not listed (every point's tooltip names it).
+  constexpr std::size_t kNamedUnlabelled = 8;
   double note_y = kBottom + kAxisLabelBelow + 20;
   if (!unlabelled.empty()) {
+    std::vector<std::string> words;
+    for (std::size_t i = 0; i < unlabelled.size() && i < kNamedUnlabelled; ++i)
+      words.push_back(" " + fitted(unlabelled[i], kWidth / 2) + ",");
+    if (unlabelled.size() > kNamedUnlabelled)
+      words.push_back(
+          fmt::format(" and {} more; hover a point for its name", unlabelled.size() - kNamedUnlabelled));
+    else
+      words.back().pop_back();
     std::string note = "not labelled, to keep labels apart:";
-    for (const std::string& name : unlabelled) {
-      const std::string word = " " + name + (&name == &unlabelled.back() ? "" : ",");
+    for (const std::string& word : words) {
       if (text_width(note + word) > kWidth - 2 * kLeft) {
         plot += text_at(kLeft, note_y, note);
         note.clear();
