@@ -183,13 +183,18 @@ std::vector<std::string> lay_out_charts(const std::string& report, const std::fi
   return kinds;
 }
 
-// The page with a script at its end that first ticks each log-scale checkbox, writing which drawings were
+// The page with a script at its end that first measures whether the page fits the window's width (into
+// <pre id="width">), then ticks each log-scale checkbox, writing which drawings were
 // shown before and after into <pre id="switches">; then shows every chart (the log drawings too) and
 // measures each <text> of each chart as laid out: pairs whose boxes overlap by more than the tolerance
 // (text boxes include the line's leading, so rows 14 px apart touch), and labels reaching outside their
 // chart. It writes what it found, or "none", into <pre id="labels">.
 std::string with_label_probe(const std::string& report) {
-  const std::string probe = R"probe(<pre id="switches"></pre><pre id="labels"></pre><script>
+  const std::string probe =
+      R"probe(<pre id="width"></pre><pre id="switches"></pre><pre id="labels"></pre><script>
+const page = document.documentElement;
+const excess = page.scrollWidth - page.clientWidth;
+document.getElementById("width").textContent = excess <= 0 ? "fits" : "wider than the window by " + excess;
 const shown = scales => [...scales.querySelectorAll("svg.chart")]
                             .filter(chart => getComputedStyle(chart).display != "none")
                             .map(chart => chart.dataset.scale || "linear").join(" ");
@@ -224,6 +229,7 @@ document.getElementById("labels").textContent = found.length ? found.join("\n") 
 }
 
 struct ProbeResult {
+  std::string width;     // "fits", or by how much the page is wider than the window
   std::string switches;  // "linear then log" per log-scale switch
   std::string labels;    // "none", or a line per problem
 };
@@ -244,6 +250,7 @@ ProbeResult probe_page(const std::string& chromium, const std::string& report, c
   std::filesystem::remove_all(profile);
   std::size_t at = 0;
   ProbeResult found;
+  found.width = ntp::test::between(result.out, "<pre id=\"width\">", "</pre>", at);
   found.switches = ntp::test::between(result.out, "<pre id=\"switches\">", "</pre>", at);
   found.labels = ntp::test::between(result.out, "<pre id=\"labels\">", "</pre>", at);
   if (at == std::string::npos) found.labels = "no probe result in the page";
@@ -340,7 +347,8 @@ TEST(HtmlRender, ChartsDrawInChromiumAndThePageFetchesNothing) {
             std::string::npos)
       << ntp::test::html_structure(names_page.out);
 
-  // No two labels of a chart overlap, and none is cut off by its chart's edge; each checkbox swaps the
+  // No two labels of a chart overlap, and none is cut off by its chart's edge; the page is no wider than the
+  // window (the sweep's table of eight runs is); each checkbox swaps the
   // linear drawing for the log one (the run: op types and layers; a comparison or sweep: layers); the page,
   // loaded whole with the probe (which fetches nothing itself), asks for nothing through the proxy.
   for (const auto& page : {run_page, compare_page, sweep_page}) {
@@ -348,6 +356,7 @@ TEST(HtmlRender, ChartsDrawInChromiumAndThePageFetchesNothing) {
     const std::string text = ntp::test::slurp(page);
     const ProbeResult probed = probe_page(chromium, text, proxy);
     EXPECT_EQ(probed.labels, "none") << page;
+    EXPECT_EQ(probed.width, "fits") << page;  // wide tables scroll in their own box
     EXPECT_EQ(probed.switches, page == run_page ? "linear then log\nlinear then log" : "linear then log")
         << page;
     EXPECT_EQ(requests_from(text, proxy.requests()), std::vector<std::string>{}) << page;
