@@ -233,30 +233,33 @@ std::string with_log_switch(const std::string& linear_chart, const std::string& 
 
 std::string bar_chart(const std::vector<Bar>& bars, const std::string& axis_label, const std::string& kind,
                       Scale scale) {
-  constexpr double kLeft = 230, kRow = 20, kTop = 8, kPlotLeast = 360;
-  std::vector<std::string> value_texts;
+  constexpr double kRow = 20, kTop = 8, kPlotLeast = 360;
+  std::vector<std::string> labels, value_texts;
   std::vector<double> values;
   for (const Bar& bar : bars) {
+    labels.push_back(bar.label);
     value_texts.push_back(bar.value_text);
     values.push_back(bar.value);
   }
+  // The labels' column is as wide as the longest label, up to a third of the chart (longer ones are cut).
+  const double left = std::clamp(widest(labels) + 14, 60.0, kWidth / 3);
   // The value texts follow the longest bar, so the plot ends where the longest text still fits.
-  const double right = std::max(kLeft + kPlotLeast, kWidth - 12 - widest(value_texts));
+  const double right = std::max(left + kPlotLeast, kWidth - 12 - widest(value_texts));
   const double bottom = kTop + kRow * static_cast<double>(bars.size());
   const ValueAxis axis = value_axis(scale, values);
   std::string svg = open_svg(kind, bottom + 40, axis_label, scale);
-  svg += value_axis_x(kLeft, right, kTop, bottom, axis, axis_label);
+  svg += value_axis_x(left, right, kTop, bottom, axis, axis_label);
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const Bar& bar = bars[i];
     const double y = kTop + kRow * static_cast<double>(i);
-    const double width = axis.position(bar.value, kLeft, right) - kLeft;
+    const double width = axis.position(bar.value, left, right) - left;
     const std::string hover = bar.tooltip.empty() ? bar.label + ": " + bar.value_text : bar.tooltip;
     svg += fmt::format("<g>{}", tooltip(hover));
-    svg += text_at(kLeft - 6, y + 14, fitted(bar.label, kLeft - 12), "end");
-    svg += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"14\" fill=\"{}\"/>", kLeft,
+    svg += text_at(left - 6, y + 14, fitted(bar.label, left - 12), "end");
+    svg += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"14\" fill=\"{}\"/>", left,
                        y + 3, std::max(width, 1.0), bar.colour.empty() ? palette(0) : bar.colour);
-    svg += text_at(kLeft + std::max(width, 1.0) + 6, y + 14,
-                   fitted(bar.value_text, kWidth - kLeft - width - 12));
+    svg +=
+        text_at(left + std::max(width, 1.0) + 6, y + 14, fitted(bar.value_text, kWidth - left - width - 12));
     svg += "</g>\n";
   }
   return svg + "</svg>\n";
@@ -368,8 +371,12 @@ std::string stacked_shares(const std::vector<StackRow>& rows,
 
 std::string grouped_bars(const std::vector<BarGroup>& groups, const std::vector<std::string>& series,
                          const std::string& axis_label, Scale scale) {
-  constexpr double kLeft = 230, kRight = kWidth - 80, kBar = 12, kGap = 8;
-  const Legend drawn_legend = legend(palette_entries(series), 20, kLeft, kWidth - 10);
+  constexpr double kRight = kWidth - 80, kBar = 12, kGap = 8;
+  std::vector<std::string> labels;
+  for (const BarGroup& group : groups)
+    labels.push_back(group.label);
+  const double left = std::clamp(widest(labels) + 14, 60.0, kWidth / 3);  // as in bar_chart
+  const Legend drawn_legend = legend(palette_entries(series), 20, left, kWidth - 10);
   const double top_y = 8 + drawn_legend.height + 4;
   const double group_height = kBar * static_cast<double>(series.size()) + kGap;
   const double bottom = top_y + group_height * static_cast<double>(groups.size());
@@ -379,20 +386,20 @@ std::string grouped_bars(const std::vector<BarGroup>& groups, const std::vector<
   const ValueAxis axis = value_axis(scale, values);
   std::string svg = open_svg("grouped", bottom + 40, axis_label, scale);
   svg += drawn_legend.svg;
-  svg += value_axis_x(kLeft, kRight, top_y, bottom, axis, axis_label);
+  svg += value_axis_x(left, kRight, top_y, bottom, axis, axis_label);
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const double y = top_y + group_height * static_cast<double>(g);
-    svg += text_at(kLeft - 6, y + group_height / 2 + 2, fitted(groups[g].label, kLeft - 12), "end");
+    svg += text_at(left - 6, y + group_height / 2 + 2, fitted(groups[g].label, left - 12), "end");
     for (std::size_t s = 0; s < groups[g].values.size() && s < series.size(); ++s) {
       const double value = groups[g].values[s];
       if (value < 0) continue;
-      const double width = std::max(1.0, axis.position(value, kLeft, kRight) - kLeft);
+      const double width = std::max(1.0, axis.position(value, left, kRight) - left);
       const double bar_y = y + kBar * static_cast<double>(s);
       svg += fmt::format(
-          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">{}</rect>\n", kLeft,
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">{}</rect>\n", left,
           bar_y, width, kBar - 1, palette(s),
           tooltip(fmt::format("{} on {}: {:.4g}", groups[g].label, series[s], value)));
-      svg += text_at(kLeft + width + 4, bar_y + kBar - 2, tick_text(value), "start", " font-size=\"10\"");
+      svg += text_at(left + width + 4, bar_y + kBar - 2, tick_text(value), "start", " font-size=\"10\"");
     }
   }
   return svg + "</svg>\n";
