@@ -23,12 +23,16 @@ const char* const kStyle = R"(
 body { font-family: sans-serif; margin: 24px auto; max-width: 1100px; color: #222; background: #fff; }
 h1 { font-size: 22px; margin-bottom: 4px; }
 h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
-p.note, p.explanation { color: #555; font-size: 13px; margin: 4px 0 10px; }
-table { border-collapse: collapse; font-size: 13px; margin: 8px 0 16px; }
+p.note, p.explanation { color: #555; font-size: 13px; margin: 4px 0 10px; overflow-wrap: anywhere; }
+div.table-scroll { overflow-x: auto; max-width: 100%; margin: 8px 0 16px; }
+table { border-collapse: collapse; font-size: 13px; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-svg.chart { display: block; margin: 8px 0 16px; font-size: 12px; }
+svg.chart { display: block; margin: 8px 0 16px; font-size: 12px; max-width: 100%; height: auto; }
+label.scale-switch { color: #555; font-size: 13px; }
+div.scales:not(:has(input:checked)) > svg.chart[data-scale="log"] { display: none; }
+div.scales:has(input:checked) > svg.chart:not([data-scale]) { display: none; }
 svg.chart text { fill: #222; }
 code { background: #f4f4f4; padding: 1px 4px; }
 )";
@@ -64,7 +68,9 @@ std::string escape(std::string_view text) {
 
 std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                   const std::string& css_class) {
+  // The scrolling box keeps a wide table (many runs, long command lines) from widening the page.
   std::string text =
+      "<div class=\"table-scroll\">" +
       (css_class.empty() ? std::string("<table>") : "<table class=\"" + escape(css_class) + "\">") + "\n<tr>";
   for (const std::string& name : header)
     text += "<th>" + escape(name) + "</th>";
@@ -75,7 +81,7 @@ std::string table(const std::vector<std::string>& header, const std::vector<std:
       text += (reads_as_number(cell) ? "<td class=\"num\">" : "<td>") + escape(cell) + "</td>";
     text += "</tr>\n";
   }
-  return text + "</table>\n";
+  return text + "</table></div>\n";
 }
 
 std::string section(const std::string& id, const std::string& title, const std::string& explanation) {

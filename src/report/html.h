@@ -11,7 +11,8 @@ namespace ntp::report::html {
 std::string escape(std::string_view text);
 
 // A table of plain-text cells (escaped here); cells that read as numbers are right-aligned. A `css_class`
-// ("ranked": rows ordered by a measured time, so their order differs from run to run) goes on <table>.
+// ("ranked": rows ordered by a measured time, so their order differs from run to run) goes on <table>. The
+// table sits in a box that scrolls sideways where it is wider than the page.
 std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                   const std::string& css_class = "");
 

@@ -10,6 +10,7 @@
 #include "aggregate.h"
 #include "compare.h"
 #include "html.h"
+#include "profile/statistics.h"
 #include "svg_charts.h"
 #include "sweep.h"
 #include "text_table.h"
@@ -21,6 +22,7 @@ namespace {
 using Rows = std::vector<std::vector<std::string>>;
 
 constexpr std::size_t kStackedParts = 11;  // layers named in a stacked bar; the rest are "other"
+constexpr const char* kOtherColour = "#dddddd";
 
 std::string text_of(const nlohmann::json& value) {
   if (value.is_string()) return value.get<std::string>();
@@ -117,8 +119,10 @@ std::string bound_text(const nlohmann::json& item) {
   return text;
 }
 
+// A layer's colour is its bound's on every chart of a run (the bars, the share bar, the roofline); one
+// without a bound is grey, never the palette's first colour, which is compute's blue.
 std::string bar_colour(const nlohmann::json& item) {
-  return item.contains("bound") ? svg::bound_colour(item["bound"].value("class", "")) : svg::palette(0);
+  return svg::bound_colour(item.contains("bound") ? item["bound"].value("class", "") : "");
 }
 
 // The nodes that were timed (layers and inlays), in step order.
@@ -151,7 +155,8 @@ std::string layers_section(const nlohmann::json& record) {
                     percent(share), optional_figure(*node, "gflops_per_second", "{:.2f}"),
                     optional_figure(*node, "gbytes_per_second", "{:.2f}"), bound_text(*node)});
   }
-  text += svg::bar_chart(bars, "median ms per inference");
+  text += svg::with_log_switch(svg::bar_chart(bars, "median ms per inference"),
+                               svg::bar_chart(bars, "median ms per inference", "bars", svg::Scale::log));
   return text + html::table({"step", "name", "op", "implementation", "median ms", "p90 ms", "share",
                              "GFLOP/s", "GB/s", "bound"},
                             rows);
@@ -197,7 +202,8 @@ std::string op_types_section(const nlohmann::json& record) {
   return html::section("op-types", "Op types",
                        "every node's median summed per op (inlays as their op, conversions as convert), with "
                        "the share of the end-to-end median") +
-         svg::bar_chart(bars, "total median ms per inference", "ops") +
+         svg::with_log_switch(svg::bar_chart(bars, "total median ms per inference", "ops"),
+                              svg::bar_chart(bars, "total median ms per inference", "ops", svg::Scale::log)) +
          html::table({"op", "nodes", "total ms", "share", "FLOPs", "bytes"}, rows, "ranked");
 }
 
@@ -251,19 +257,35 @@ std::vector<std::string> largest_names(const std::map<std::string, double>& weig
   return names;
 }
 
-// One stacked row from (name, share) pairs: parts outside `legend` are summed into "other".
+// One stacked row from (name, share) pairs: parts outside `named` are summed into "other".
 svg::StackRow stack_row(const std::string& label, const std::vector<svg::Part>& parts,
-                        const std::vector<std::string>& legend) {
+                        const std::vector<std::string>& named) {
   svg::StackRow row{label, {}};
   double other = 0;
   for (const svg::Part& part : parts) {
-    if (std::find(legend.begin(), legend.end(), part.name) != legend.end())
+    if (std::find(named.begin(), named.end(), part.name) != named.end())
       row.parts.push_back(part);
     else
       other += part.share;
   }
-  if (other > 0) row.parts.push_back({"other", other});
+  if (other > 0) row.parts.push_back({"other", other, kOtherColour});
   return row;
+}
+
+// The legend of a run's share bar: the bound classes its parts are coloured by, in the order the layers
+// section names them.
+std::vector<svg::LegendEntry> bound_legend(const std::vector<svg::Part>& parts) {
+  std::vector<svg::LegendEntry> entries;
+  for (const char* bound_class : {"compute", "memory", "front-end", ""}) {
+    const std::string& colour = svg::bound_colour(bound_class);
+    if (std::any_of(parts.begin(), parts.end(), [&](const svg::Part& part) { return part.colour == colour; }))
+      entries.push_back(
+          {*bound_class == '\0' ? std::string("bound unknown") : bound_class + std::string(" bound"),
+           colour});
+  }
+  if (std::any_of(parts.begin(), parts.end(), [](const svg::Part& part) { return part.name == "other"; }))
+    entries.push_back({"other layers", kOtherColour});
+  return entries;
 }
 
 std::string shares_section(const nlohmann::json& record) {
@@ -272,14 +294,14 @@ std::string shares_section(const nlohmann::json& record) {
   std::map<std::string, double> weight;
   std::vector<svg::Part> parts;
   for (const nlohmann::json* node : nodes) {
-    parts.push_back({node->value("name", ""), node->value("share", 0.0)});
+    parts.push_back({node->value("name", ""), node->value("share", 0.0), bar_colour(*node)});
     weight[parts.back().name] += parts.back().share;
   }
-  const std::vector<std::string> legend = largest_names(weight);
+  const svg::StackRow row = stack_row(record["topology"].value("name", ""), parts, largest_names(weight));
   return html::section("shares", "Share of time",
-                       "each layer's share of the end-to-end median; the rest is NTP's timer and the gaps "
-                       "between layers") +
-         svg::stacked_shares({stack_row(record["topology"].value("name", ""), parts, legend)}, legend);
+                       "each layer's share of the end-to-end median, coloured by what bounds it as in the "
+                       "layers chart; the rest is NTP's timer and the gaps between layers") +
+         svg::stacked_shares({row}, bound_legend(row.parts));
 }
 
 std::string counters_section(const nlohmann::json& record) {
@@ -333,7 +355,7 @@ std::string roofline_section(const nlohmann::json& record) {
     if (!node.contains("bound") || !node["bound"].contains("intensity_flops_per_byte")) continue;
     points.push_back({node.value("name", ""), node["bound"]["intensity_flops_per_byte"].get<double>(),
                       node.value("gflops_per_second", 0.0),
-                      svg::bound_colour(node["bound"].value("class", ""))});
+                      svg::bound_colour(node["bound"].value("class", "")), node.value("share", 0.0)});
   }
   return html::section(
              "roofline", "Roofline",
@@ -423,7 +445,9 @@ std::string compared_layers_section(const nlohmann::json& comparison) {
   return html::section("layers", "Layers",
                        "median ms per inference of each layer in each run; * ran on the reference back end "
                        "(fallback); - not in that run") +
-         svg::grouped_bars(groups, labels, "median ms per inference") + html::table(header, rows);
+         svg::with_log_switch(svg::grouped_bars(groups, labels, "median ms per inference"),
+                              svg::grouped_bars(groups, labels, "median ms per inference", svg::Scale::log)) +
+         html::table(header, rows);
 }
 
 std::string compared_shares_section(const nlohmann::json& comparison) {
@@ -434,13 +458,16 @@ std::string compared_shares_section(const nlohmann::json& comparison) {
     for (std::size_t r = 0; r < runs.size(); ++r) {
       const nlohmann::json& cell = layer["runs"][r];
       if (cell.is_null() || !cell.contains("share")) continue;
-      parts[r].push_back({layer.value("name", ""), cell["share"].get<double>()});
+      parts[r].push_back({layer.value("name", ""), cell["share"].get<double>(), ""});
       weight[layer.value("name", "")] += cell["share"].get<double>();
     }
-  const std::vector<std::string> legend = largest_names(weight);
+  const std::vector<std::string> named = largest_names(weight);
   std::vector<svg::StackRow> rows;
   for (std::size_t r = 0; r < runs.size(); ++r)
-    rows.push_back(stack_row(runs[r].value("label", ""), parts[r], legend));
+    rows.push_back(stack_row(runs[r].value("label", ""), parts[r], named));
+  std::vector<svg::LegendEntry> legend;
+  for (std::size_t i = 0; i < named.size(); ++i)
+    legend.push_back({named[i], named[i] == "other" ? kOtherColour : svg::palette(i)});
   return html::section("shares", "Share of time", "each layer's share of its run's end-to-end median") +
          svg::stacked_shares(rows, legend);
 }
@@ -482,10 +509,37 @@ std::string sweep_points_section(const nlohmann::json& sweep) {
   return html::section("points", "Points", note) + html::table(header, rows);
 }
 
-// Points that ran, grouped by their values of every axis but `axis` (one line each).
-std::map<std::string, std::vector<const nlohmann::json*>> lines_along(const nlohmann::json& sweep,
-                                                                      const std::string& axis) {
-  std::map<std::string, std::vector<const nlohmann::json*>> lines;
+// "batch=4" before "batch=16": runs of digits compare as numbers, everything else as text.
+struct NaturalLess {
+  bool operator()(const std::string& a, const std::string& b) const {
+    std::size_t i = 0, j = 0;
+    const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    while (i < a.size() && j < b.size()) {
+      if (digit(a[i]) && digit(b[j])) {
+        const std::size_t a_end = a.find_first_not_of("0123456789", i),
+                          b_end = b.find_first_not_of("0123456789", j);
+        std::string a_run = a.substr(i, a_end - i), b_run = b.substr(j, b_end - j);
+        a_run.erase(0, std::min(a_run.find_first_not_of('0'), a_run.size() - 1));
+        b_run.erase(0, std::min(b_run.find_first_not_of('0'), b_run.size() - 1));
+        if (a_run.size() != b_run.size()) return a_run.size() < b_run.size();
+        if (a_run != b_run) return a_run < b_run;
+        i = a_end == std::string::npos ? a.size() : a_end;
+        j = b_end == std::string::npos ? b.size() : b_end;
+      } else {
+        if (a[i] != b[j]) return a[i] < b[j];
+        ++i;
+        ++j;
+      }
+    }
+    return a.size() - i < b.size() - j;
+  }
+};
+
+using PointLines = std::map<std::string, std::vector<const nlohmann::json*>, NaturalLess>;
+
+// Points that ran, grouped by their values of every axis but `axis` (one line each), in natural order.
+PointLines lines_along(const nlohmann::json& sweep, const std::string& axis) {
+  PointLines lines;
   for (const nlohmann::json& point : sweep["points"]) {
     if (!point.contains("record")) continue;
     std::string others;
@@ -498,7 +552,54 @@ std::map<std::string, std::vector<const nlohmann::json*>> lines_along(const nloh
   return lines;
 }
 
+// The spread drawn around each point's median: the interquartile range of its samples where every point
+// kept at least four, else its fastest to slowest inference (both are in every record).
+struct Spread {
+  bool quartiles = false;
+  std::string label;
+  std::pair<double, double> of(const nlohmann::json& record) const {
+    const nlohmann::json& latency = record["latency"];
+    if (!quartiles) return {latency.value("min", 0.0), latency.value("max", 0.0)};
+    std::vector<double> samples = record["samples"]["latency_ms"].get<std::vector<double>>();
+    std::sort(samples.begin(), samples.end());
+    return {profile::percentile(samples, 0.25), profile::percentile(samples, 0.75)};
+  }
+};
+
+Spread spread_over(const nlohmann::json& sweep) {
+  bool quartiles = true;
+  for (const nlohmann::json& point : sweep["points"])
+    if (point.contains("record")) {
+      const nlohmann::json& record = point["record"];
+      quartiles = quartiles && record.contains("samples") && record["samples"].contains("latency_ms") &&
+                  record["samples"]["latency_ms"].size() >= 4;
+    }
+  return quartiles ? Spread{true, "p25 to p75 of each point's samples"}
+                   : Spread{false, "fastest to slowest inference of each point"};
+}
+
+double point_median_ms(const nlohmann::json& point) {
+  return point["record"]["latency"]["median"].get<double>();
+}
+
+// A sweep over names only (back ends, precisions): one bar per point, its median and spread in words.
+std::string sweep_points_chart(const nlohmann::json& sweep, const Spread& spread) {
+  std::vector<svg::Bar> bars;
+  for (const nlohmann::json& point : sweep["points"]) {
+    if (!point.contains("record")) continue;
+    const auto [low, high] = spread.of(point["record"]);
+    bars.push_back({point["label"].get<std::string>(), point_median_ms(point),
+                    fmt::format("{:.3f} ms ({:.3f} to {:.3f})", point_median_ms(point), low, high),
+                    svg::palette(0), ""});
+  }
+  if (bars.empty()) return "";
+  return html::section("time-points", "End-to-end time per point",
+                       "median latency per inference of each point; in brackets the " + spread.label) +
+         svg::bar_chart(bars, "median ms per inference", "points");
+}
+
 std::string sweep_charts_section(const nlohmann::json& sweep) {
+  const Spread spread = spread_over(sweep);
   std::string text;
   bool first_numeric = true;
   for (const nlohmann::json& axis : sweep["axes"]) {
@@ -506,20 +607,34 @@ std::string sweep_charts_section(const nlohmann::json& sweep) {
     if (!std::all_of(values.begin(), values.end(), numeric)) continue;
     const std::string name = axis["name"].get<std::string>();
     const auto lines = lines_along(sweep, name);
-    std::vector<svg::Series> series;
+    std::vector<svg::Series> series, throughput;
+    const auto by_x = [](const svg::LinePoint& a, const svg::LinePoint& b) { return a.x < b.x; };
     for (const auto& [label, points] : lines) {
-      svg::Series line{label, {}};
-      for (const nlohmann::json* point : points)
-        line.points.emplace_back(std::stod(param(*point, name)),
-                                 (*point)["record"]["latency"]["median"].get<double>());
-      std::sort(line.points.begin(), line.points.end());
+      svg::Series line{label, {}}, items{label, {}};
+      for (const nlohmann::json* point : points) {
+        const double x = std::stod(param(*point, name));
+        const auto [low, high] = spread.of((*point)["record"]);
+        line.points.push_back({x, point_median_ms(*point), low, high});
+        items.points.push_back({x, (*point)["record"]
+                                       .value("throughput", nlohmann::json::object())
+                                       .value("items_per_second", 0.0)});
+      }
+      std::sort(line.points.begin(), line.points.end(), by_x);
+      std::sort(items.points.begin(), items.points.end(), by_x);
       series.push_back(std::move(line));
+      throughput.push_back(std::move(items));
     }
-    text += html::section("time-" + name, "End-to-end time against " + name,
-                          "median latency per inference at each value of " + name +
-                              ", one line per combination "
-                              "of the other axes") +
-            svg::line_chart(series, name, "median ms");
+    text +=
+        html::section("time-" + name, "End-to-end time against " + name,
+                      "median latency per inference at each value of " + name +
+                          ", one line per combination of the other axes; error bars: the " + spread.label) +
+        svg::line_chart(series, name, "median ms", spread.label);
+    // What a larger batch buys: the items per second each point recorded, which latency alone hides.
+    if (name == "batch")
+      text += html::section("throughput-batch", "Items per second against batch",
+                            "the throughput each point recorded (inferences per second times the batch), one "
+                            "line per combination of the other axes") +
+              svg::line_chart(throughput, name, "items/s");
     if (!first_numeric || lines.empty()) continue;
     first_numeric = false;
     // Each layer's share along the first numeric axis, for the first line: where the time moves as it grows.
@@ -536,8 +651,8 @@ std::string sweep_charts_section(const nlohmann::json& sweep) {
       for (const nlohmann::json* point : points)
         for (const nlohmann::json& node : (*point)["record"]["nodes"])
           if (node["name"] == layer && node.contains("share"))
-            line.points.emplace_back(std::stod(param(*point, name)), node["share"].get<double>() * 100);
-      std::sort(line.points.begin(), line.points.end());
+            line.points.push_back({std::stod(param(*point, name)), node["share"].get<double>() * 100});
+      std::sort(line.points.begin(), line.points.end(), by_x);
       shares.push_back(std::move(line));
     }
     text += html::section("shares-" + name, "Share of each layer against " + name,
@@ -545,6 +660,8 @@ std::string sweep_charts_section(const nlohmann::json& sweep) {
                               (lines.size() > 1 ? " at " + lines.begin()->first : std::string())) +
             svg::line_chart(shares, name, "share of end-to-end time (%)");
   }
+  // No numeric axis gave a chart: the points side by side instead.
+  if (first_numeric) text += sweep_points_chart(sweep, spread);
   return text;
 }
 

@@ -19,8 +19,9 @@ std::string run_html(const nlohmann::json& record, int module_depth = kDefaultMo
 // ratios to the baseline and their significance.
 std::string comparison_html(const nlohmann::json& comparison);
 
-// A sweep (ntp.sweep/1): its points with status, end-to-end time against each numeric axis, each layer's
-// share against the first numeric axis, and the comparison of the points that ran.
+// A sweep (ntp.sweep/1): its points with status, end-to-end time against each numeric axis (with each
+// point's spread as error bars), items/s against batch, each layer's share against the first numeric axis
+// (a bar per point where no axis is numeric), and the comparison of the points that ran.
 std::string sweep_html(const nlohmann::json& sweep);
 
 }  // namespace ntp::report

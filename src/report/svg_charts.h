@@ -4,7 +4,6 @@
 #pragma once
 
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace ntp::report::svg {
@@ -12,6 +11,19 @@ namespace ntp::report::svg {
 // The colours charts use: a palette for runs and layers (colour-blind safe), and one per bound class.
 const std::string& palette(std::size_t index);
 const std::string& bound_colour(const std::string& bound_class);  // compute, memory, front-end, unknown
+
+// A value axis: linear from 0, or logarithmic in decades, where a layer 100x smaller than the largest
+// still shows.
+enum class Scale { linear, log };
+
+// Two drawings of one chart, the linear shown and the logarithmic behind a checkbox: CSS only (the page
+// has no script), and a browser without :has() shows both.
+std::string with_log_switch(const std::string& linear_chart, const std::string& log_chart);
+
+struct LegendEntry {
+  std::string name;
+  std::string colour;
+};
 
 struct Bar {
   std::string label;
@@ -22,7 +34,7 @@ struct Bar {
 };
 // Horizontal bars, one per row, scaled to the largest value; `kind` names the chart in data-chart.
 std::string bar_chart(const std::vector<Bar>& bars, const std::string& axis_label,
-                      const std::string& kind = "bars");
+                      const std::string& kind = "bars", Scale scale = Scale::linear);
 
 struct Marker {
   std::string label;  // "median", "p99"
@@ -34,14 +46,16 @@ std::string histogram(const std::vector<double>& samples, const std::vector<Mark
 
 struct Part {
   std::string name;
-  double share = 0;  // of the row's 100%
+  double share = 0;    // of the row's 100%
+  std::string colour;  // "" = its name's colour in the legend
 };
 struct StackRow {
   std::string label;
   std::vector<Part> parts;
 };
-// One 100% bar per row; a part's colour follows its name's place in `legend`, the same in every row.
-std::string stacked_shares(const std::vector<StackRow>& rows, const std::vector<std::string>& legend);
+// One 100% bar per row, each part labelled where its name or share fits; a part without a colour of its own
+// takes its name's colour in `legend`, the same in every row.
+std::string stacked_shares(const std::vector<StackRow>& rows, const std::vector<LegendEntry>& legend);
 
 struct BarGroup {
   std::string label;
@@ -49,24 +63,31 @@ struct BarGroup {
 };
 // Per group (a layer), one bar per series (a run), coloured by series, with a legend.
 std::string grouped_bars(const std::vector<BarGroup>& groups, const std::vector<std::string>& series,
-                         const std::string& axis_label);
+                         const std::string& axis_label, Scale scale = Scale::linear);
 
 struct RoofPoint {
   std::string label;
   double intensity = 0;  // FLOP per byte
   double gflops = 0;     // attained GFLOP/s
   std::string colour;
+  double weight = 0;  // its share of the time: the heaviest points are labelled first
 };
-// Log-log roofline: the machine's roof min(peak, bandwidth x intensity) and each layer under it.
+// Log-log roofline: the machine's roof min(peak, bandwidth x intensity) and each layer under it. A label that
+// would cover another label or point is left out and its name listed under the chart.
 std::string roofline(const std::vector<RoofPoint>& points, double peak_gflops, double gbytes_per_second);
 
+struct LinePoint {
+  double x = 0, y = 0;
+  double low = 0, high = 0;  // the spread drawn as an error bar where low < high
+};
 struct Series {
   std::string name;
-  std::vector<std::pair<double, double>> points;  // (x, y), in x order
+  std::vector<LinePoint> points;  // in x order
 };
-// Lines over a numeric x (logarithmic when it spans more than 10x), one per series, with a legend.
+// Lines over a numeric x (logarithmic when it spans more than 10x), one per series, with a legend under the
+// plot; `spread_label` ("p25-p75 of the samples") names the error bars in the legend.
 std::string line_chart(const std::vector<Series>& series, const std::string& x_label,
-                       const std::string& y_label);
+                       const std::string& y_label, const std::string& spread_label = "");
 
 struct IcicleCell {
   std::string label;

@@ -98,7 +98,8 @@ inline std::string html_structure(const std::string& page) {
       std::size_t kind_at = 0;
       const std::string chart_kind = between(chart, "data-chart=\"", "\"", kind_at);
       structure += "chart " + chart_kind;
-      if (chart_kind == "bars" || chart_kind == "ops")
+      if (chart.find("data-scale=\"log\"") != std::string::npos) structure += " (log)";
+      if (chart_kind == "bars" || chart_kind == "ops" || chart_kind == "points")
         structure += ", bars " + std::to_string(count_of(chart, "<g>"));
       if (chart_kind == "roofline") structure += ", points " + std::to_string(count_of(chart, "<circle"));
       if (chart_kind == "stacked")

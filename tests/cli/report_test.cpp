@@ -37,9 +37,11 @@ TEST(HtmlReport, OpTypeAndModuleChartsFollowTheNodeNames) {
   const std::string page = ntp::test::slurp(html);
   ntp::test::expect_self_contained(page);
   const std::string structure = ntp::test::html_structure(page);
-  // Five op types (fc, tanh, relu, layernorm, softmax), a bar each; the icicle; the top-level modules only.
+  // Five op types (fc, tanh, relu, layernorm, softmax), a bar each (on a linear and a log axis); the icicle;
+  // the top-level modules only.
   const auto op_types = structure.find(
-      "section op-types\nchart ops, bars 5\ntable (ranked) op | nodes | total ms | share | FLOPs | bytes, "
+      "section op-types\nchart ops, bars 5\nchart ops (log), bars 5\ntable (ranked) op | nodes | total ms | "
+      "share | FLOPs | bytes, "
       "rows 5\n");
   const auto modules = structure.find(
       "section modules\nchart icicle\ntable (ranked) module | level | nodes | total ms | share, rows 3\n");
