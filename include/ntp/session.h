@@ -107,6 +107,7 @@ struct ProfileOptions {
   RunControl control;     // a stop flag (Ctrl-C) and a progress callback
   // This machine's roofline ceilings (measured once per host and cached) and each layer's bound.
   bool classify_bounds = true;
+  bool recalibrate = false;  // measure the ceilings again rather than read this host's cache
   std::string command_line;  // for the record's context
   // Set by the `ntp` command in the process an external tool (--tool) runs: the tool and what it sees.
   std::string tool;
@@ -140,8 +141,9 @@ const Backend& require_backend(const std::string& name);
 std::vector<std::string> parse_backend_list(const std::string& list, DType precision);
 
 // This machine's roofline ceilings for the record's precision and threads, and each layer's bound (what
-// `classify_bounds` adds); for records whose counts an external tool filled in after the run.
-void add_bounds(RunRecord& record);
+// `classify_bounds` adds); for records whose counts an external tool filled in after the run. `recalibrate`
+// measures the ceilings again instead of reading this host's cache.
+void add_bounds(RunRecord& record, bool recalibrate = false);
 
 struct CheckOptions {
   std::string backend;  // "" = the default back end

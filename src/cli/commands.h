@@ -44,6 +44,7 @@ struct RunArgs {
   std::string save_outputs;         // folder
   bool save_all = false;
   bool no_layer_timing = false;
+  bool recalibrate = false;            // measure the roofline ceilings again
   std::string counters;                // "software", "cycles,instructions", ... ("" = none)
   int counter_group = 4;               // hardware events per counter group; groups take turns
   std::string tool;                    // external profiler NTP relaunches itself under: "", callgrind, perf

@@ -224,6 +224,10 @@ int main(int argc, char** argv) {
                           "record the run in this results database (default: $NTP_DB, else "
                           "~/.local/share/ntp/results.db)");
   run_command->add_flag("--no-db", run.no_db, "do not record the run in the results database");
+  run_command->add_flag(
+      "--recalibrate", run.recalibrate,
+      "measure this machine's roofline ceilings again instead of reading them from the cache "
+      "(they expire after a month, or an hour when measured under load)");
   run_command->add_flag("--no-layer-timing", run.no_layer_timing,
                         "end-to-end time only, without instrumentation");
   add_format_and_output(

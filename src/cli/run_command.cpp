@@ -178,7 +178,8 @@ int run_command(const RunArgs& args) {
         break;
       }
       // The machine's ceilings may take a while to calibrate: an interrupted run goes without its bounds.
-      if (!args.tool_child && !profiled->record.latency.partial()) add_bounds(profiled->record);
+      if (!args.tool_child && !profiled->record.latency.partial())
+        add_bounds(profiled->record, args.recalibrate && records.empty());  // once, for every back end
       const nlohmann::json record = profiled->record.to_json();
       if (!args.save_outputs.empty())
         save_outputs(*profiled->executable, record.value("transcripts", nlohmann::json::array()), args);
@@ -219,7 +220,7 @@ void write_run_output(const RunArgs& args, const nlohmann::json& measured) {
   const bool partial = record["latency"].value("partial", false);
   if (!args.tool_child && !record.contains("machine") && !partial) {
     RunRecord typed = RunRecord::from_json(record);
-    add_bounds(typed);
+    add_bounds(typed, args.recalibrate);
     record = typed.to_json();
   }
   if (args.format == "json")

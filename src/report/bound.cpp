@@ -1,12 +1,15 @@
 #include "bound.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
 
 namespace ntp::report {
 
@@ -76,10 +79,22 @@ nlohmann::json to_json(const Verdict& verdict, double flops, double attained_gfl
   if (verdict.intensity > 0 && std::isfinite(verdict.intensity)) {
     bound["intensity_flops_per_byte"] = verdict.intensity;
     // The roofline: what this intensity allows on this machine, and how much of it the layer reached.
-    const double roof = std::min(machine["gflops_per_second"].get<double>(),
-                                 verdict.intensity * machine["gbytes_per_second"].get<double>());
+    const double peak = machine["gflops_per_second"].get<double>();
+    const double memory_roof = verdict.intensity * machine["gbytes_per_second"].get<double>();
+    const double roof = std::min(peak, memory_roof);
     bound["roof_gflops_per_second"] = roof;
-    if (flops > 0 && attained_gflops > 0 && roof > 0) bound["share_of_roof"] = attained_gflops / roof;
+    bound["roof"] = memory_roof < peak ? "memory" : "compute";
+    if (flops > 0 && attained_gflops > 0 && roof > 0) {
+      bound["share_of_roof"] = attained_gflops / roof;
+      // Above a memory roof, caches served what the byte count says came from memory; nothing lets a
+      // layer beat the compute peak, so above it the calibrated peak is what is wrong.
+      if (attained_gflops > roof)
+        bound["above_roof"] =
+            memory_roof < peak ? "above the memory roof: caches served data the byte count takes from memory"
+                               : "above the calibrated compute peak, which cannot be: the peak was measured "
+                                 "low (under load?); "
+                                 "ntp run --recalibrate measures it again";
+    }
   }
   return bound;
 }
@@ -94,23 +109,63 @@ void classify_bounds(nlohmann::json& record, const nlohmann::json& machine) {
     if (!node.contains("flops") && !node.contains("bytes")) continue;
     const Verdict verdict = classify_node(node, ridge);
     node["bound"] = to_json(verdict, number(node, "flops"), number(node, "gflops_per_second"), machine);
+    // Where better evidence overrules the cost model, say so: the cost model counts every byte from memory.
+    if (verdict.evidence != "cost model" && number(node, "flops") > 0 && number(node, "bytes") > 0) {
+      const Verdict modelled = against_ridge(number(node, "flops"), number(node, "bytes"), ridge,
+                                             "cost model", "the cost model's bytes");
+      if (modelled.bound != verdict.bound) node["bound"]["cost_model_class"] = modelled.bound;
+    }
     by_name[node["name"].get<std::string>()] = &node;
   }
-  // A segment by the cost model over its layers together.
+  // A segment over its layers together, on the same evidence as its layers where they all have the same
+  // (their bytes from memory, flops / intensity, summed), else the cost model; layers whose class differs
+  // from their segment's are named, so one layer does not tell two stories unremarked.
   for (auto& segment : record["segments"]) {
     double flops = 0;
     double bytes = 0;
+    double evidence_bytes = 0;
+    std::set<std::string> evidence;
+    std::vector<const nlohmann::json*> layers;
     for (const auto& layer : segment["layers"]) {
       const auto found = by_name.find(layer.get<std::string>());
       if (found == by_name.end()) continue;
-      flops += number(*found->second, "flops");
-      bytes += number(*found->second, "bytes");
+      const nlohmann::json& node = *found->second;
+      layers.push_back(&node);
+      const double layer_flops = number(node, "flops");
+      flops += layer_flops;
+      bytes += number(node, "bytes");
+      if (layer_flops <= 0) continue;
+      const auto& bound = node["bound"];
+      evidence.insert(bound["evidence"].get<std::string>());
+      if (bound.contains("intensity_flops_per_byte"))
+        evidence_bytes += layer_flops / bound["intensity_flops_per_byte"].get<double>();
     }
     if (flops <= 0 || bytes <= 0) continue;
     const double seconds =
         segment.contains("time_ms") ? segment["time_ms"]["median"].get<double>() * 1e-3 : 0;
-    const Verdict verdict = against_ridge(flops, bytes, ridge, "cost model", "the cost model's bytes moved");
-    segment["bound"] = to_json(verdict, flops, seconds > 0 ? flops / seconds * 1e-9 : 0, machine);
+    const bool shared_evidence =
+        evidence.size() == 1 && *evidence.begin() != "cost model" && evidence_bytes > 0;
+    const Verdict verdict =
+        shared_evidence
+            ? against_ridge(flops, evidence_bytes, ridge, *evidence.begin(),
+                            "its layers' bytes from memory, as their " + *evidence.begin() + " saw")
+            : against_ridge(flops, bytes, ridge, "cost model", "the cost model's bytes moved");
+    nlohmann::json bound = to_json(verdict, flops, seconds > 0 ? flops / seconds * 1e-9 : 0, machine);
+    nlohmann::json disagreeing = nlohmann::json::array();
+    for (const nlohmann::json* node : layers)
+      if (node->contains("bound") && (*node)["bound"]["class"] != verdict.bound && number(*node, "flops") > 0)
+        disagreeing.push_back({{"layer", (*node)["name"]},
+                               {"class", (*node)["bound"]["class"]},
+                               {"evidence", (*node)["bound"]["evidence"]}});
+    if (!disagreeing.empty()) {
+      bound["layers_disagreeing"] = disagreeing;
+      bound["why"] = bound["why"].get<std::string>() +
+                     (shared_evidence ? "; its layers' classes differ by their own intensities"
+                                      : "; its layers were classified on other evidence (" +
+                                            fmt::format("{}", fmt::join(evidence, ", ")) +
+                                            "), which sees cache reuse the cost model does not");
+    }
+    segment["bound"] = std::move(bound);
   }
 }
 

@@ -44,18 +44,55 @@ std::string bound_cell(const nlohmann::json& item) {
   std::string cell = bound["class"].get<std::string>() + " (" + bound["evidence"].get<std::string>();
   if (bound.contains("share_of_roof"))
     cell += fmt::format(", {:.0f}% of roof", bound["share_of_roof"].get<double>() * 100);
+  if (bound.contains("cost_model_class"))
+    cell += "; cost model: " + bound["cost_model_class"].get<std::string>();
+  if (bound.contains("layers_disagreeing")) cell += "; layers differ";
   return cell + ")";
 }
 
-std::string roofline_line(const nlohmann::json& machine) {
-  return fmt::format(
+// The ceilings the bounds were judged against, what their calibration noticed, and the layers whose
+// verdicts need a word: above the compute peak (the peak is wrong, not the layer), or a segment whose layers
+// were judged otherwise.
+std::string roofline_line(const nlohmann::json& record) {
+  const auto& machine = record["machine"];
+  std::string text = fmt::format(
       "bound: against this machine's {:.0f} GFLOP/s ({} {} GEMM, {}) and {:.1f} GB/s (triad), ridge "
-      "{:.2g} FLOP/byte; {} {}; above 100% of roof a layer's data came from caches\n",
+      "{:.2g} FLOP/byte; {} {}; above 100% of a memory roof a layer's data came from caches\n",
       machine["gflops_per_second"].get<double>(), machine["backend"].get<std::string>(),
       machine["precision"].get<std::string>(), counted(machine["threads"].get<int>(), "thread"),
       machine["gbytes_per_second"].get<double>(), machine["ridge_flops_per_byte"].get<double>(),
       machine["from_cache"].get<bool>() ? "calibrated" : "measured",
       machine["measured_at"].get<std::string>());
+  for (const auto& note : machine.value("notes", nlohmann::json::array()))
+    text += "note: the ceilings: " + note.get<std::string>() + "\n";
+  std::vector<std::string> above_peak;
+  double worst = 0;
+  for (const auto& node : record["nodes"]) {
+    if (!node.contains("bound") || node["bound"].value("roof", "") != "compute" ||
+        !node["bound"].contains("above_roof"))
+      continue;
+    above_peak.push_back(node["name"].get<std::string>());
+    worst = std::max(worst, node["bound"]["share_of_roof"].get<double>());
+  }
+  if (!above_peak.empty())
+    text += fmt::format(
+        "warning: {} ({}) ran above the calibrated compute peak, up to {:.0f}%: no layer can, so the peak "
+        "was "
+        "measured low (under load?); `ntp run --recalibrate` measures it again\n",
+        counted(static_cast<std::int64_t>(above_peak.size()), "layer"), fmt::join(above_peak, ", "),
+        worst * 100);
+  for (const auto& segment : record["segments"]) {
+    if (!segment.contains("bound") || !segment["bound"].contains("layers_disagreeing")) continue;
+    std::vector<std::string> layers;
+    for (const auto& layer : segment["bound"]["layers_disagreeing"])
+      layers.push_back(fmt::format("{} {} ({})", layer["layer"].get<std::string>(),
+                                   layer["class"].get<std::string>(), layer["evidence"].get<std::string>()));
+    text += fmt::format("note: segment {} is {} ({}) while {}: {}\n", segment["name"].get<std::string>(),
+                        segment["bound"]["class"].get<std::string>(),
+                        segment["bound"]["evidence"].get<std::string>(), fmt::join(layers, ", "),
+                        segment["bound"]["why"].get<std::string>());
+  }
+  return text;
 }
 
 // A layer's values for the trace's counter tracks: rates from the cost model and the counters, and
@@ -290,7 +327,7 @@ std::string run_table(const nlohmann::json& record, int module_depth) {
       table.add_row(row);
     }
     text += "\n" + table.render();
-    if (bounds) text += roofline_line(record["machine"]);
+    if (bounds) text += roofline_line(record);
     if (simulated)
       text += fmt::format("callgrind: {}\nnote: {}\n", record["callgrind"]["how"].get<std::string>(),
                           record["callgrind"]["note"].get<std::string>());

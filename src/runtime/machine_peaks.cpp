@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -17,13 +18,25 @@
 #include "ntp/executable.h"
 #include "ntp/topology.h"
 #include "ntp/weights.h"
+#include "profile/quality.h"
 #include "profile/step_timer.h"
 
 namespace ntp::runtime {
 
 namespace {
 
-constexpr int kCacheVersion = 1;
+constexpr int kCacheVersion = 2;                          // 2: expires_unix and notes
+constexpr std::int64_t kCacheSeconds = 30LL * 24 * 3600;  // a month: new firmware, a moved VM
+constexpr std::int64_t kCacheSecondsUnderLoad = 3600;     // what another job's load cost it may pass
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int cores() {
+  return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
 
 std::string host_name() {
   char name[256] = {};
@@ -32,7 +45,7 @@ std::string host_name() {
 }
 
 int effective_threads(int threads) {
-  return threads > 0 ? threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  return threads > 0 ? std::min(threads, cores()) : cores();
 }
 
 std::string cache_path(DType precision, int threads) {
@@ -62,14 +75,18 @@ nlohmann::json MachinePeaks::to_json() const {
       {"measured_at", measured_at},
       {"cache_file", cache_file},
       {"from_cache", from_cache},
+      {"expires_unix", expires_unix},
+      {"notes", notes},
       {"triad_array_mib", static_cast<double>(triad_array_bytes()) / (1 << 20)},
       {"how",
        "peak: the best of up to 20 runs (at least 2, for about a second) of a 256x1024 by 1024x1024 fc (a "
        "GEMM) on the fastest back end of this build at the run's precision (fp32 where it has no other); "
        "bandwidth: the best of 3 passes of a triad a = b + s*c over three arrays of twice the last-level "
        "cache the OS reports (64 to 512 MiB each), split over the threads, counting 3 arrays' bytes per "
-       "pass as STREAM does; both on the run's thread count, cached per host, precision and threads "
-       "(delete cache_file to measure again)"}};
+       "pass as STREAM does; both on the run's thread count (at most the cores), cached per host, precision "
+       "and threads for a month (an hour when measured under load; ntp run --recalibrate measures again); "
+       "more threads measuring below one thread's is taken as disturbance: measured again, and one thread's "
+       "figure kept (not cached) if it stays below"}};
 }
 
 std::string peaks_cache_folder() {
@@ -147,7 +164,23 @@ double measure_triad_gbytes(int threads) {
   return best;
 }
 
-MachinePeaks machine_peaks(const Backend& backend, DType wanted, int threads) {
+CheckedCeilings check_against_one_thread(const Ceilings& many, int threads, const Ceilings& one) {
+  CheckedCeilings checked{many, true, {}};
+  const auto check = [&](double& value, double single, const char* what, const char* unit) {
+    if (value >= single) return;
+    checked.notes.push_back(fmt::format(
+        "{} threads' {} measured {:.3g} {}, below one thread's {:.3g}: disturbed (other work ran?); one "
+        "thread's figure is the ceiling, and it is not cached",
+        threads, what, value, unit, single));
+    value = single;
+    checked.trusted = false;
+  };
+  check(checked.ceilings.gflops_per_second, one.gflops_per_second, "GEMM", "GFLOP/s");
+  check(checked.ceilings.gbytes_per_second, one.gbytes_per_second, "triad", "GB/s");
+  return checked;
+}
+
+MachinePeaks machine_peaks(const Backend& backend, DType wanted, int threads, bool recalibrate) {
   const auto& precisions = backend.precisions();
   const DType precision =
       std::find(precisions.begin(), precisions.end(), wanted) != precisions.end() && wanted != DType::s8
@@ -160,23 +193,68 @@ MachinePeaks machine_peaks(const Backend& backend, DType wanted, int threads) {
   peaks.precision = std::string(dtype_name(precision));
   peaks.host = host_name();
   peaks.cache_file = cache_path(precision, used_threads);
-  {
+  // Said on every return, and never cached: the cache is the cores' figure, whatever was asked.
+  const auto with_thread_note = [&](MachinePeaks& result) -> MachinePeaks& {
+    if (threads > cores())
+      result.notes.insert(result.notes.begin(),
+                          fmt::format("{} threads on {} cores: the ceilings are the cores' (threads beyond "
+                                      "them take turns)",
+                                      threads, cores()));
+    return result;
+  };
+  if (!recalibrate) {
     std::ifstream cached(peaks.cache_file);
     const nlohmann::json json = cached ? nlohmann::json::parse(cached, nullptr, false) : nlohmann::json();
-    if (json.is_object() && json.value("version", 0) == kCacheVersion) {
+    if (json.is_object() && json.value("version", 0) == kCacheVersion &&
+        json.value("expires_unix", std::int64_t{0}) > unix_now()) {
       peaks.gflops_per_second = json.value("gflops_per_second", 0.0);
       peaks.gbytes_per_second = json.value("gbytes_per_second", 0.0);
       peaks.measured_at = json.value("measured_at", std::string());
       peaks.backend = json.value("backend", peaks.backend);
+      peaks.expires_unix = json.value("expires_unix", std::int64_t{0});
+      const auto notes = json.value("notes", std::vector<std::string>{});
+      peaks.notes.insert(peaks.notes.end(), notes.begin(), notes.end());
       peaks.from_cache = peaks.gflops_per_second > 0 && peaks.gbytes_per_second > 0;
-      if (peaks.from_cache) return peaks;
+      if (peaks.from_cache) return with_thread_note(peaks);
     }
   }
-  std::fprintf(stderr, "ntp: measuring this machine's peak FLOP/s and memory bandwidth once (cached in %s)\n",
+  std::fprintf(stderr, "ntp: measuring this machine's peak FLOP/s and memory bandwidth (cached in %s)\n",
                peaks.cache_file.c_str());
-  peaks.gflops_per_second = measure_gemm_gflops(backend, precision, threads);
-  peaks.gbytes_per_second = measure_triad_gbytes(used_threads);
+  Ceilings measured{measure_gemm_gflops(backend, precision, used_threads),
+                    measure_triad_gbytes(used_threads)};
+  bool trusted = true;
+  if (used_threads > 1) {
+    const MachinePeaks one = machine_peaks(backend, precision, 1, recalibrate);
+    const Ceilings single{one.gflops_per_second, one.gbytes_per_second};
+    // Below one thread is what a competing job does to a calibration: measure again, keep the best.
+    for (int again = 0; again < 2 && (measured.gflops_per_second < single.gflops_per_second ||
+                                      measured.gbytes_per_second < single.gbytes_per_second);
+         ++again) {
+      if (measured.gflops_per_second < single.gflops_per_second)
+        measured.gflops_per_second =
+            std::max(measured.gflops_per_second, measure_gemm_gflops(backend, precision, used_threads));
+      if (measured.gbytes_per_second < single.gbytes_per_second)
+        measured.gbytes_per_second = std::max(measured.gbytes_per_second, measure_triad_gbytes(used_threads));
+    }
+    CheckedCeilings checked = check_against_one_thread(measured, used_threads, single);
+    measured = checked.ceilings;
+    trusted = checked.trusted;
+    peaks.notes.insert(peaks.notes.end(), checked.notes.begin(), checked.notes.end());
+  }
+  peaks.gflops_per_second = measured.gflops_per_second;
+  peaks.gbytes_per_second = measured.gbytes_per_second;
   peaks.measured_at = profile::utc_now();
+  // The load average counts the calibration's own threads; one more busy task is other work.
+  const std::optional<double> load = profile::load_average();
+  const bool under_load = load && *load - used_threads >= 1;
+  if (under_load)
+    peaks.notes.push_back(
+        fmt::format("measured under a load of {:.1f} on {} cores: cached for an hour only", *load, cores()));
+  peaks.expires_unix = unix_now() + (under_load ? kCacheSecondsUnderLoad : kCacheSeconds);
+  if (!trusted) {
+    peaks.cache_file.clear();
+    return with_thread_note(peaks);
+  }
   // Written whole to a temporary file and renamed, so a parallel run never reads half of it.
   std::error_code error;
   std::filesystem::create_directories(peaks_cache_folder(), error);
@@ -186,6 +264,8 @@ MachinePeaks machine_peaks(const Backend& backend, DType wanted, int threads) {
                                   {"gflops_per_second", peaks.gflops_per_second},
                                   {"gbytes_per_second", peaks.gbytes_per_second},
                                   {"measured_at", peaks.measured_at},
+                                  {"expires_unix", peaks.expires_unix},
+                                  {"notes", peaks.notes},
                                   {"host", peaks.host},
                                   {"backend", peaks.backend},
                                   {"precision", peaks.precision},
@@ -196,7 +276,7 @@ MachinePeaks machine_peaks(const Backend& backend, DType wanted, int threads) {
   } catch (const UserError&) {
     peaks.cache_file.clear();  // measured, not cached: the next run measures again
   }
-  return peaks;
+  return with_thread_note(peaks);
 }
 
 }  // namespace ntp::runtime

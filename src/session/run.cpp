@@ -119,10 +119,10 @@ std::vector<std::string> parse_backend_list(const std::string& list, DType preci
   return names;
 }
 
-void add_bounds(RunRecord& record) {
-  const runtime::MachinePeaks peaks =
-      runtime::machine_peaks(*find_backend(default_backend_name()),
-                             session::parse_precision(record.options.precision), record.options.threads);
+void add_bounds(RunRecord& record, bool recalibrate) {
+  const runtime::MachinePeaks peaks = runtime::machine_peaks(
+      *find_backend(default_backend_name()), session::parse_precision(record.options.precision),
+      record.options.threads, recalibrate);
   nlohmann::json json = record.to_json();
   report::classify_bounds(json, peaks.to_json());
   record = RunRecord::from_json(json);
@@ -265,7 +265,7 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
         "what was said",
         options.seed);
   }
-  if (options.classify_bounds) add_bounds(record);
+  if (options.classify_bounds) add_bounds(record, options.recalibrate);
   return {std::move(record), std::move(compiled_from), std::move(executables.front())};
 }
 

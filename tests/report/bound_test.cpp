@@ -75,4 +75,52 @@ TEST(Bound, SegmentsByTheirLayersTogether) {
   EXPECT_NEAR(bound["share_of_roof"].get<double>(), 20.0 / (2e9 / 1.01e9 * 10), 1e-9);  // 20 GFLOP/s attained
 }
 
+// Above a memory roof caches explain it; above the compute peak nothing does but a peak measured too low.
+TEST(Bound, AboveTheComputePeakBlamesTheCalibrationNotTheCaches) {
+  auto record =
+      record_with({{{"name", "fc"}, {"flops", 2e9}, {"bytes", 1e8}, {"gflops_per_second", 300.0}},
+                   {{"name", "lstm"}, {"flops", 1e9}, {"bytes", 5e8}, {"gflops_per_second", 30.0}}});
+  ntp::report::classify_bounds(record, machine());
+  const auto& fc = record["nodes"][0]["bound"];
+  EXPECT_EQ(fc["roof"], "compute");
+  EXPECT_DOUBLE_EQ(fc["share_of_roof"].get<double>(), 3.0);
+  EXPECT_NE(fc["above_roof"].get<std::string>().find("--recalibrate"), std::string::npos);
+  EXPECT_EQ(fc["above_roof"].get<std::string>().find("caches"), std::string::npos);
+  const auto& lstm = record["nodes"][1]["bound"];
+  EXPECT_EQ(lstm["roof"], "memory");
+  EXPECT_NE(lstm["above_roof"].get<std::string>().find("caches"), std::string::npos);
+}
+
+// A segment is judged on its layers' evidence when they share one, so a simulated BiLSTM layer and its
+// segment tell one story; where the evidence is mixed, the segment falls back to the cost model and names
+// the layers it disagrees with.
+TEST(Bound, ASegmentUsesItsLayersEvidenceAndNamesDisagreements) {
+  auto record = record_with(
+      {{{"name", "lstm"},
+        {"flops", 1e9},
+        {"bytes", 5e8},
+        {"callgrind", {{"DLmr", 3.0e5}, {"DLmw", 0.125e5}}}},
+       {{"name", "fc"}, {"flops", 1e9}, {"bytes", 5e7}, {"callgrind", {{"DLmr", 1.0e5}, {"DLmw", 0.0}}}},
+       {{"name", "plain"}, {"flops", 1e9}, {"bytes", 5e8}}});
+  record["segments"] = {{{"name", "rnn"}, {"layers", {"lstm", "fc"}}, {"time_ms", {{"median", 100.0}}}},
+                        {{"name", "mixed"}, {"layers", {"lstm", "plain"}}, {"time_ms", {{"median", 100.0}}}}};
+  ntp::report::classify_bounds(record, machine());
+  // lstm: the cost model says memory (2 FLOP/byte), the simulator compute (1e9 / 2e7 B = 50 FLOP/byte).
+  const auto& lstm = record["nodes"][0]["bound"];
+  EXPECT_EQ(lstm["class"], "compute");
+  EXPECT_EQ(lstm["evidence"], "simulator");
+  EXPECT_EQ(lstm["cost_model_class"], "memory");
+  const auto& rnn = record["segments"][0]["bound"];
+  EXPECT_EQ(rnn["evidence"], "simulator");
+  EXPECT_EQ(rnn["class"], "compute");  // 2e9 FLOP over (2e7 + 6.4e6) B
+  EXPECT_NEAR(rnn["intensity_flops_per_byte"].get<double>(), 2e9 / (2e7 + 6.4e6), 1e-6);
+  EXPECT_FALSE(rnn.contains("layers_disagreeing"));
+  const auto& mixed = record["segments"][1]["bound"];
+  EXPECT_EQ(mixed["evidence"], "cost model");
+  EXPECT_EQ(mixed["class"], "memory");  // 2e9 / 1e9 B
+  ASSERT_EQ(mixed["layers_disagreeing"].size(), 1u);
+  EXPECT_EQ(mixed["layers_disagreeing"][0]["layer"], "lstm");
+  EXPECT_EQ(mixed["layers_disagreeing"][0]["evidence"], "simulator");
+}
+
 }  // namespace

@@ -5,7 +5,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "ntp/registry.h"
 
@@ -28,6 +32,50 @@ TEST(MachinePeaks, MeasuredOnceThenReadFromTheCache) {
   EXPECT_TRUE(cached.from_cache);
   EXPECT_DOUBLE_EQ(cached.gflops_per_second, measured.gflops_per_second);
   EXPECT_DOUBLE_EQ(cached.ridge(), measured.gflops_per_second / measured.gbytes_per_second);
+  ::unsetenv("NTP_CACHE_DIR");
+  std::filesystem::remove_all(folder);
+}
+
+// Two threads below one thread is a disturbed calibration: one thread's figure stands, and it is said.
+TEST(MachinePeaks, MoreThreadsBelowOneThreadAreNotTrusted) {
+  const auto checked = ntp::runtime::check_against_one_thread({93, 20}, 2, {207, 12});
+  EXPECT_FALSE(checked.trusted);
+  EXPECT_DOUBLE_EQ(checked.ceilings.gflops_per_second, 207);
+  EXPECT_DOUBLE_EQ(checked.ceilings.gbytes_per_second, 20);
+  ASSERT_EQ(checked.notes.size(), 1u);
+  EXPECT_NE(checked.notes[0].find("2 threads' GEMM measured 93 GFLOP/s, below one thread's 207"),
+            std::string::npos)
+      << checked.notes[0];
+  const auto sane = ntp::runtime::check_against_one_thread({300, 20}, 2, {207, 12});
+  EXPECT_TRUE(sane.trusted);
+  EXPECT_TRUE(sane.notes.empty());
+}
+
+// An expired cache entry is measured again, --recalibrate measures a fresh one again, and more threads than
+// cores calibrate the cores (with a note).
+TEST(MachinePeaks, ExpiredOrRecalibratedCachesAreMeasuredAgain) {
+  const auto folder = std::filesystem::temp_directory_path() / ("ntp-expiry-" + std::to_string(::getpid()));
+  ::setenv("NTP_CACHE_DIR", folder.c_str(), 1);
+  const ntp::Backend& fastest = *ntp::find_backend(ntp::default_backend_name());
+  const auto first = ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1);
+  ASSERT_FALSE(first.cache_file.empty());
+  EXPECT_GT(first.expires_unix, std::time(nullptr) + 3000);  // an hour at least
+  EXPECT_TRUE(ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1).from_cache);
+  EXPECT_FALSE(ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1, true).from_cache);
+  // Expire it by hand.
+  auto cached = nlohmann::json::parse(std::ifstream(first.cache_file));
+  cached["expires_unix"] = std::time(nullptr) - 1;
+  std::ofstream(first.cache_file) << cached.dump();
+  EXPECT_FALSE(ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1).from_cache);
+  EXPECT_TRUE(ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1).from_cache);
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const auto many = ntp::runtime::machine_peaks(fastest, ntp::DType::f32, cores + 97);
+  EXPECT_EQ(many.threads, cores);
+  ASSERT_FALSE(many.notes.empty());
+  EXPECT_NE(
+      many.notes[0].find(std::to_string(cores + 97) + " threads on " + std::to_string(cores) + " cores"),
+      std::string::npos)
+      << many.notes[0];
   ::unsetenv("NTP_CACHE_DIR");
   std::filesystem::remove_all(folder);
 }
