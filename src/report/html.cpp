@@ -24,6 +24,7 @@ body { font-family: sans-serif; margin: 24px auto; max-width: 1100px; color: #22
 h1 { font-size: 22px; margin-bottom: 4px; }
 h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 p.note, p.explanation { color: #555; font-size: 13px; margin: 4px 0 10px; overflow-wrap: anywhere; }
+ul.notices { background: #fff6e0; border-left: 4px solid #d08c00; padding: 6px 10px 6px 28px; font-size: 14px; }
 div.table-scroll { overflow-x: auto; max-width: 100%; margin: 8px 0 16px; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 8px; text-align: left; vertical-align: top; }

@@ -11,6 +11,7 @@
 #include "compare.h"
 #include "html.h"
 #include "profile/statistics.h"
+#include "run_views.h"
 #include "svg_charts.h"
 #include "sweep.h"
 #include "text_table.h"
@@ -675,6 +676,14 @@ std::string run_html(const nlohmann::json& record, int module_depth) {
           html::escape(fmt::format("ntp run, {} on {}", record["context"].value("date", ""),
                                    record["context"].value("host", ""))) +
           "</p>\n";
+  // What the reader must not miss comes first: figures that may be off, fallbacks, partial runs.
+  const std::vector<std::string> notices = run_notices(record);
+  if (!notices.empty()) {
+    body += "<ul class=\"notices\" id=\"notices\">\n";
+    for (const std::string& notice : notices)
+      body += "<li>" + html::escape(notice) + "</li>\n";
+    body += "</ul>\n";
+  }
   body += context_section(record) + end_to_end_section(record) + op_types_section(record) +
           modules_section(record, module_depth) + layers_section(record) + segments_section(record) +
           shares_section(record) + counters_section(record) + roofline_section(record) +

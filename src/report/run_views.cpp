@@ -130,11 +130,20 @@ std::string fallback_summary(const nlohmann::json& record) {
     share += node.value("share", 0.0);
   }
   if (layers == 0) return "";
+  // The run names the back ends that have these ops (it can ask the registry; a view cannot).
+  const auto alternatives = record.contains("fallbacks")
+                                ? record["fallbacks"].value("backends_with_them", std::vector<std::string>{})
+                                : std::vector<std::string>{};
+  const std::string instead =
+      alternatives.empty()
+          ? "`ntp backends` lists which back end runs which op"
+          : fmt::format("try --backend {}, which {} {}", fmt::join(alternatives, " or --backend "),
+                        alternatives.size() == 1 ? "has" : "have", ops.size() == 1 ? "it" : "them");
   return fmt::format(
-      "note: {} layer{} ({}), {:.1f}% of the time, ran on the reference back end: {} has no kernel for {}; "
-      "`ntp backends` lists which back end runs which op\n",
+      "note: {} layer{} ({}), {:.1f}% of the time, ran on the reference back end: {} has no kernel "
+      "for {}; {}\n",
       layers, layers == 1 ? "" : "s", fmt::join(ops, ", "), share * 100,
-      record["options"]["backend"].get<std::string>(), ops.size() == 1 ? "it" : "them");
+      record["options"]["backend"].get<std::string>(), ops.size() == 1 ? "it" : "them", instead);
 }
 
 // What ended the measured iterations, when it was not the iteration count: the reader of a partial or a
@@ -616,6 +625,29 @@ std::string transcript_lines(const nlohmann::json& transcripts) {
     text += fmt::format(": \"{}\"\n", entry["text"].get<std::string>());
   }
   return text;
+}
+
+std::vector<std::string> run_notices(const nlohmann::json& record) {
+  std::vector<std::string> notices;
+  const auto add = [&](std::string text) {
+    if (text.empty()) return;
+    if (text.back() == '\n') text.pop_back();
+    notices.push_back(std::move(text));
+  };
+  add(stopping_summary(record));
+  if (record.contains("quality"))
+    for (const auto& warning : record["quality"]["warnings"])
+      add("warning: the figures may be off: " + warning.get<std::string>());
+  add(fallback_summary(record));
+  if (record.contains("machine")) {
+    const std::string roofline = roofline_line(record);
+    for (std::size_t begin = roofline.find('\n') + 1; begin < roofline.size();) {  // past the ceilings' line
+      const std::size_t end = roofline.find('\n', begin);
+      add(roofline.substr(begin, end - begin));
+      begin = end + 1;
+    }
+  }
+  return notices;
 }
 
 }  // namespace ntp::report

@@ -2,9 +2,11 @@
 // the record, and add what the inlays and this machine's ceilings say.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "inlay_results.h"
 #include "load.h"
@@ -33,6 +35,43 @@ void check_precision(const Backend& backend, DType precision) {
       kCommandLine,
       fmt::format("back end '{}' cannot run {} on this machine", backend.name(), dtype_name(precision)),
       fmt::format("it runs: {}", fmt::join(names, ", ")));
+}
+
+// The layers that fell back to the reference back end, their ops and share of the time, and the back ends of
+// this build (loaded to ask) that have kernels for all those ops at this precision: what to try instead.
+std::optional<nlohmann::json> fallbacks_section(const RunRecord& record, DType precision) {
+  std::set<std::string> ops;
+  int layers = 0;
+  double share = 0;
+  for (const NodeRecord& node : record.nodes) {
+    if (!node.fallback) continue;
+    ++layers;
+    ops.insert(node.op);
+    if (node.time) share += node.time->share;
+  }
+  if (layers == 0) return std::nullopt;
+  std::vector<std::string> alternatives;
+  for (const std::string& name : backend_names()) {
+    if (name == record.options.backend || name == "reference") continue;
+    const Backend* other = find_backend(name);
+    if (other == nullptr) continue;
+    const auto precisions = other->precisions();
+    const auto has = other->ops();
+    if (std::find(precisions.begin(), precisions.end(), precision) != precisions.end() &&
+        std::all_of(ops.begin(), ops.end(), [&](const std::string& op) {
+          return std::find(has.begin(), has.end(), op) != has.end();
+        }))
+      alternatives.push_back(name);
+  }
+  return nlohmann::json{
+      {"layers", layers},
+      {"ops", ops},
+      {"share", share},
+      {"backends_with_them", alternatives},
+      {"how",
+       "layers whose op the back end has no kernel for ran on the reference back end; "
+       "backends_with_them: the other back ends of this build that list every one of these ops "
+       "and run this precision (an attribute they do not take may still fall back there)"}};
 }
 
 // Stream mode: the graph of one chunk (its samples parameter set to what a run reads).
@@ -265,6 +304,7 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
         "what was said",
         options.seed);
   }
+  if (const auto fallbacks = fallbacks_section(record, precision)) record.sections["fallbacks"] = *fallbacks;
   if (options.classify_bounds) add_bounds(record, options.recalibrate);
   return {std::move(record), std::move(compiled_from), std::move(executables.front())};
 }

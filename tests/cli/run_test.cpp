@@ -558,12 +558,33 @@ TEST(Run, LayersThatFellBackToTheReferenceAreSummed) {
   const auto modules = ntp::backend_module_names();
   if (std::find(modules.begin(), modules.end(), "onednn") == modules.end())
     GTEST_SKIP() << "this build has no onednn back end, whose lack of attention the test uses";
-  const auto result = run_ntp({"run", example("transformer-encoder.xml"), "--backend", "onednn", "--set",
-                               "tokens=8", "--iterations", "2", "--warmup", "0", "--no-db"});
+  const auto saved = temporary("fallback.json");
+  const auto run =
+      run_ntp({"run", example("transformer-encoder.xml"), "--backend", "onednn", "--set", "tokens=8",
+               "--iterations", "2", "--warmup", "0", "--no-db", "--format", "json", "-o", saved.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto record = nlohmann::json::parse(ntp::test::slurp(saved));
+  EXPECT_EQ(record["fallbacks"]["layers"], 1);
+  EXPECT_EQ(record["fallbacks"]["ops"], nlohmann::json::array({"attention"}));
+  EXPECT_GT(record["fallbacks"]["share"].get<double>(), 0);
+  const auto result = run_ntp({"report", saved.string(), "--format", "table"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("note: 1 layer (attention), "), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("ran on the reference back end: onednn has no kernel for it"), std::string::npos)
       << result.out;
+  // The torch back end has attention: where this build has it, the line says to try it.
+  const auto has_torch = std::find(modules.begin(), modules.end(), "torch") != modules.end() &&
+                         ntp::find_backend("torch") != nullptr;
+  EXPECT_EQ(record["fallbacks"]["backends_with_them"].dump().find("torch") != std::string::npos, has_torch);
+  if (has_torch) {
+    EXPECT_NE(result.out.find("try --backend torch, which has it"), std::string::npos) << result.out;
+  }
+  // The HTML report says it first, in its notices.
+  const auto page = run_ntp({"report", saved.string(), "--format", "html"});
+  ASSERT_EQ(page.exit_code, 0) << page.err;
+  const auto notices = page.out.find("<ul class=\"notices\"");
+  ASSERT_NE(notices, std::string::npos);
+  EXPECT_LT(page.out.find("onednn has no kernel for it", notices), page.out.find("</ul>", notices));
   const auto own = run_ntp({"run", example("small-cnn.xml"), "--backend", "reference", "--iterations", "1",
                             "--warmup", "0", "--no-db"});
   EXPECT_EQ(own.out.find("ran on the reference back end:"), std::string::npos) << "no fallback, no line";
