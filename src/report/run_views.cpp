@@ -301,9 +301,10 @@ std::string run_table(const nlohmann::json& record, int module_depth) {
       ms(latency["mean"]), ms(latency["p90"]), ms(latency["p99"]), ms(latency["max"]), ms(latency["stddev"]),
       latency["cv"].get<double>() * 100, ms(latency["cold"]));
   const auto& throughput = record["throughput"];
-  text += fmt::format("throughput: {:.2f} inferences/s, {:.2f} items/s ({} stream(s))\n",
+  text += fmt::format("throughput: {:.2f} inferences/s, {:.2f} items/s ({})\n",
                       throughput["inferences_per_second"].get<double>(),
-                      throughput["items_per_second"].get<double>(), throughput["streams"].get<int>());
+                      throughput["items_per_second"].get<double>(),
+                      counted(throughput["streams"].get<int>(), "stream"));
   if (record.contains("audio")) {
     for (const auto& input : record["audio"]["inputs"])
       text += fmt::format("audio '{}': {:.3f} s at {} Hz per item, from {}\n",
