@@ -68,6 +68,24 @@ TEST(SweepCommand, AGridOverTheLstmSizeProducesTheComparison) {
   EXPECT_NE(listed.out.find("3 point(s) recorded"), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find("hidden=96"), std::string::npos) << listed.out;
 
+  // The run list tells the points' runs apart: each names its parameters and the sweep point it was.
+  const auto runs = run_ntp({"history", "--db", database.string(), "--format", "json"});
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  const auto rows = nlohmann::json::parse(runs.out)["runs"];
+  ASSERT_EQ(rows.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& row = rows[2 - i];  // newest first
+    EXPECT_EQ(row["id"], sweep["points"][i]["run_id"]);
+    EXPECT_EQ(row["sweep"], sweep["sweep_id"]);
+    EXPECT_EQ(row["sweep_point"], i);
+    EXPECT_EQ(row["parameters"],
+              (nlohmann::json{{"frames", "16"}, {"hidden", std::to_string(32 * (i + 1))}}));
+    EXPECT_EQ(row["tool"], "");
+  }
+  const auto table = run_ntp({"history", "--db", database.string()});
+  const std::regex point_row("frames=16 hidden=64 +" + sweep["sweep_id"].dump() + R"( \(point 1\))");
+  EXPECT_TRUE(std::regex_search(table.out, point_row)) << table.out;
+
   // The same result as CSV (one row per point and layer) and as HTML with a chart against hidden.
   const auto saved = temporary("grid.json");
   std::ofstream(saved) << result.out;
