@@ -103,7 +103,7 @@ struct SweepArgs {
 
 struct MergeArgs {
   std::vector<std::string> files;  // sweep results of `ntp sweep --shard i/N --format json`
-  std::string format = "json";     // json | table | csv | html
+  std::string format = "table";    // table | json | csv | html, as sweep
   std::string output;
 };
 

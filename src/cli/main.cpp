@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
   merge_command->add_option("shards", merge.files, "the shards' results (ntp sweep --format json -o FILE)")
       ->required();
   add_format_and_output(*merge_command, merge.format, merge.output, {"table", "json", "csv", "html"},
-                        "json (default), table, csv or html");
+                        "table, json (a sweep result, as ntp sweep --format json writes), csv or html");
 
   ntp::cli::ReportArgs report;
   auto* report_command = app.add_subcommand(

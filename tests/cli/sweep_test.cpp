@@ -161,14 +161,16 @@ TEST(SweepCommand, ShardsRunTheirShareAndMergeJoinsThem) {
   const auto first = nlohmann::json::parse(ntp::test::slurp(files[0]));
   ASSERT_EQ(first["points"].size(), 2u);
   EXPECT_EQ(first["points"][1]["label"], "hidden=64");
-  const auto merged = run_ntp({"merge", files[1], files[0]});
+  const auto merged = run_ntp({"merge", files[1], files[0], "--format", "json"});
   ASSERT_EQ(merged.exit_code, 0) << merged.err;
   const auto joined = nlohmann::json::parse(merged.out);
   ASSERT_EQ(joined["points"].size(), 3u);
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(joined["points"][i]["index"], i);
-  const auto partial = run_ntp({"merge", files[0], "--format", "table"});
+  const auto partial = run_ntp({"merge", files[0]});  // a table by default, as sweep writes
   EXPECT_EQ(partial.exit_code, 0);
+  EXPECT_NE(partial.out.find("2 of 3 points; missing points: [1]"), std::string::npos) << partial.out;
+  EXPECT_EQ(partial.out.find('{'), std::string::npos) << partial.out;
   EXPECT_NE(partial.err.find("no shard ran points [1]"), std::string::npos) << partial.err;
   const auto twice = run_ntp({"merge", files[0], files[0]});
   EXPECT_EQ(twice.exit_code, 2);
