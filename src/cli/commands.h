@@ -139,6 +139,8 @@ int merge_command(const MergeArgs& args);
 // A sweep result (ntp.sweep/1) in a format: json, table, csv or html.
 void write_sweep_output(const nlohmann::json& sweep, const std::string& format, const std::string& output);
 int ops_command(const OpsArgs& args);
+// `ntp version` and --version: ntp's version, then each back end's library version (as `ntp backends`).
+std::string version_text();
 int export_command(const ExportArgs& args);  // built with ONNX only
 
 }  // namespace ntp::cli

@@ -135,7 +135,7 @@ std::string joined_command_line(int argc, char** argv) {
 int main(int argc, char** argv) {
   CLI::App app{"ntp: the Neural network Topology Profiler. Where does a topology spend its time and memory?"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ntp 0.1.0");
+  app.set_version_flag("--version", ntp::cli::version_text);
 
   ntp::cli::InspectArgs inspect;
   auto* inspect_command =
@@ -314,6 +314,9 @@ int main(int argc, char** argv) {
   auto* ops_command = app.add_subcommand("ops", "list the ops a topology can use, with their attributes");
   add_format_and_output(*ops_command, ops.format, ops.output, {"table", "markdown"}, "table or markdown");
 
+  auto* version_command =
+      app.add_subcommand("version", "the version of ntp and of the back-end libraries built in");
+
 #if NTP_HAVE_ONNX
   ntp::cli::ExportArgs export_args;
   auto* export_command =
@@ -350,6 +353,10 @@ int main(int argc, char** argv) {
     }
     if (*merge_command) return ntp::cli::merge_command(merge);
     if (*ops_command) return ntp::cli::ops_command(ops);
+    if (*version_command) {
+      std::cout << ntp::cli::version_text() << "\n";
+      return 0;
+    }
 #if NTP_HAVE_ONNX
     if (*export_command) return ntp::cli::export_command(export_args);
 #endif

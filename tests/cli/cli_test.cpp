@@ -167,6 +167,27 @@ TEST(Backends, ListsReferenceWithItsOps) {
   EXPECT_TRUE(found);
 }
 
+// `ntp version` and `ntp --version` say ntp's version and each back end's library version, the versions
+// `ntp backends` lists (issue 17).
+TEST(Version, NamesNtpAndEveryBackendsLibraryVersion) {
+  const auto backends = nlohmann::json::parse(run_ntp({"backends", "--format", "json"}).out);
+  ASSERT_FALSE(backends.empty());
+  for (const char* spelling : {"version", "--version"}) {
+    const auto result = run_ntp({spelling});
+    ASSERT_EQ(result.exit_code, 0) << spelling << ": " << result.err;
+    EXPECT_EQ(result.out.rfind("ntp 0.1.0\n", 0), 0U) << result.out;
+    for (const auto& backend : backends) {
+      const std::string line =
+          "  " + backend["name"].get<std::string>() + (backend["default"].get<bool>() ? " [default]" : "") +
+          ": " +
+          (backend.contains("error") ? "could not be loaded: " + backend["error"].get<std::string>()
+                                     : backend["version"].get<std::string>()) +
+          "\n";
+      EXPECT_NE(result.out.find(line), std::string::npos) << spelling << " lacks " << line << result.out;
+    }
+  }
+}
+
 }  // namespace
 
 // Output goes only to regular files: a device named by -o is refused and left as it was, and a write error on
