@@ -253,6 +253,16 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"latency", "throughput", "stream"}));
   sweep_command->add_option("--streams", sweep.streams, "concurrent streams in throughput mode")
       ->check(CLI::Range(1, 64));
+  sweep_command->add_option("--input", sweep.inputs,
+                            "real input data for every point, as in run: NAME=FILE.npy or NAME=FILE.wav "
+                            "(repeatable)");
+  sweep_command->add_option("--counters", sweep.counters,
+                            "perf_event counters per layer at every point, as in run: a set (basic, cache, "
+                            "memory, topdown, software) or event names, comma-separated");
+  sweep_command
+      ->add_option("--tool", sweep.tool,
+                   "run every point under an external profiler, as in run: perf, callgrind or papi")
+      ->check(CLI::IsMember({"callgrind", "perf", "papi"}));
   sweep_command
       ->add_option("--timeout", sweep.timeout_seconds,
                    "seconds a point may run before it is killed and recorded as timed out (0: no limit)")

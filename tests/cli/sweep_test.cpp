@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "html_structure.h"
+#include "io/npy.h"
 #include "process.h"
 #include "report/results_db.h"
 
@@ -129,6 +131,46 @@ TEST(SweepCommand, FailedAndTimedOutPointsAreRecordedAndTheSweepGoesOn) {
   EXPECT_NE(result.out.find("1,1024,400,timed out,timed out after 8 s,end to end"), std::string::npos)
       << result.out;
   std::filesystem::remove(database);
+}
+
+// --input, --counters and --tool reach every point's `ntp run` (issue 17), not parsed and dropped: a
+// wrong-shaped input is refused before anything runs, a right one is on the point's command line, the
+// counters are in its record, and PAPI counts the point or the point says why it could not.
+TEST(SweepCommand, PassesInputCountersAndToolToEveryPoint) {
+  const auto features = temporary("sweep-features.npy");
+  ntp::io::write_npy(features.string(), ntp::Tensor(ntp::Shape{16, 1, 494}, ntp::DType::f32));
+  const auto wrong = temporary("sweep-wrong.npy");
+  ntp::io::write_npy(wrong.string(), ntp::Tensor(ntp::Shape{16, 1, 7}, ntp::DType::f32));
+  const auto refused =
+      run_ntp(small_sweep({"--point", "hidden=32", "--input", "features=" + wrong.string(), "--no-db"}));
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("the topology expects [16, 1, 494]"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find("[1/"), std::string::npos) << "nothing ran";
+
+  const auto counted =
+      run_ntp(small_sweep({"--point", "hidden=32", "--input", "features=" + features.string(), "--counters",
+                           "software", "--format", "json", "--no-db"}));
+  ASSERT_EQ(counted.exit_code, 0) << counted.err;
+  const auto point = nlohmann::json::parse(counted.out)["points"][0];
+  ASSERT_EQ(point["status"], "ok") << point.dump();
+  EXPECT_NE(point["record"]["context"]["command_line"].get<std::string>().find("--input features=" +
+                                                                               features.string()),
+            std::string::npos)
+      << point["record"]["context"]["command_line"];
+  const auto events = point["record"]["counters"]["events"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(events.begin(), events.end(), "task-clock"), events.end());
+  EXPECT_GE(point["record"]["nodes"][0]["counters"]["task-clock"].get<double>(), 0.0);
+
+  const auto papi = run_ntp(small_sweep({"--point", "hidden=32", "--tool", "papi", "--counters",
+                                         "PAPI_TOT_INS", "--format", "json", "--no-db"}));
+  const auto tooled = nlohmann::json::parse(papi.out)["points"][0];
+  if (tooled["status"] == "ok") {
+    EXPECT_EQ(tooled["record"]["counters"]["source"], "papi");
+  } else {  // no PAPI here: the point's run refused as `ntp run --tool papi` does
+    EXPECT_NE(tooled["reason"].get<std::string>().find("PAPI"), std::string::npos) << tooled.dump();
+  }
+  std::filesystem::remove(features);
+  std::filesystem::remove(wrong);
 }
 
 TEST(SweepCommand, BadGridsAreRefusedBeforeAnythingRuns) {
