@@ -100,8 +100,11 @@ struct SweepArgs {
   double precision_target = 0;
   std::string mode = "latency";
   int streams = 1;
-  double timeout_seconds = 3600;  // per point; 0: none
-  std::string format = "table";   // table | json | csv | html
+  double timeout_seconds = 3600;    // per point; 0: none
+  std::vector<std::string> inputs;  // passed to every point's run, as its --input
+  std::string counters;             // its --counters
+  std::string tool;                 // its --tool
+  std::string format = "table";     // table | json | csv | html
   std::string output;
   std::string command_line;
   std::string db;
@@ -110,7 +113,7 @@ struct SweepArgs {
 
 struct MergeArgs {
   std::vector<std::string> files;  // sweep results of `ntp sweep --shard i/N --format json`
-  std::string format = "json";     // json | table | csv | html
+  std::string format = "table";    // table | json | csv | html, as sweep
   std::string output;
 };
 
@@ -146,6 +149,10 @@ int merge_command(const MergeArgs& args);
 // A sweep result (ntp.sweep/1) in a format: json, table, csv or html.
 void write_sweep_output(const nlohmann::json& sweep, const std::string& format, const std::string& output);
 int ops_command(const OpsArgs& args);
+// `ntp version` and --version: ntp's version, then each back end's library version (as `ntp backends`).
+std::string version_text();
+// --input's "name=file" bindings as input data (run, and sweep checking its points before they run).
+std::vector<InputData> input_files(const std::vector<std::string>& bindings);
 int export_command(const ExportArgs& args);  // built with ONNX only
 
 }  // namespace ntp::cli

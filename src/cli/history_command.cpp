@@ -1,5 +1,6 @@
 // `ntp history`: past runs from the results database, newest first, filtered.
 #include <fmt/format.h>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -60,6 +61,11 @@ int history_command(const HistoryArgs& args) {
                       {"batch", row.batch},
                       {"threads", row.threads},
                       {"host", row.host},
+                      {"parameters", nlohmann::json(std::map<std::string, std::string>(
+                                         row.parameters.begin(), row.parameters.end()))},
+                      {"tool", row.tool},
+                      {"sweep", row.sweep > 0 ? nlohmann::json(row.sweep) : nlohmann::json()},
+                      {"sweep_point", row.sweep > 0 ? nlohmann::json(row.sweep_point) : nlohmann::json()},
                       {"latency_median_ms", row.latency_median_ms},
                       {"quality_warnings", row.warnings ? nlohmann::json(*row.warnings) : nlohmann::json()}});
     write_output("", nlohmann::json{{"database", database.path()}, {"runs", list}}.dump(2) + "\n");
@@ -75,18 +81,27 @@ int history_command(const HistoryArgs& args) {
                                                   {"precision", Align::left},
                                                   {"batch", Align::right},
                                                   {"threads", Align::right},
+                                                  {"parameters", Align::left},
+                                                  {"tool", Align::left},
+                                                  {"sweep", Align::left},
                                                   {"host", Align::left},
                                                   {"median ms", Align::right},
                                                   {"figures", Align::left}})
     table.add_column(title, align);
-  for (const report::RunRow& row : rows)
+  for (const report::RunRow& row : rows) {
+    std::vector<std::string> parameters;
+    for (const auto& [name, value] : row.parameters)
+      parameters.push_back(name + "=" + value);
     table.add_row({std::to_string(row.id), row.recorded_at, row.topology, row.backend, row.precision,
                    std::to_string(row.batch), row.threads > 0 ? std::to_string(row.threads) : "default",
-                   row.host, fmt::format("{:.3f}", row.latency_median_ms),
+                   fmt::format("{}", fmt::join(parameters, " ")), row.tool,
+                   row.sweep > 0 ? fmt::format("{} (point {})", row.sweep, row.sweep_point) : "", row.host,
+                   fmt::format("{:.3f}", row.latency_median_ms),
                    !row.warnings ? ""
                    : *row.warnings == 0
                        ? "ok"
                        : fmt::format("noisy ({} warning{})", *row.warnings, *row.warnings == 1 ? "" : "s")});
+  }
   write_output("", fmt::format("{} run(s) in {}\n", rows.size(), database.path()) + table.render() +
                        "compare runs by id: ntp compare ID ID ...; `ntp report ID --format table` lists a "
                        "noisy run's warnings\n");

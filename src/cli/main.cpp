@@ -3,11 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -49,6 +51,31 @@ const CLI::Validator kSeed(
     },
     "SEED");
 
+// A whole number from `minimum` to `maximum` (by default the largest int), checked on the text so that 0,
+// -1, 1.5 and "ten" get a sentence with the bound: CLI11's ranges print "Value 0 not in range 0.000000 to
+// 1797693134862315708..." for an open end. An end the option's type sets is named only when passed.
+CLI::Validator whole_number(std::int64_t minimum, std::int64_t maximum = std::numeric_limits<int>::max()) {
+  const bool open_ended =
+      maximum == std::numeric_limits<int>::max() || maximum == std::numeric_limits<std::int64_t>::max();
+  const std::string bounds =
+      open_ended ? fmt::format("at least {}", minimum) : fmt::format("from {} to {}", minimum, maximum);
+  return CLI::Validator(
+      [minimum, maximum, open_ended, bounds](const std::string& text) -> std::string {
+        const std::string shown = text.size() > 32 ? text.substr(0, 32) + "..." : text;
+        std::int64_t value = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        const bool whole = end == text.data() + text.size();
+        if (!whole || (error != std::errc() && error != std::errc::result_out_of_range))
+          return fmt::format("must be a whole number ({}), got '{}'", bounds, shown);
+        const bool below = error == std::errc() ? value < minimum : text.front() == '-';
+        const bool above = error == std::errc() ? value > maximum : text.front() != '-';
+        if (!below && !above) return "";
+        if (open_ended && above) return fmt::format("must be at most {}, got {}", maximum, shown);
+        return fmt::format("must be {}, got {}", bounds, shown);
+      },
+      open_ended ? fmt::format("N>={}", minimum) : fmt::format("{}..{}", minimum, maximum));
+}
+
 // Threads: 0 (the library's choice) up to a bound far above any machine's cores; libgomp crashes on more.
 const CLI::Validator kThreads(
     [](const std::string& text) -> std::string {
@@ -85,16 +112,28 @@ void add_topology_options(CLI::App& command, ntp::ModelSpec& args) {
                      "ONNX models: an input's shape where its dimensions are dynamic, --shape x=1,3,224,224 "
                      "(repeatable); named dimensions also take --set name=value");
   command.add_option("--set", args.sets, "override a topology parameter: --set hidden=1024 (repeatable)");
-  command.add_option("--batch", args.batch, "the built-in batch parameter")->check(CLI::PositiveNumber);
-  command.add_option("--precision", args.precision, "fp32, bf16 or int8 (weights, for the cost model)");
+  command.add_option("-b,--batch", args.batch, "the built-in batch parameter (default: the topology's)")
+      ->check(whole_number(1, std::numeric_limits<std::int64_t>::max()));
+  command.add_option("-p,--precision", args.precision,
+                     "element type of the weights and layers: fp32, bf16 or int8 (`ntp backends` lists each "
+                     "back end's)");
 }
 
-void add_execution_options(CLI::App& command, std::string& backend, int& threads, std::uint64_t& seed) {
-  command.add_option("--backend", backend,
-                     "back end (default: the first of `ntp backends`); `run` takes a list, onednn,torch, to "
-                     "compare them layer by layer");
-  command.add_option("--threads", threads, "threads (default: the library's choice)")->check(kThreads);
+// --backend (described for the subcommand: run takes a list, check and sweep one), --threads and --seed.
+void add_execution_options(CLI::App& command, const std::string& backend_help, std::string& backend,
+                           int& threads, std::uint64_t& seed) {
+  command.add_option("-d,--backend", backend, backend_help + " (default: the first of `ntp backends`)");
+  command.add_option("-t,--threads", threads, "threads (0: the library's choice)")->check(kThreads);
   command.add_option("--seed", seed, "seed of the random weights and inputs")->check(kSeed);
+}
+
+// CLI11 shows an empty list's default as "=[]", which says nothing a repeatable option's help does not.
+// (Defaults known only at run time are in the help text instead: "(default: ...)".)
+void hide_empty_list_defaults(CLI::App& app) {
+  for (CLI::Option* option : app.get_options())
+    if (option->get_default_str() == "[]") option->default_str("");
+  for (CLI::App* command : app.get_subcommands({}))
+    hide_empty_list_defaults(*command);
 }
 
 // --format (one of `formats`, described by `description`) and -o/--output.
@@ -104,21 +143,21 @@ void add_format_and_output(CLI::App& command, std::string& format, std::string& 
   command.add_option("-o,--output", output, "write to this file instead of stdout");
 }
 
-// --depth N: the module levels a run's views show. Checked on the text, so that 0, -1 and "two" all get the
-// same message (and exit code 2, as every bad command line does).
 // When measuring stops besides --iterations and --time (ntp/run_control.h's StoppingRule).
 void add_stopping_options(CLI::App& command, double& min_time, double& max_time, double& precision_target) {
-  command.add_option("--min-time", min_time, "measure at least this many seconds")
-      ->check(finite_number(true));
+  command.add_option("--min-time", min_time, "measure at least this many seconds (default: off)")
+      ->check(finite_number(true))
+      ->default_str("");
   command
       .add_option("--max-time", max_time,
-                  "stop measuring after this many seconds (60 with a --precision-target)")
-      ->check(finite_number(true));
+                  "stop measuring after this many seconds (default: off; 60 with a --precision-target)")
+      ->check(finite_number(true))
+      ->default_str("");
   command
       .add_option(
           "--precision-target", precision_target,
           "go on past --iterations until the median's 95% confidence interval is within this fraction "
-          "of it (0.02: +-2%), or --max-time has passed")
+          "of it (0.02: +-2%), or --max-time has passed (default: off)")
       ->check(CLI::Validator(
           [](const std::string& text) -> std::string {
             char* end = nullptr;
@@ -126,10 +165,18 @@ void add_stopping_options(CLI::App& command, double& min_time, double& max_time,
             if (!text.empty() && *end == '\0' && value > 0 && value < 1) return "";
             return "'" + text.substr(0, 32) + "' is not a fraction between 0 and 1 (0.02 asks for +-2%)";
           },
-          "FRACTION"));
+          "FRACTION"))
+      ->default_str("");
 }
 
-void add_depth_option(CLI::App& command, int& depth) {
+// --db: a results database other than the default, which the help line names.
+void add_database_option(CLI::App& command, std::string& db, const std::string& description) {
+  command.add_option("--db", db, description + " (default: $NTP_DB, else ~/.local/share/ntp/results.db)");
+}
+
+// --depth N: the module levels a run's views (`views`: "the table, CSV and HTML table") show. Checked on the
+// text, so that 0, -1 and "two" all get the same message (and exit code 2, as every bad command line does).
+void add_depth_option(CLI::App& command, int& depth, const std::string& views) {
   const CLI::Validator positive_whole_number(
       [](const std::string& text) -> std::string {
         const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
@@ -143,8 +190,7 @@ void add_depth_option(CLI::App& command, int& depth) {
       "N>=1");
   command
       .add_option("--depth", depth,
-                  "levels of the module view (node names split on '/' or '.') the table, CSV and HTML table "
-                  "show (default 2); JSON carries every level")
+                  "levels of the module view (node names split on '/' or '.') " + views + " show")
       ->check(positive_whole_number);
 }
 
@@ -160,7 +206,8 @@ std::string joined_command_line(int argc, char** argv) {
 int main(int argc, char** argv) {
   CLI::App app{"ntp: the Neural network Topology Profiler. Where does a topology spend its time and memory?"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ntp 0.1.0");
+  app.option_defaults()->always_capture_default();  // every help line shows its default
+  app.set_version_flag("--version", ntp::cli::version_text);
 
   ntp::cli::InspectArgs inspect;
   auto* inspect_command =
@@ -173,15 +220,19 @@ int main(int argc, char** argv) {
   auto* run_command =
       app.add_subcommand("run", "build the topology on a back end, run it and profile every layer");
   add_topology_options(*run_command, run.topology);
-  add_execution_options(*run_command, run.backend, run.threads, run.seed);
+  add_execution_options(*run_command,
+                        "back end; a list, onednn,torch, runs each and compares them layer by layer",
+                        run.backend, run.threads, run.seed);
   run_command->add_option("--warmup", run.warmup, "untimed iterations before measuring")
-      ->check(CLI::NonNegativeNumber);
-  auto* iterations = run_command->add_option("--iterations", run.iterations, "measured iterations")
-                         ->check(CLI::PositiveNumber);
+      ->check(whole_number(0));
+  auto* iterations = run_command->add_option("-n,--iterations", run.iterations, "measured iterations")
+                         ->check(whole_number(1));
   run_command
       ->add_option("--time", run.time_seconds,
-                   "measure for this many seconds instead (at least 3 iterations)")
+                   "measure for this many seconds instead of --iterations (at least 3 iterations; default: "
+                   "off)")
       ->check(finite_number(false))
+      ->default_str("")
       ->excludes(iterations);
   add_stopping_options(*run_command, run.min_time_seconds, run.max_time_seconds, run.precision_target);
   run_command
@@ -192,7 +243,7 @@ int main(int argc, char** argv) {
   run_command->add_option("--chunk-ms", run.chunk_ms, "stream mode: milliseconds of audio per chunk")
       ->check(finite_number(false));
   run_command->add_option("--streams", run.streams, "concurrent streams in throughput mode")
-      ->check(CLI::Range(1, 64));
+      ->check(whole_number(1, 64));
   run_command->add_option("--input", run.inputs,
                           "real input data: NAME=FILE.npy, or NAME=FILE.wav (FLAC, ...) for an audio input "
                           "(repeatable); a dimension written as a parameter follows the file");
@@ -205,9 +256,9 @@ int main(int argc, char** argv) {
                           "event names as perf and libpfm4 know them, comma-separated");
   run_command
       ->add_option("--counter-group", run.counter_group,
-                   "hardware events per counter group (default 4, what every x86 PMU can count at once; 0: "
-                   "all in one group); more groups take turns over the measured iterations")
-      ->check(CLI::NonNegativeNumber);
+                   "hardware events per counter group (4: what every x86 PMU can count at once; 0: all in "
+                   "one group); more groups take turns over the measured iterations")
+      ->check(whole_number(0));
   run_command
       ->add_option("--tool", run.tool,
                    "relaunch under an external profiler that sees only the layers of the --region segments "
@@ -220,9 +271,7 @@ int main(int argc, char** argv) {
                           "a segment (start/end markers) the --tool sees; repeatable");
   run_command->add_flag("--tool-child", run.tool_child, "set by --tool on the relaunched process")->group("");
   run_command->add_option("--tool-control", run.tool_control, "set by --tool perf")->group("");
-  run_command->add_option("--db", run.db,
-                          "record the run in this results database (default: $NTP_DB, else "
-                          "~/.local/share/ntp/results.db)");
+  add_database_option(*run_command, run.db, "record the run in this results database");
   run_command->add_flag("--no-db", run.no_db, "do not record the run in the results database");
   run_command->add_flag(
       "--recalibrate", run.recalibrate,
@@ -233,16 +282,19 @@ int main(int argc, char** argv) {
   add_format_and_output(
       *run_command, run.format, run.output, {"table", "json", "csv", "trace", "html"},
       "table, json, csv, trace (Chrome trace) or html (a self-contained report with charts)");
-  add_depth_option(*run_command, run.depth);
+  add_depth_option(*run_command, run.depth, "the table, CSV and HTML table (JSON carries every level)");
 
   ntp::cli::CheckArgs check;
   auto* check_command =
       app.add_subcommand("check", "compare a back end's per-layer outputs with the reference back end");
   add_topology_options(*check_command, check.topology);
-  add_execution_options(*check_command, check.backend, check.threads, check.seed);
+  add_execution_options(*check_command, "the back end whose outputs are checked (one)", check.backend,
+                        check.threads, check.seed);
   check_command
-      ->add_option("--tolerance", check.tolerance, "largest error / max|reference| (default: per precision)")
-      ->check(finite_number(false));
+      ->add_option("--tolerance", check.tolerance,
+                   "largest error / max|reference| a layer may have and pass (default: the precision's)")
+      ->check(finite_number(false))
+      ->default_str("");
   add_format_and_output(*check_command, check.format, check.output, {"table", "json"}, "table or json");
 
   ntp::cli::CompareArgs compare;
@@ -253,9 +305,7 @@ int main(int argc, char** argv) {
       ->add_option("records", compare.files,
                    "run records: files (ntp run --format json -o FILE) or run ids from `ntp history`")
       ->required();
-  compare_command->add_option("--db", compare.db,
-                              "results database for run ids (default: $NTP_DB, else "
-                              "~/.local/share/ntp/results.db)");
+  add_database_option(*compare_command, compare.db, "results database for run ids");
   add_format_and_output(*compare_command, compare.format, compare.output, {"table", "json", "csv", "html"},
                         "table, json, csv or html (with charts)");
 
@@ -263,7 +313,10 @@ int main(int argc, char** argv) {
   auto* sweep_command = app.add_subcommand(
       "sweep", "run a topology over a grid of parameters, each point in a fresh process, and compare them");
   add_topology_options(*sweep_command, sweep.topology);
-  add_execution_options(*sweep_command, sweep.backend, sweep.threads, sweep.seed);
+  add_execution_options(*sweep_command,
+                        "the back end of every point (one; sweep several as an axis: --grid "
+                        "backend=onednn,torch)",
+                        sweep.backend, sweep.threads, sweep.seed);
   sweep_command->add_option(
       "--grid", sweep.grid,
       "an axis: name=v1,v2,... (a topology parameter, or backend, batch, threads, precision, "
@@ -274,24 +327,35 @@ int main(int argc, char** argv) {
                             "i/N: run only points i-1, i-1+N, ... (for a job array); `ntp merge` joins the "
                             "shards");
   sweep_command->add_option("--warmup", sweep.warmup, "untimed iterations before measuring, per point")
-      ->check(CLI::NonNegativeNumber);
-  sweep_command->add_option("--iterations", sweep.iterations, "measured iterations per point")
-      ->check(CLI::PositiveNumber);
-  sweep_command->add_option("--time", sweep.time_seconds, "measure each point for this many seconds instead")
-      ->check(finite_number(false));
+      ->check(whole_number(0));
+  sweep_command->add_option("-n,--iterations", sweep.iterations, "measured iterations per point")
+      ->check(whole_number(1));
+  sweep_command
+      ->add_option("--time", sweep.time_seconds,
+                   "measure each point for this many seconds instead of --iterations (default: off)")
+      ->check(finite_number(false))
+      ->default_str("");
   add_stopping_options(*sweep_command, sweep.min_time_seconds, sweep.max_time_seconds,
                        sweep.precision_target);
   sweep_command->add_option("--mode", sweep.mode, "latency, throughput or stream, as in run")
       ->check(CLI::IsMember({"latency", "throughput", "stream"}));
   sweep_command->add_option("--streams", sweep.streams, "concurrent streams in throughput mode")
-      ->check(CLI::Range(1, 64));
+      ->check(whole_number(1, 64));
+  sweep_command->add_option("--input", sweep.inputs,
+                            "real input data for every point, as in run: NAME=FILE.npy or NAME=FILE.wav "
+                            "(repeatable)");
+  sweep_command->add_option("--counters", sweep.counters,
+                            "perf_event counters per layer at every point, as in run: a set (basic, cache, "
+                            "memory, topdown, software) or event names, comma-separated");
+  sweep_command
+      ->add_option("--tool", sweep.tool,
+                   "run every point under an external profiler, as in run: perf, callgrind or papi")
+      ->check(CLI::IsMember({"callgrind", "perf", "papi"}));
   sweep_command
       ->add_option("--timeout", sweep.timeout_seconds,
                    "seconds a point may run before it is killed and recorded as timed out (0: no limit)")
       ->check(finite_number(true));
-  sweep_command->add_option("--db", sweep.db,
-                            "record every point in this results database (default: $NTP_DB, else "
-                            "~/.local/share/ntp/results.db)");
+  add_database_option(*sweep_command, sweep.db, "record every point in this results database");
   sweep_command->add_flag("--no-db", sweep.no_db, "do not record the points");
   add_format_and_output(*sweep_command, sweep.format, sweep.output, {"table", "json", "csv", "html"},
                         "table, json, csv or html (charts against each axis)");
@@ -301,38 +365,37 @@ int main(int argc, char** argv) {
   merge_command->add_option("shards", merge.files, "the shards' results (ntp sweep --format json -o FILE)")
       ->required();
   add_format_and_output(*merge_command, merge.format, merge.output, {"table", "json", "csv", "html"},
-                        "json (default), table, csv or html");
+                        "table, json (a sweep result, as ntp sweep --format json writes), csv or html");
 
   ntp::cli::ReportArgs report;
-  auto* report_command = app.add_subcommand(
-      "report", "write a saved run record or comparison as a self-contained HTML report with charts");
+  auto* report_command = app.add_subcommand("report",
+                                            "show a saved run record, comparison or sweep as a "
+                                            "self-contained HTML report with charts, or as a table");
   report_command
-      ->add_option("result", report.input,
-                   "a run record or comparison (ntp run/compare --format json -o FILE), or a run id from "
-                   "`ntp history`")
+      ->add_option(
+          "result", report.input,
+          "a run record, comparison or sweep (ntp run/compare/sweep --format json -o FILE), or a run "
+          "id from `ntp history`")
       ->required();
-  report_command->add_option("--db", report.db,
-                             "results database for run ids (default: $NTP_DB, else "
-                             "~/.local/share/ntp/results.db)");
-  add_format_and_output(*report_command, report.format, report.output, {"html", "table"},
-                        "html (default) or table");
-  add_depth_option(*report_command, report.depth);
+  add_database_option(*report_command, report.db, "results database for run ids");
+  add_format_and_output(*report_command, report.format, report.output, {"html", "table"}, "html or table");
+  add_depth_option(*report_command, report.depth, "a run's table and HTML table");
 
   ntp::cli::HistoryArgs history;
   auto* history_command = app.add_subcommand("history", "list past runs from the results database");
-  history_command->add_option("--db", history.db,
-                              "results database (default: $NTP_DB, else ~/.local/share/ntp/results.db)");
+  add_database_option(*history_command, history.db, "results database");
   history_command->add_option("--topology", history.topology, "only runs of this topology (its name)");
-  history_command->add_option("--backend", history.backend, "only runs on this back end");
+  history_command->add_option("-d,--backend", history.backend, "only runs on this back end");
   history_command->add_option("--host", history.host, "only runs on this host");
   history_command->add_option("--since", history.since, "only runs recorded since this UTC date, 2026-11-24")
       ->check(kDate);
   history_command
       ->add_option("--sweep", history.sweep,
                    "list this sweep's points (ntp sweep prints its id) with their status and run ids")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1, std::numeric_limits<std::int64_t>::max()))
+      ->default_str("");
   history_command->add_option("--limit", history.limit, "at most this many, newest first")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1));
   history_command->add_option("--format", history.format, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
 
@@ -346,6 +409,9 @@ int main(int argc, char** argv) {
   auto* ops_command = app.add_subcommand("ops", "list the ops a topology can use, with their attributes");
   add_format_and_output(*ops_command, ops.format, ops.output, {"table", "markdown"}, "table or markdown");
 
+  auto* version_command =
+      app.add_subcommand("version", "the version of ntp and of the back-end libraries built in");
+
 #if NTP_HAVE_ONNX
   ntp::cli::ExportArgs export_args;
   auto* export_command =
@@ -356,6 +422,7 @@ int main(int argc, char** argv) {
       ->check(kSeed);
   export_command->add_option("--opset", export_args.opset, "ONNX opset, 13 to 17");
 #endif
+  hide_empty_list_defaults(app);
 
   try {
     app.parse(argc, argv);
@@ -382,6 +449,10 @@ int main(int argc, char** argv) {
     }
     if (*merge_command) return ntp::cli::merge_command(merge);
     if (*ops_command) return ntp::cli::ops_command(ops);
+    if (*version_command) {
+      std::cout << ntp::cli::version_text() << "\n";
+      return 0;
+    }
 #if NTP_HAVE_ONNX
     if (*export_command) return ntp::cli::export_command(export_args);
 #endif

@@ -97,19 +97,6 @@ void record_runs(const RunArgs& args, const std::vector<nlohmann::json>& records
   }
 }
 
-// "name=file" of --input as the session's input data.
-std::vector<InputData> input_files(const std::vector<std::string>& bindings) {
-  std::vector<InputData> inputs;
-  for (const std::string& text : bindings) {
-    const auto equals = text.find('=');
-    if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
-      throw UserError(kCommandLine, fmt::format("--input '{}' is not of the form name=file", text),
-                      "write --input features=features.npy or --input audio=speech.wav");
-    inputs.push_back({text.substr(0, equals), text.substr(equals + 1), std::nullopt});
-  }
-  return inputs;
-}
-
 ProfileOptions profile_options(const RunArgs& args) {
   ProfileOptions options;
   options.threads = args.threads;

@@ -117,7 +117,7 @@ void check_point(const SweepArgs& args, const PointSettings& settings) {
   if (const auto batch = settings.options.find("--batch"); batch != settings.options.end())
     topology.batch = std::stoll(batch->second);
   topology.precision = settings.options.at("--precision");
-  Model::load(topology);  // refuses what the topology cannot take
+  Model::load(topology, input_files(args.inputs));  // refuses what the topology (or an input) cannot take
   if (const auto backend = settings.options.find("--backend"); backend != settings.options.end()) {
     if (backend->second.find(',') != std::string::npos)
       throw UserError(kCommandLine, "a sweep point runs one back end",
@@ -138,6 +138,10 @@ std::vector<std::string> run_arguments(const SweepArgs& args, const PointSetting
     argv.insert(argv.end(), {"--set", name + "=" + value});
   for (const auto& [option, value] : settings.options)
     argv.insert(argv.end(), {option, value});
+  for (const std::string& input : args.inputs)  // what every point's run takes as run would
+    argv.insert(argv.end(), {"--input", input});
+  if (!args.counters.empty()) argv.insert(argv.end(), {"--counters", args.counters});
+  if (!args.tool.empty()) argv.insert(argv.end(), {"--tool", args.tool});
   argv.insert(argv.end(), {"--format", "json", "-o", output.string(), "--no-db"});
   return argv;
 }

@@ -70,7 +70,7 @@ std::string context_section(const nlohmann::json& record) {
       {"precision", options.value("precision", "")},
       {"batch", text_of(options.value("batch", nlohmann::json(1)))},
       {"threads", threads > 0 ? std::to_string(threads) : "the library's default"},
-      {"mode", fmt::format("{}, {} stream(s)", options.value("mode", ""), options.value("streams", 1))},
+      {"mode", options.value("mode", "") + ", " + counted(options.value("streams", 1), "stream")},
       {"iterations", fmt::format("{} measured after {} warm-up", options.value("iterations", 0),
                                  options.value("warmup", 0))},
       {"host",

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "ntp/status.h"
 #include "profile/step_timer.h"
@@ -68,6 +70,33 @@ class Statement {
  private:
   sqlite3_stmt* statement_ = nullptr;
 };
+
+// The parameters a run's command line set (--set name=value, as `ntp run` and each sweep point's run write
+// them), with the values the topology resolved; the command line is the record's, split where it was
+// joined, at spaces.
+std::vector<std::pair<std::string, std::string>> parameters_set(const std::string& command_line,
+                                                                const std::string& params_json) {
+  const nlohmann::json params = nlohmann::json::parse(params_json, nullptr, false);
+  std::vector<std::pair<std::string, std::string>> set;
+  std::istringstream words(command_line);
+  for (std::string word, previous; words >> word; previous = word) {
+    std::string assignment;
+    if (previous == "--set") assignment = word;
+    if (word.rfind("--set=", 0) == 0) assignment = word.substr(6);
+    const auto equals = assignment.find('=');
+    if (equals == std::string::npos || equals == 0) continue;
+    const std::string name = assignment.substr(0, equals);
+    const bool resolved = params.is_object() && params.contains(name) && params[name].is_string();
+    const std::string value = resolved ? params[name].get<std::string>() : assignment.substr(equals + 1);
+    const auto same =
+        std::find_if(set.begin(), set.end(), [&](const auto& entry) { return entry.first == name; });
+    if (same != set.end())
+      same->second = value;  // the last --set wins, as in the run
+    else
+      set.emplace_back(name, value);
+  }
+  return set;
+}
 
 }  // namespace
 
@@ -235,7 +264,14 @@ std::vector<RunRow> ResultsDatabase::runs(const RunFilter& filter) const {
   Statement query(
       db_,
       "SELECT id, recorded_at, topology, backend, precision, batch, threads, host, latency_median_ms, "
-      "CASE WHEN json_valid(record) THEN json_array_length(record, '$.quality.warnings') END FROM runs WHERE "
+      "CASE WHEN json_valid(record) THEN json_array_length(record, '$.quality.warnings') END, "
+      "CASE WHEN json_valid(record) THEN json_extract(record, '$.context.command_line') END, "
+      "CASE WHEN json_valid(record) THEN json_extract(record, '$.topology.params') END, "
+      "CASE WHEN NOT json_valid(record) THEN '' WHEN json_type(record, '$.callgrind') IS NOT NULL THEN "
+      "'callgrind' WHEN json_type(record, '$.perf') IS NOT NULL THEN 'perf' WHEN json_extract(record, "
+      "'$.counters.source') = 'papi' THEN 'papi' ELSE '' END, "
+      "(SELECT sweep_id FROM sweep_points WHERE run_id = runs.id), "
+      "(SELECT point FROM sweep_points WHERE run_id = runs.id) FROM runs WHERE "
       "(?1 = '' OR topology = ?1) AND (?2 = '' OR backend = ?2) AND (?3 = '' OR host "
       "= ?3) AND (?4 = '' OR recorded_at >= ?4) ORDER BY id DESC LIMIT ?5",
       path_);
@@ -257,6 +293,10 @@ std::vector<RunRow> ResultsDatabase::runs(const RunFilter& filter) const {
     row.host = query.text(7);
     row.latency_median_ms = sqlite3_column_double(query.get(), 8);
     if (sqlite3_column_type(query.get(), 9) != SQLITE_NULL) row.warnings = sqlite3_column_int(query.get(), 9);
+    row.parameters = parameters_set(query.text(10), query.text(11));
+    row.tool = query.text(12);
+    row.sweep = sqlite3_column_int64(query.get(), 13);
+    row.sweep_point = sqlite3_column_int64(query.get(), 14);
     rows.push_back(std::move(row));
   }
   return rows;

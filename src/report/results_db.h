@@ -8,6 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct sqlite3;
@@ -28,6 +29,13 @@ struct RunRow {
   std::string host;
   double latency_median_ms = 0;
   std::optional<int> warnings;  // the record's quality warnings; none in records older than them
+  // What tells runs of one topology apart beyond the columns above: the parameters its command line set
+  // (--set hidden=1024, resolved as the topology took them), the external tool it ran under ("" = none),
+  // and the sweep point it was (0 = not from a sweep).
+  std::vector<std::pair<std::string, std::string>> parameters;
+  std::string tool;
+  std::int64_t sweep = 0;
+  std::int64_t sweep_point = 0;
 };
 
 struct RunFilter {

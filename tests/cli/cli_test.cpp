@@ -167,6 +167,72 @@ TEST(Backends, ListsReferenceWithItsOps) {
   EXPECT_TRUE(found);
 }
 
+// `ntp version` and `ntp --version` say ntp's version and each back end's library version, the versions
+// `ntp backends` lists (issue 17).
+TEST(Version, NamesNtpAndEveryBackendsLibraryVersion) {
+  const auto backends = nlohmann::json::parse(run_ntp({"backends", "--format", "json"}).out);
+  ASSERT_FALSE(backends.empty());
+  for (const char* spelling : {"version", "--version"}) {
+    const auto result = run_ntp({spelling});
+    ASSERT_EQ(result.exit_code, 0) << spelling << ": " << result.err;
+    EXPECT_EQ(result.out.rfind("ntp 0.1.0\n", 0), 0U) << result.out;
+    for (const auto& backend : backends) {
+      const std::string line =
+          "  " + backend["name"].get<std::string>() + (backend["default"].get<bool>() ? " [default]" : "") +
+          ": " +
+          (backend.contains("error") ? "could not be loaded: " + backend["error"].get<std::string>()
+                                     : backend["version"].get<std::string>()) +
+          "\n";
+      EXPECT_NE(result.out.find(line), std::string::npos) << spelling << " lacks " << line << result.out;
+    }
+  }
+}
+
+// The short flags benchmark_app and trtexec users reach for (-d -t -n -b -p) set what the long ones do.
+// Two threads, as the noisy-run test: the roofline ceilings cached for them serve both (one more thread
+// count would calibrate once more, seconds of CI).
+TEST(CommandLine, ShortFlagsSetTheCommonOptions) {
+  const auto result = run_ntp({"run", example("small-cnn.xml"), "-d", "reference", "-t", "2", "-n", "3", "-b",
+                               "2", "-p", "fp32", "--warmup", "0", "--format", "json", "--no-db"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(result.out);
+  EXPECT_EQ(record["options"]["backend"], "reference");
+  EXPECT_EQ(record["options"]["threads"], 2);
+  EXPECT_EQ(record["options"]["iterations"], 3);
+  EXPECT_EQ(record["latency"]["count"], 3);
+  EXPECT_EQ(record["options"]["batch"], 2);
+  EXPECT_EQ(record["options"]["precision"], "fp32");
+  const auto table =
+      run_ntp({"run", example("small-cnn.xml"), "-d", "reference", "-n", "3", "--warmup", "0", "--no-db"});
+  EXPECT_NE(table.out.find("items/s (1 stream)\n"), std::string::npos) << table.out;
+}
+
+// Every subcommand's help shows the defaults (and no "=[]" for an empty list), and describes its own
+// --backend: only run takes a list (issue 17).
+TEST(CommandLine, HelpShowsDefaultsAndSaysWhatEachSubcommandTakes) {
+  const auto run_help = run_ntp({"run", "--help"}).out;
+  for (const char* line :
+       {"-n,--iterations INT:N>=1=10", "--warmup INT:N>=0=2", "--depth INT:N>=1=2",
+        "--counter-group INT:N>=0=4", "--streams INT:1..64=1",
+        "--mode TEXT:{latency,throughput,stream}=latency", "--format TEXT:{table,json,csv,trace,html}=table",
+        "-t,--threads INT:0..1024=0", "(default: the first of"})
+    EXPECT_NE(run_help.find(line), std::string::npos) << line << "\n" << run_help;
+  EXPECT_NE(run_help.find("runs each and compares them"), std::string::npos) << run_help;
+  for (const char* command : {"inspect", "run", "check", "compare", "sweep", "merge", "report", "history",
+                              "backends", "ops", "version"}) {
+    const auto help = run_ntp({command, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << command;
+    EXPECT_EQ(help.out.find("=[]"), std::string::npos) << command << "\n" << help.out;
+    EXPECT_EQ(help.out.find("takes a list"), std::string::npos) << command << "\n" << help.out;
+    if (std::string(command) != "run") {
+      EXPECT_EQ(help.out.find("compares them"), std::string::npos) << command;
+    }
+  }
+  EXPECT_NE(run_ntp({"merge", "--help"}).out.find("{table,json,csv,html}=table"), std::string::npos)
+      << "as every other command";
+  EXPECT_NE(run_ntp({"sweep", "--help"}).out.find("--grid backend=onednn,torch"), std::string::npos);
+}
+
 }  // namespace
 
 // Output goes only to regular files: a device named by -o is refused and left as it was, and a write error on

@@ -94,6 +94,14 @@ TEST(ResultsDatabase, RunsAreRecordedListedAndComparedById) {
   ASSERT_EQ(listed["runs"].size(), 2u);
   EXPECT_EQ(listed["runs"][0]["id"].dump(), ids[1]) << "newest first";
   EXPECT_EQ(listed["runs"][0]["topology"], "deepspeech-v0.1");
+  // What tells the two apart: the parameters their command lines set (issue 17); neither ran under a tool
+  // or in a sweep.
+  EXPECT_EQ(listed["runs"][0]["parameters"], (nlohmann::json{{"frames", "16"}, {"hidden", "96"}}));
+  EXPECT_EQ(listed["runs"][1]["parameters"], (nlohmann::json{{"frames", "16"}, {"hidden", "64"}}));
+  EXPECT_EQ(listed["runs"][0]["tool"], "");
+  EXPECT_TRUE(listed["runs"][0]["sweep"].is_null());
+  const auto table = run_ntp({"history", "--db", database.string()});
+  EXPECT_NE(table.out.find("hidden=64 frames=16"), std::string::npos) << table.out;
   EXPECT_EQ(run_ntp({"history", "--db", database.string(), "--backend", "onednn", "--format", "json"})
                 .out.find("\"id\""),
             std::string::npos);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "html_structure.h"
+#include "io/npy.h"
 #include "process.h"
 #include "report/results_db.h"
 
@@ -69,6 +70,24 @@ TEST(SweepCommand, AGridOverTheLstmSizeProducesTheComparison) {
   EXPECT_NE(listed.out.find("3 point(s) recorded"), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find("hidden=96"), std::string::npos) << listed.out;
 
+  // The run list tells the points' runs apart: each names its parameters and the sweep point it was.
+  const auto runs = run_ntp({"history", "--db", database.string(), "--format", "json"});
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  const auto rows = nlohmann::json::parse(runs.out)["runs"];
+  ASSERT_EQ(rows.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& row = rows[2 - i];  // newest first
+    EXPECT_EQ(row["id"], sweep["points"][i]["run_id"]);
+    EXPECT_EQ(row["sweep"], sweep["sweep_id"]);
+    EXPECT_EQ(row["sweep_point"], i);
+    EXPECT_EQ(row["parameters"],
+              (nlohmann::json{{"frames", "16"}, {"hidden", std::to_string(32 * (i + 1))}}));
+    EXPECT_EQ(row["tool"], "");
+  }
+  const auto table = run_ntp({"history", "--db", database.string()});
+  const std::regex point_row("frames=16 hidden=64 +" + sweep["sweep_id"].dump() + R"( \(point 1\))");
+  EXPECT_TRUE(std::regex_search(table.out, point_row)) << table.out;
+
   // The same result as CSV (one row per point and layer) and as HTML with a chart against hidden.
   const auto saved = temporary("grid.json");
   std::ofstream(saved) << result.out;
@@ -114,6 +133,46 @@ TEST(SweepCommand, FailedAndTimedOutPointsAreRecordedAndTheSweepGoesOn) {
   std::filesystem::remove(database);
 }
 
+// --input, --counters and --tool reach every point's `ntp run` (issue 17), not parsed and dropped: a
+// wrong-shaped input is refused before anything runs, a right one is on the point's command line, the
+// counters are in its record, and PAPI counts the point or the point says why it could not.
+TEST(SweepCommand, PassesInputCountersAndToolToEveryPoint) {
+  const auto features = temporary("sweep-features.npy");
+  ntp::io::write_npy(features.string(), ntp::Tensor(ntp::Shape{16, 1, 494}, ntp::DType::f32));
+  const auto wrong = temporary("sweep-wrong.npy");
+  ntp::io::write_npy(wrong.string(), ntp::Tensor(ntp::Shape{16, 1, 7}, ntp::DType::f32));
+  const auto refused =
+      run_ntp(small_sweep({"--point", "hidden=32", "--input", "features=" + wrong.string(), "--no-db"}));
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("the topology expects [16, 1, 494]"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find("[1/"), std::string::npos) << "nothing ran";
+
+  const auto counted =
+      run_ntp(small_sweep({"--point", "hidden=32", "--input", "features=" + features.string(), "--counters",
+                           "software", "--format", "json", "--no-db"}));
+  ASSERT_EQ(counted.exit_code, 0) << counted.err;
+  const auto point = nlohmann::json::parse(counted.out)["points"][0];
+  ASSERT_EQ(point["status"], "ok") << point.dump();
+  EXPECT_NE(point["record"]["context"]["command_line"].get<std::string>().find("--input features=" +
+                                                                               features.string()),
+            std::string::npos)
+      << point["record"]["context"]["command_line"];
+  const auto events = point["record"]["counters"]["events"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(events.begin(), events.end(), "task-clock"), events.end());
+  EXPECT_GE(point["record"]["nodes"][0]["counters"]["task-clock"].get<double>(), 0.0);
+
+  const auto papi = run_ntp(small_sweep({"--point", "hidden=32", "--tool", "papi", "--counters",
+                                         "PAPI_TOT_INS", "--format", "json", "--no-db"}));
+  const auto tooled = nlohmann::json::parse(papi.out)["points"][0];
+  if (tooled["status"] == "ok") {
+    EXPECT_EQ(tooled["record"]["counters"]["source"], "papi");
+  } else {  // no PAPI here: the point's run refused as `ntp run --tool papi` does
+    EXPECT_NE(tooled["reason"].get<std::string>().find("PAPI"), std::string::npos) << tooled.dump();
+  }
+  std::filesystem::remove(features);
+  std::filesystem::remove(wrong);
+}
+
 TEST(SweepCommand, BadGridsAreRefusedBeforeAnythingRuns) {
   const auto unknown = run_ntp(small_sweep({"--grid", "hiden=32,64", "--no-db"}));
   EXPECT_EQ(unknown.exit_code, 2);
@@ -144,14 +203,16 @@ TEST(SweepCommand, ShardsRunTheirShareAndMergeJoinsThem) {
   const auto first = nlohmann::json::parse(ntp::test::slurp(files[0]));
   ASSERT_EQ(first["points"].size(), 2u);
   EXPECT_EQ(first["points"][1]["label"], "hidden=64");
-  const auto merged = run_ntp({"merge", files[1], files[0]});
+  const auto merged = run_ntp({"merge", files[1], files[0], "--format", "json"});
   ASSERT_EQ(merged.exit_code, 0) << merged.err;
   const auto joined = nlohmann::json::parse(merged.out);
   ASSERT_EQ(joined["points"].size(), 3u);
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(joined["points"][i]["index"], i);
-  const auto partial = run_ntp({"merge", files[0], "--format", "table"});
+  const auto partial = run_ntp({"merge", files[0]});  // a table by default, as sweep writes
   EXPECT_EQ(partial.exit_code, 0);
+  EXPECT_NE(partial.out.find("2 of 3 points; missing points: [1]"), std::string::npos) << partial.out;
+  EXPECT_EQ(partial.out.find('{'), std::string::npos) << partial.out;
   EXPECT_NE(partial.err.find("no shard ran points [1]"), std::string::npos) << partial.err;
   const auto twice = run_ntp({"merge", files[0], files[0]});
   EXPECT_EQ(twice.exit_code, 2);
