@@ -33,6 +33,10 @@ inline constexpr int kMaxThreads = 1024;
 // Points in one sweep (grid or list) and in a sweep file that `ntp merge` reads.
 inline constexpr std::int64_t kMaxSweepPoints = 100'000;
 
+// Steps kept in one run's timeline for the Chrome trace (--trace-iterations all on a fast model): about
+// 150 bytes each in the JSON; past it the later iterations are left out, and the record says so.
+inline constexpr std::int64_t kMaxTraceEvents = 1'000'000;
+
 // Entries of one n-gram order in an ARPA language model.
 inline constexpr std::int64_t kMaxArpaEntries = INT32_MAX;
 

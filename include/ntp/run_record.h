@@ -61,6 +61,8 @@ struct RunSettingsRecord {
   double min_time_seconds = 0, max_time_seconds = 0;
   double precision_target = 0;  // 0: none
   bool layer_timing = true;
+  int trace_iterations = 1;   // measured iterations in the timeline (-1: all)
+  bool trace_warmup = false;  // the cold run and warm-up in the timeline too
 };
 
 // A distribution-free confidence interval for the median latency (profile::median_interval).
@@ -167,6 +169,7 @@ struct MemoryRecord {
 };
 
 struct TimelineEvent {
+  std::string phase = "measured";  // cold | warm-up | measured
   std::string name;
   std::string kind;  // layer | convert | marker
   int iteration = 0;

@@ -102,9 +102,11 @@ struct ProfileOptions {
   int streams = 1;               // throughput mode: concurrent streams
   double chunk_ms = 320;         // stream mode: audio per chunk
   bool layer_timing = true;
-  std::string counters;   // "software", "cycles,instructions", ... ("" = none)
-  int counter_group = 4;  // hardware events per counter group; groups take turns
-  RunControl control;     // a stop flag (Ctrl-C) and a progress callback
+  int trace_iterations = 1;   // measured iterations in the record's timeline (-1: all)
+  bool trace_warmup = false;  // the cold run and the warm-up iterations in it too
+  std::string counters;       // "software", "cycles,instructions", ... ("" = none)
+  int counter_group = 4;      // hardware events per counter group; groups take turns
+  RunControl control;         // a stop flag (Ctrl-C) and a progress callback
   // This machine's roofline ceilings (measured once per host and cached) and each layer's bound.
   bool classify_bounds = true;
   bool recalibrate = false;  // measure the ceilings again rather than read this host's cache

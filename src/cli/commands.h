@@ -45,6 +45,8 @@ struct RunArgs {
   bool save_all = false;
   bool no_layer_timing = false;
   bool recalibrate = false;            // measure the roofline ceilings again
+  std::string trace_iterations = "1";  // measured iterations in the trace: a count, or "all"
+  bool trace_warmup = false;
   std::string counters;                // "software", "cycles,instructions", ... ("" = none)
   int counter_group = 4;               // hardware events per counter group; groups take turns
   std::string tool;                    // external profiler NTP relaunches itself under: "", callgrind, perf

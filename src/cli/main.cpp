@@ -273,6 +273,21 @@ int main(int argc, char** argv) {
   run_command->add_option("--tool-control", run.tool_control, "set by --tool perf")->group("");
   add_database_option(*run_command, run.db, "record the run in this results database");
   run_command->add_flag("--no-db", run.no_db, "do not record the run in the results database");
+  run_command
+      ->add_option("--trace-iterations", run.trace_iterations,
+                   "measured iterations the run's timeline (--format trace) keeps: a count, or all")
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            const bool digits =
+                !text.empty() && text.size() <= 9 &&
+                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+            if (text == "all" || digits) return "";
+            return "'" + text.substr(0, 32) + "' is not a count of iterations or 'all'";
+          },
+          "N|all"));
+  run_command->add_flag(
+      "--trace-warmup", run.trace_warmup,
+      "the timeline keeps the cold run and the warm-up iterations too, each timed step by step");
   run_command->add_flag(
       "--recalibrate", run.recalibrate,
       "measure this machine's roofline ceilings again instead of reading them from the cache "

@@ -111,6 +111,8 @@ ProfileOptions profile_options(const RunArgs& args) {
   options.streams = args.streams;
   options.chunk_ms = args.chunk_ms;
   options.layer_timing = !args.no_layer_timing;
+  options.trace_iterations = args.trace_iterations == "all" ? -1 : std::stoi(args.trace_iterations);
+  options.trace_warmup = args.trace_warmup;
   options.counters = args.counters;
   options.counter_group = args.counter_group;
   // Every back end's record is classified once all have run (and a tool's child never classifies).

@@ -257,6 +257,8 @@ RunRecord record_of(const json& j) {
   settings.min_time_seconds = options.value("min_time_seconds", 0.0);
   settings.max_time_seconds = options.value("max_time_seconds", 0.0);
   settings.precision_target = options.value("precision_target", 0.0);
+  settings.trace_iterations = integer_or(options, "trace_iterations", 1);
+  settings.trace_warmup = options.value("trace_warmup", false);
   settings.layer_timing = options.value("layer_timing", true);
   record.compile_seconds = j.value("compile_seconds", 0.0);
 
@@ -331,9 +333,10 @@ RunRecord record_of(const json& j) {
       return read;
     });
   for (const json& event : j.value("timeline", json::array()))
-    record.timeline.push_back({event.at("name").get<std::string>(), event.value("kind", "layer"),
-                               integer_or(event, "iteration", 0), integer_or(event, "stream", 0),
-                               event.at("begin_us").get<double>(), event.at("end_us").get<double>()});
+    record.timeline.push_back({event.value("phase", "measured"), event.at("name").get<std::string>(),
+                               event.value("kind", "layer"), integer_or(event, "iteration", 0),
+                               integer_or(event, "stream", 0), event.at("begin_us").get<double>(),
+                               event.at("end_us").get<double>()});
   for (const auto& [key, value] : j.items())
     if (kTypedKeys.count(key) == 0) record.sections[key] = value;
   return record;
@@ -374,6 +377,8 @@ nlohmann::json RunRecord::to_json() const {
                        {"min_time_seconds", options.min_time_seconds},
                        {"max_time_seconds", options.max_time_seconds},
                        {"precision_target", options.precision_target},
+                       {"trace_iterations", options.trace_iterations},
+                       {"trace_warmup", options.trace_warmup},
                        {"layer_timing", options.layer_timing}};
   record["compile_seconds"] = compile_seconds;
   json latency_json = statistics_json(latency.ms);
@@ -435,7 +440,8 @@ nlohmann::json RunRecord::to_json() const {
   }
   json timeline_json = json::array();
   for (const TimelineEvent& event : timeline)
-    timeline_json.push_back({{"name", event.name},
+    timeline_json.push_back({{"phase", event.phase},
+                             {"name", event.name},
                              {"kind", event.kind},
                              {"iteration", event.iteration},
                              {"stream", event.stream},

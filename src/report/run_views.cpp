@@ -542,7 +542,8 @@ std::string run_csv(const nlohmann::json& record, int module_depth) {
 nlohmann::json chrome_trace(const nlohmann::json& record) {
   nlohmann::json events = nlohmann::json::array();
   std::map<int, bool> streams;
-  std::map<std::pair<std::string, std::pair<int, int>>, double> open_segments;  // (name, (iteration, stream))
+  // (phase and name, (iteration, stream)) -> where the segment opened
+  std::map<std::pair<std::string, std::pair<int, int>>, double> open_segments;
   std::map<std::string, const nlohmann::json*> node_by_name;
   for (const auto& node : record["nodes"])
     node_by_name[node["name"].get<std::string>()] = &node;
@@ -552,13 +553,16 @@ nlohmann::json chrome_trace(const nlohmann::json& record) {
     const std::string kind = event["kind"];
     const double begin = event["begin_us"].get<double>();
     const double end = event["end_us"].get<double>();
+    // The cold run and warm-up (--trace-warmup) sit on the same rows, before the measured iterations.
+    const std::string phase = event.value("phase", "measured");
+    const bool measured = phase == "measured";
     if (kind != "marker") {
-      nlohmann::json args = {{"iteration", event["iteration"]}};
+      nlohmann::json args = {{"iteration", event["iteration"]}, {"phase", phase}};
       const auto node = node_by_name.find(event["name"].get<std::string>());
       if (node != node_by_name.end() && node->second->contains("bound"))
         args["bound"] = (*node->second)["bound"]["class"];
       events.push_back({{"name", event["name"]},
-                        {"cat", kind},
+                        {"cat", measured ? kind : kind + "," + phase},
                         {"ph", "X"},
                         {"ts", begin},
                         {"dur", end - begin},
@@ -566,7 +570,7 @@ nlohmann::json chrome_trace(const nlohmann::json& record) {
                         {"tid", stream},
                         {"args", args}});
       // Counter tracks follow stream 0's first traced iteration: each value from begin to end.
-      if (node != node_by_name.end() && stream == 0 && event["iteration"].get<int>() == 0)
+      if (node != node_by_name.end() && measured && stream == 0 && event["iteration"].get<int>() == 0)
         for (const auto& [track, value] : track_values(*node->second)) {
           events.push_back(
               {{"name", track}, {"ph", "C"}, {"ts", begin}, {"pid", 1}, {"args", {{"value", value}}}});
@@ -575,20 +579,20 @@ nlohmann::json chrome_trace(const nlohmann::json& record) {
       continue;
     }
     // Markers: the first of a name opens the segment (at its end), the second closes it (at its begin).
-    const auto key = std::make_pair(event["name"].get<std::string>(),
+    const auto key = std::make_pair(phase + "/" + event["name"].get<std::string>(),
                                     std::make_pair(event["iteration"].get<int>(), stream));
     const auto open = open_segments.find(key);
     if (open == open_segments.end()) {
       open_segments[key] = end;
     } else {
       events.push_back({{"name", event["name"]},
-                        {"cat", "segment"},
+                        {"cat", measured ? std::string("segment") : "segment," + phase},
                         {"ph", "X"},
                         {"ts", open->second},
                         {"dur", begin - open->second},
                         {"pid", 1},
                         {"tid", 1000 + stream},
-                        {"args", {{"iteration", event["iteration"]}}}});
+                        {"args", {{"iteration", event["iteration"]}, {"phase", phase}}}});
       open_segments.erase(open);
     }
   }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "ntp/limits.h"
 #include "profile/observer_chain.h"
 #include "profile/statistics.h"
 #include "profile/step_timer.h"
@@ -35,7 +36,43 @@ const char* stop_reason_name(StopReason reason) {
 
 namespace ntp::runtime {
 
+const char* trace_phase_name(TracePhase phase) {
+  switch (phase) {
+    case TracePhase::cold:
+      return "cold";
+    case TracePhase::warmup:
+      return "warm-up";
+    case TracePhase::measured:
+      return "measured";
+  }
+  return "measured";
+}
+
 namespace {
+
+// Keeps one iteration's steps, as the timer saw them, in a timeline, up to limits::kMaxTraceEvents for the
+// whole run (streams add to it at once).
+class TimelineKeeper {
+ public:
+  TimelineKeeper(std::size_t steps, std::atomic<std::size_t>& kept, std::atomic<bool>& truncated)
+      : steps_(steps), kept_(kept), truncated_(truncated) {}
+  void keep(std::vector<TraceEvent>& into, const profile::StepTimer& timer, TracePhase phase, int iteration,
+            int stream, std::int64_t origin_ns) {
+    if (kept_.fetch_add(steps_) + steps_ > static_cast<std::size_t>(limits::kMaxTraceEvents)) {
+      truncated_ = true;
+      return;
+    }
+    for (std::size_t s = 0; s < steps_; ++s)
+      into.push_back({phase, static_cast<int>(s), iteration, stream,
+                      static_cast<double>(timer.begin_ns(s) - origin_ns) * 1e-3,
+                      static_cast<double>(timer.end_ns(s) - origin_ns) * 1e-3});
+  }
+
+ private:
+  std::size_t steps_;
+  std::atomic<std::size_t>& kept_;
+  std::atomic<bool>& truncated_;
+};
 
 using profile::now_ns;
 
@@ -205,15 +242,24 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
   InputCycle main_inputs(main, inputs);
   const RunControl& control = options.control;
   const std::int64_t cold_start = now_ns();
+  // With trace_warmup the cold run and every warm-up iteration are timed step by step for the trace, and
+  // the timeline starts at the cold run; otherwise they run without a timer.
+  std::atomic<std::size_t> traced_events{0};
+  std::atomic<bool> timeline_truncated{false};
+  TimelineKeeper timeline(step_count, traced_events, timeline_truncated);
+  const bool trace_warmup = options.trace_warmup && options.layer_timing;
+  profile::StepTimer warmup_timer(step_count);
+  Observer* const warmup_observer = trace_warmup ? &warmup_timer : nullptr;
   if (stop_requested(control)) throw Interrupted("the cold run");
   tell_progress(control, {"cold run", 0, 1, 0, -1, -1});
   {
-    PhaseObservers cold(profilers, profile::Phase::cold, 0, nullptr);
+    PhaseObservers cold(profilers, profile::Phase::cold, 0, warmup_observer);
     begin_iteration(profilers, profile::Phase::cold, 0, 0);
     const std::int64_t start = now_ns();
     main_inputs.run(cold.get());
     result.cold_seconds = seconds_between(start, now_ns());
     end_iteration(profilers, profile::Phase::cold, 0, 0);
+    if (trace_warmup) timeline.keep(result.timeline, warmup_timer, TracePhase::cold, 0, 0, cold_start);
   }
   main_inputs.restart();
   // Only the last warm-up iteration is observed: the earlier ones bring the caches and the library to
@@ -227,15 +273,17 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
   };
   for (int i = 0; i + 1 < options.warmup; ++i) {
     warmup_progress(i);
-    main_inputs.run(nullptr);
+    main_inputs.run(warmup_observer);
+    if (trace_warmup) timeline.keep(result.timeline, warmup_timer, TracePhase::warmup, i, 0, cold_start);
   }
   if (options.warmup > 0) {
     warmup_progress(options.warmup - 1);
     const int last = options.warmup - 1;
-    PhaseObservers warm(profilers, profile::Phase::warm, 0, nullptr);
+    PhaseObservers warm(profilers, profile::Phase::warm, 0, warmup_observer);
     begin_iteration(profilers, profile::Phase::warm, 0, last);
     main_inputs.run(warm.get());
     end_iteration(profilers, profile::Phase::warm, 0, last);
+    if (trace_warmup) timeline.keep(result.timeline, warmup_timer, TracePhase::warmup, last, 0, cold_start);
   }
   main_inputs.restart();
   if (options.layer_timing) {
@@ -251,6 +299,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
   std::mutex merge;
   std::atomic<bool> first_stream_done{false};
   const std::int64_t measure_start = now_ns();
+  const std::int64_t trace_origin = trace_warmup ? cold_start : measure_start;
   const profile::PhaseUsage usage_start = profile::usage_now();
   auto stream_loop = [&](int stream) {
     InputCycle other_inputs(*executables[static_cast<std::size_t>(stream)], inputs);
@@ -289,12 +338,8 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
         }
       }
       end_iteration(profilers, profile::Phase::measured, stream, done);
-      if (options.layer_timing && done < options.trace_iterations) {
-        for (std::size_t s = 0; s < step_count; ++s)
-          events.push_back({static_cast<int>(s), done, stream,
-                            static_cast<double>(timer.begin_ns(s) - measure_start) * 1e-3,
-                            static_cast<double>(timer.end_ns(s) - measure_start) * 1e-3});
-      }
+      if (options.layer_timing && (options.trace_iterations < 0 || done < options.trace_iterations))
+        timeline.keep(events, timer, TracePhase::measured, done, stream, trace_origin);
       ++done;
       if (stream == 0)
         tell_progress(control, {"measuring", done,
@@ -323,6 +368,7 @@ Measurements measure(std::vector<Executable*> executables, const Backend& backen
   }
   if (result.latency_seconds.empty()) throw Interrupted("warm-up");  // stopped before the first iteration
   result.wall_seconds = seconds_between(measure_start, now_ns());
+  result.timeline_truncated = timeline_truncated;
   result.measured_usage = profile::usage_between(usage_start, profile::usage_now());
   result.load_average = profile::load_average();
   profile::Results collected;

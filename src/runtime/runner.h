@@ -24,7 +24,8 @@ struct RunOptions {
   int threads = 0;          // threads in all; split between streams
   bool layer_timing = true;
   RunControl control;
-  int trace_iterations = 1;  // iterations kept as a timeline for the Chrome trace
+  int trace_iterations = 1;   // measured iterations kept as a timeline for the Chrome trace (-1: all)
+  bool trace_warmup = false;  // the cold run and the warm-up iterations too (timed step by step then)
   // What watches the run besides the per-step timer (profile::make_profilers chooses them); their observers
   // nest in this order on each side of the timer (profile::Placement). Empty: nothing but the timer.
   std::vector<std::shared_ptr<profile::Profiler>> profilers;
@@ -32,11 +33,15 @@ struct RunOptions {
 
 using CounterMeasurements = profile::CounterMeasurements;
 
+enum class TracePhase { cold, warmup, measured };
+const char* trace_phase_name(TracePhase phase);
+
 struct TraceEvent {
+  TracePhase phase = TracePhase::measured;
   int step = 0;
   int iteration = 0;
   int stream = 0;
-  double begin_us = 0;  // since the start of the measured run
+  double begin_us = 0;  // since the start of the measured run (of the cold run, with trace_warmup)
   double end_us = 0;
 };
 
@@ -56,6 +61,7 @@ struct Measurements {
   double wall_seconds = 0;       // measured phase, all streams together
   std::size_t inferences = 0;    // measured inferences, all streams
   std::vector<TraceEvent> timeline;
+  bool timeline_truncated = false;  // limits::kMaxTraceEvents reached: later iterations are not in it
   CounterMeasurements counters;
   // Per step, stream 0, with layer timing: heap and resident-set growth in the cold inference and in the
   // last warm-up iteration (empty when there was none).

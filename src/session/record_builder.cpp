@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host_context.h"
+#include "ntp/limits.h"
 #include "profile/quality.h"
 #include "profile/statistics.h"
 #include "report/aggregate.h"
@@ -118,7 +119,9 @@ RunRecord make_run_record(const Graph& graph, const GraphAnalysis& analysis,
                     stopping.min_time_seconds,
                     stopping.max_time_seconds,
                     stopping.precision_target,
-                    options.layer_timing};
+                    options.layer_timing,
+                    options.trace_iterations,
+                    options.trace_warmup};
   record.compile_seconds = settings.compile_seconds;
 
   const profile::Summary latency = profile::summarize(measurements.latency_seconds);
@@ -297,12 +300,18 @@ RunRecord make_run_record(const Graph& graph, const GraphAnalysis& analysis,
 
   for (const runtime::TraceEvent& event : measurements.timeline) {
     const Step& step = measurements.steps[static_cast<std::size_t>(event.step)];
-    record.timeline.push_back({step.name,
+    record.timeline.push_back({runtime::trace_phase_name(event.phase), step.name,
                                step.kind == Step::Kind::node      ? "layer"
                                : step.kind == Step::Kind::convert ? "convert"
                                                                   : "marker",
                                event.iteration, event.stream, event.begin_us, event.end_us});
   }
+  if (measurements.timeline_truncated)
+    record.sections["trace"] = {
+        {"truncated", true},
+        {"how", fmt::format("the timeline holds at most {} steps (limits::kMaxTraceEvents); the later "
+                            "iterations are left out of it, not out of the statistics",
+                            limits::kMaxTraceEvents)}};
   // Per op type and per module of the name hierarchy, from the nodes above: what big graphs are read by.
   record.sections["aggregates"] = report::aggregates_json(report::aggregate_run(record.to_json()));
   return record;

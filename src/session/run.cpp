@@ -203,6 +203,9 @@ void check_profile_options(const ProfileOptions& options) {
     refuse(fmt::format("--threads {} is negative", options.threads), "give 0 for the library's default");
   if (options.chunk_ms <= 0)
     refuse(fmt::format("--chunk-ms {} is not positive", options.chunk_ms), "give milliseconds of audio > 0");
+  if (options.trace_iterations < -1)
+    refuse(fmt::format("--trace-iterations {} is negative", options.trace_iterations),
+           "give a count of measured iterations, or all (-1 from a program)");
   if (options.counter_group < 0)
     refuse(fmt::format("--counter-group {} is negative", options.counter_group),
            "give 0 (one group) or more");
@@ -262,6 +265,8 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
   run_options.streams = streams;
   run_options.threads = options.threads;
   run_options.layer_timing = options.layer_timing;
+  run_options.trace_iterations = options.trace_iterations < 0 ? -1 : options.trace_iterations * runs_per_pass;
+  run_options.trace_warmup = options.trace_warmup;
   run_options.control = options.control;
   profile::ProfilerRequest profiling;
   profiling.counters = counter_names(options);

@@ -138,6 +138,36 @@ TEST(Run, TableCsvAndTraceAreWrittenFromTheRecord) {
   std::filesystem::remove(trace_file);
 }
 
+// --trace-iterations all and --trace-warmup: every measured iteration, the cold run and the warm-up on the
+// same rows, in time order, each event saying its phase; the counter tracks still follow one iteration.
+TEST(Run, TheTraceKeepsEveryIterationAndTheWarmUpWhenAsked) {
+  const auto trace_file = temporary("full-trace.json");
+  const auto trace = run_ntp(small_run("reference", {"--trace-iterations", "all", "--trace-warmup",
+                                                     "--format", "trace", "-o", trace_file.string()}));
+  ASSERT_EQ(trace.exit_code, 0) << trace.err;
+  const auto document = nlohmann::json::parse(ntp::test::slurp(trace_file));
+  std::map<std::string, int> layers_by_phase;
+  std::map<std::string, double> first_by_phase, last_by_phase;
+  int counter_samples = 0;
+  for (const auto& event : document["traceEvents"]) {
+    if (event["ph"] == "C" && event["name"] == "GFLOP/s (cost model)") ++counter_samples;
+    if (event["ph"] != "X" || event["cat"].get<std::string>().rfind("layer", 0) != 0) continue;
+    const std::string phase = event["args"]["phase"];
+    ++layers_by_phase[phase];
+    const double begin = event["ts"].get<double>();
+    first_by_phase.try_emplace(phase, begin);
+    first_by_phase[phase] = std::min(first_by_phase[phase], begin);
+    last_by_phase[phase] = std::max(last_by_phase[phase], begin);
+  }
+  EXPECT_EQ(layers_by_phase["cold"], 7);
+  EXPECT_EQ(layers_by_phase["warm-up"], 7);    // one warm-up iteration
+  EXPECT_EQ(layers_by_phase["measured"], 21);  // all three measured iterations
+  EXPECT_LT(last_by_phase["cold"], first_by_phase["warm-up"]);
+  EXPECT_LT(last_by_phase["warm-up"], first_by_phase["measured"]);
+  EXPECT_EQ(counter_samples, 14);
+  std::filesystem::remove(trace_file);
+}
+
 std::vector<std::string> hierarchical_run(const std::filesystem::path& topology,
                                           const std::vector<std::string>& more) {
   std::vector<std::string> arguments = {"run", topology.string(), "--backend", "reference", "--warmup",
