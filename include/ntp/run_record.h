@@ -40,6 +40,7 @@ struct RunContext {
   unsigned cores = 0;
   double memory_bytes = 0;
   std::string ntp_version, git_commit, date, command_line;
+  std::string label;                             // the user's name for the run (--label), "" when none
   std::map<std::string, std::string> libraries;  // back end -> its library's version
 };
 

@@ -111,6 +111,7 @@ struct ProfileOptions {
   bool classify_bounds = true;
   bool recalibrate = false;  // measure the ceilings again rather than read this host's cache
   std::string command_line;  // for the record's context
+  std::string label;         // the user's name for the run, kept in the record's context
   // Set by the `ntp` command in the process an external tool (--tool) runs: the tool and what it sees.
   std::string tool;
   std::vector<std::string> tool_regions;

@@ -45,6 +45,7 @@ struct RunArgs {
   bool save_all = false;
   bool no_layer_timing = false;
   bool recalibrate = false;            // measure the roofline ceilings again
+  std::string label;                   // the user's name for the run
   std::string trace_iterations = "1";  // measured iterations in the trace: a count, or "all"
   bool trace_warmup = false;
   std::string counters;                // "software", "cycles,instructions", ... ("" = none)

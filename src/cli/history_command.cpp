@@ -64,6 +64,7 @@ int history_command(const HistoryArgs& args) {
                       {"parameters", nlohmann::json(std::map<std::string, std::string>(
                                          row.parameters.begin(), row.parameters.end()))},
                       {"tool", row.tool},
+                      {"label", row.label},
                       {"sweep", row.sweep > 0 ? nlohmann::json(row.sweep) : nlohmann::json()},
                       {"sweep_point", row.sweep > 0 ? nlohmann::json(row.sweep_point) : nlohmann::json()},
                       {"latency_median_ms", row.latency_median_ms},
@@ -83,6 +84,7 @@ int history_command(const HistoryArgs& args) {
                                                   {"threads", Align::right},
                                                   {"parameters", Align::left},
                                                   {"tool", Align::left},
+                                                  {"label", Align::left},
                                                   {"sweep", Align::left},
                                                   {"host", Align::left},
                                                   {"median ms", Align::right},
@@ -94,7 +96,7 @@ int history_command(const HistoryArgs& args) {
       parameters.push_back(name + "=" + value);
     table.add_row({std::to_string(row.id), row.recorded_at, row.topology, row.backend, row.precision,
                    std::to_string(row.batch), row.threads > 0 ? std::to_string(row.threads) : "default",
-                   fmt::format("{}", fmt::join(parameters, " ")), row.tool,
+                   fmt::format("{}", fmt::join(parameters, " ")), row.tool, row.label,
                    row.sweep > 0 ? fmt::format("{} (point {})", row.sweep, row.sweep_point) : "", row.host,
                    fmt::format("{:.3f}", row.latency_median_ms),
                    !row.warnings ? ""

@@ -285,6 +285,9 @@ int main(int argc, char** argv) {
             return "'" + text.substr(0, 32) + "' is not a count of iterations or 'all'";
           },
           "N|all"));
+  run_command->add_option(
+      "--label", run.label,
+      "a name for the run, kept in its record and shown by `ntp history` and `ntp compare`");
   run_command->add_flag(
       "--trace-warmup", run.trace_warmup,
       "the timeline keeps the cold run and the warm-up iterations too, each timed step by step");

@@ -118,6 +118,7 @@ ProfileOptions profile_options(const RunArgs& args) {
   // Every back end's record is classified once all have run (and a tool's child never classifies).
   options.classify_bounds = false;
   options.command_line = args.command_line;
+  options.label = args.label;
   if (args.tool_child || args.tool == "papi") {  // papi reads its counters in this process
     options.tool = args.tool;
     options.tool_regions = args.regions;

@@ -97,6 +97,9 @@ void check_option_value(const std::string& option, const std::string& value) {
   const double number = std::strtod(value.c_str(), &end);
   std::string wanted;
   if (whole_numbers.contains(option) && !digits) wanted = "a whole number";
+  static const std::set<std::string> counts = {"--batch", "--streams", "--iterations"};
+  if (counts.contains(option) && digits && value.find_first_not_of('0') == std::string::npos)
+    wanted = "a count of 1 or more";
   if (option == "--chunk-ms" && (*end != '\0' || !(number > 0))) wanted = "a positive number of milliseconds";
   if (option == "--mode" && value != "latency" && value != "throughput" && value != "stream")
     wanted = "latency, throughput or stream";

@@ -153,7 +153,8 @@ void bind_options(py::module_& module) {
       .def_readwrite("counters", &ProfileOptions::counters)
       .def_readwrite("counter_group", &ProfileOptions::counter_group)
       .def_readwrite("classify_bounds", &ProfileOptions::classify_bounds)
-      .def_readwrite("command_line", &ProfileOptions::command_line);
+      .def_readwrite("command_line", &ProfileOptions::command_line)
+      .def_readwrite("label", &ProfileOptions::label);
 
   py::class_<CheckOptions>(module, "CheckOptions", "How to check (include/ntp/session.h).")
       .def(py::init<>())

@@ -158,6 +158,7 @@ void bind_parts(py::module_& module) {
       .def_readonly("git_commit", &RunContext::git_commit)
       .def_readonly("date", &RunContext::date)
       .def_readonly("command_line", &RunContext::command_line)
+      .def_readonly("label", &RunContext::label)
       .def_readonly("libraries", &RunContext::libraries);
 
   py::class_<RunTopology>(module, "RunTopology")

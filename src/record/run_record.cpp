@@ -235,6 +235,7 @@ RunRecord record_of(const json& j) {
   record.context.git_commit = context.value("git_commit", "");
   record.context.date = context.value("date", "");
   record.context.command_line = context.value("command_line", "");
+  record.context.label = context.value("label", "");
   record.context.libraries = context.value("libraries", std::map<std::string, std::string>{});
 
   const json& topology = j.at("topology");
@@ -362,6 +363,7 @@ nlohmann::json RunRecord::to_json() const {
                        {"git_commit", context.git_commit},
                        {"date", context.date},
                        {"command_line", context.command_line},
+                       {"label", context.label},
                        {"libraries", context.libraries}};
   record["topology"] = {{"name", topology.name}, {"source", topology.source}, {"params", topology.params}};
   record["options"] = {{"backend", options.backend},

@@ -20,6 +20,12 @@ constexpr double kSignificance = 0.05;  // two-sided, per layer (no correction f
 
 // The option values that tell the runs apart, in this order, become their labels.
 std::vector<std::string> default_labels(const std::vector<nlohmann::json>& records) {
+  // The names the user gave (--label), when every run has one of its own.
+  std::vector<std::string> given;
+  for (const auto& record : records)
+    given.push_back(record["context"].value("label", std::string()));
+  const std::set<std::string> distinct_given(given.begin(), given.end());
+  if (distinct_given.size() == records.size() && !distinct_given.contains("")) return given;
   const std::vector<std::pair<std::string, std::string>> fields = {
       {"backend", ""}, {"precision", ""}, {"batch", "batch "}, {"threads", "threads "}};
   std::vector<std::string> labels(records.size());

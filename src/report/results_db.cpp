@@ -271,7 +271,8 @@ std::vector<RunRow> ResultsDatabase::runs(const RunFilter& filter) const {
       "'callgrind' WHEN json_type(record, '$.perf') IS NOT NULL THEN 'perf' WHEN json_extract(record, "
       "'$.counters.source') = 'papi' THEN 'papi' ELSE '' END, "
       "(SELECT sweep_id FROM sweep_points WHERE run_id = runs.id), "
-      "(SELECT point FROM sweep_points WHERE run_id = runs.id) FROM runs WHERE "
+      "(SELECT point FROM sweep_points WHERE run_id = runs.id), "
+      "CASE WHEN json_valid(record) THEN json_extract(record, '$.context.label') END FROM runs WHERE "
       "(?1 = '' OR topology = ?1) AND (?2 = '' OR backend = ?2) AND (?3 = '' OR host "
       "= ?3) AND (?4 = '' OR recorded_at >= ?4) ORDER BY id DESC LIMIT ?5",
       path_);
@@ -297,6 +298,7 @@ std::vector<RunRow> ResultsDatabase::runs(const RunFilter& filter) const {
     row.tool = query.text(12);
     row.sweep = sqlite3_column_int64(query.get(), 13);
     row.sweep_point = sqlite3_column_int64(query.get(), 14);
+    row.label = query.text(15);
     rows.push_back(std::move(row));
   }
   return rows;

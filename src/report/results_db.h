@@ -34,6 +34,7 @@ struct RunRow {
   // and the sweep point it was (0 = not from a sweep).
   std::vector<std::pair<std::string, std::string>> parameters;
   std::string tool;
+  std::string label;  // the run's --label ("" = none)
   std::int64_t sweep = 0;
   std::int64_t sweep_point = 0;
 };

@@ -286,6 +286,7 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
       compile_seconds};
   RunRecord record = session::make_run_record(graph, analysis, measurements, settings);
   record.memory.estimate_bytes = run_memory_bytes(analysis, holders);
+  record.context.label = options.label;
   if (streaming)
     record.sections["stream"] = {
         {"chunk_ms", options.chunk_ms},

@@ -67,9 +67,14 @@ TEST(ResultsDatabase, RunsAreRecordedListedAndComparedById) {
   std::filesystem::remove(database);
   std::vector<std::string> ids;
   for (const char* hidden : {"64", "96"}) {
-    const auto result = run_ntp({"run", example("deepspeech-v0.1.xml"), "--backend", "reference", "--set",
-                                 std::string("hidden=") + hidden, "--set", "frames=16", "--iterations", "5",
-                                 "--db", database.string()});
+    std::vector<std::string> arguments = {"run",          example("deepspeech-v0.1.xml"),
+                                          "--backend",    "reference",
+                                          "--set",        std::string("hidden=") + hidden,
+                                          "--set",        "frames=16",
+                                          "--iterations", "5",
+                                          "--db",         database.string()};
+    if (std::string(hidden) == "96") arguments.insert(arguments.end(), {"--label", "wider"});
+    const auto result = run_ntp(arguments);
     ASSERT_EQ(result.exit_code, 0) << result.err;
     const auto at = result.err.find("recorded as run ");
     ASSERT_NE(at, std::string::npos) << result.err;
@@ -99,9 +104,12 @@ TEST(ResultsDatabase, RunsAreRecordedListedAndComparedById) {
   EXPECT_EQ(listed["runs"][0]["parameters"], (nlohmann::json{{"frames", "16"}, {"hidden", "96"}}));
   EXPECT_EQ(listed["runs"][1]["parameters"], (nlohmann::json{{"frames", "16"}, {"hidden", "64"}}));
   EXPECT_EQ(listed["runs"][0]["tool"], "");
+  EXPECT_EQ(listed["runs"][0]["label"], "wider");
+  EXPECT_EQ(listed["runs"][1]["label"], "");
   EXPECT_TRUE(listed["runs"][0]["sweep"].is_null());
   const auto table = run_ntp({"history", "--db", database.string()});
   EXPECT_NE(table.out.find("hidden=64 frames=16"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find(" wider "), std::string::npos) << table.out;
   EXPECT_EQ(run_ntp({"history", "--db", database.string(), "--backend", "onednn", "--format", "json"})
                 .out.find("\"id\""),
             std::string::npos);

@@ -185,6 +185,10 @@ TEST(SweepCommand, BadGridsAreRefusedBeforeAnythingRuns) {
   EXPECT_EQ(batch.exit_code, 2);
   EXPECT_NE(batch.err.find("batch 'many' in the sweep is not a whole number"), std::string::npos)
       << batch.err;
+  const auto none = run_ntp(small_sweep({"--grid", "iterations=5,0", "--no-db"}));
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("iterations '0' in the sweep is not a count of 1 or more"), std::string::npos)
+      << none.err;
   const auto both = run_ntp(small_sweep({"--grid", "hidden=32", "--point", "hidden=64", "--no-db"}));
   EXPECT_EQ(both.exit_code, 2);
   const auto shard = run_ntp(small_sweep({"--grid", "hidden=32", "--shard", "3/2", "--no-db"}));

@@ -236,7 +236,8 @@ def test_a_dict_without_a_json_form_is_a_type_error():
 
 def test_a_precision_target_runs_until_the_median_is_known_that_well():
     record = ntp.run(SMALL_CNN, backend="reference", warmup=1, iterations=6, precision_target=0.2, max_time=20,
-                     bounds=False)
+                     bounds=False, label="tight")
+    assert record.context.label == "tight"
     latency = record.to_dict()["latency"]
     assert latency["stopped_by"] in ("precision target", "max time")
     interval = latency["median_interval"]

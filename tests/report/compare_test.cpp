@@ -65,6 +65,15 @@ TEST(Compare, LabelsNameWhatDiffersBetweenRuns) {
   EXPECT_DOUBLE_EQ(comparison["layers"][0]["runs"][1]["ratio"].get<double>(), 7.5);
   const auto same = ntp::report::compare_records({one, one});
   EXPECT_EQ(same["runs"][1]["label"], "run 2");
+  // The names users gave (--label) win when every run has its own; one missing, and they are not used.
+  auto before = one;
+  auto after = sixteen;
+  before["context"]["label"] = "before the fix";
+  after["context"]["label"] = "after the fix";
+  const auto named = ntp::report::compare_records({before, after});
+  EXPECT_EQ(named["runs"][0]["label"], "before the fix");
+  EXPECT_EQ(named["runs"][1]["label"], "after the fix");
+  EXPECT_EQ(ntp::report::compare_records({before, sixteen})["runs"][0]["label"], "batch 1");
 }
 
 TEST(Compare, CsvHasOneRowPerLayerAndRunPlusEndToEnd) {
