@@ -17,18 +17,22 @@ namespace ntp {
 
 struct Step {
   enum class Kind { node, segment_begin, segment_end, convert } kind = Kind::node;
-  int node = -1;        // graph node index (for convert: the node whose input is converted)
-  std::string name;     // node or marker name; "fc1.in0:fp32->bf16" for conversions
-  std::string op;       // op name, "marker", or "convert"
-  std::string backend;  // back end that runs it
+  int node = -1;                   // graph node index (for convert: the node whose input is converted)
+  std::string name;                // node or marker name; "fc1.in0:fp32->bf16" for conversions
+  std::string op;                  // op name, "marker", or "convert"
+  std::string backend;             // back end that runs it
+  std::string precision = "fp32";  // what it computes at (a node's own, else the run's; fp32 on fallback)
   std::string implementation;
   bool fallback = false;  // a node the chosen back end does not support, run on reference
 };
 
 class Executable {
  public:
-  // Throws UserError (naming the node) when a kernel cannot be built.
-  Executable(const Graph& graph, const Backend& backend, const CompileOptions& options);
+  // Throws UserError (naming the node) when a kernel cannot be built. `placement`: per node, the back end
+  // that compiles it (nullptr, or an empty list: `backend`); a node's own precision (Node::precision)
+  // overrides options.precision. A node its back end cannot run falls back to the reference back end.
+  Executable(const Graph& graph, const Backend& backend, const CompileOptions& options,
+             const std::vector<const Backend*>& placement = {});
   ~Executable();
   Executable(Executable&&) noexcept;
   Executable& operator=(Executable&&) = delete;

@@ -80,6 +80,7 @@ struct Node {
   std::vector<WeightSpec> weights;  // filled by shape inference
   std::optional<DType> precision;   // per-layer override of the run's precision
   std::string device;               // per-layer device override ("" = the run's device)
+  std::string backend;              // per-layer back end ("" = the run's), checked when the run compiles
   std::string tool;                 // markers: the external profiling tool for the region ("" = none)
   SourceLocation where;
 

@@ -120,6 +120,7 @@ struct NodeRecord {
   std::string name, op;
   std::string kind;  // layer | inlay | convert
   std::string backend, implementation;
+  std::string precision;  // what it computed at: its own (backend=/--place), else the run's; fp32 on fallback
   bool fallback = false;
   std::optional<NodeCostRecord> cost;
   std::optional<NodeTiming> time;  // with layer timing

@@ -112,6 +112,8 @@ struct ProfileOptions {
   bool recalibrate = false;  // measure the ceilings again rather than read this host's cache
   std::string command_line;  // for the record's context
   std::string label;         // the user's name for the run, kept in the record's context
+  // "NAME=BACKEND[:PRECISION]": the layer or every layer of the segment of that name runs there (--place).
+  std::vector<std::string> places;
   // Set by the `ntp` command in the process an external tool (--tool) runs: the tool and what it sees.
   std::string tool;
   std::vector<std::string> tool_regions;
@@ -152,7 +154,8 @@ struct CheckOptions {
   std::string backend;  // "" = the default back end
   int threads = 0;
   std::uint64_t seed = 1;
-  double tolerance = 0;  // 0: the precision's default
+  double tolerance = 0;             // 0: the precision's default
+  std::vector<std::string> places;  // as ProfileOptions::places
 };
 
 // Runs the reference back end and `options.backend` on the same seeded weights and inputs and compares

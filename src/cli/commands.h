@@ -26,17 +26,33 @@ struct OpsArgs {
   std::string output;
 };
 
-struct RunArgs {
-  ModelSpec topology;
-  std::string backend;  // "" = the default back end
-  int threads = 0;
-  std::uint64_t seed = 1;
+// How long `run` measures, and each point of a `sweep` (ntp/run_control.h's StoppingRule says how they
+// combine).
+struct Measuring {
   int warmup = 2;
   int iterations = 10;
   double time_seconds = 0;
   double min_time_seconds = 0;
   double max_time_seconds = 0;
   double precision_target = 0;
+
+  // Into the session's options, which check them (check_profile_options).
+  void apply_to(ProfileOptions& options) const {
+    options.warmup = warmup;
+    options.iterations = iterations;
+    options.time_seconds = time_seconds;
+    options.min_time_seconds = min_time_seconds;
+    options.max_time_seconds = max_time_seconds;
+    options.precision_target = precision_target;
+  }
+};
+
+struct RunArgs {
+  ModelSpec topology;
+  std::string backend;  // "" = the default back end
+  int threads = 0;
+  std::uint64_t seed = 1;
+  Measuring measuring;
   std::string mode = "latency";  // latency | throughput | stream
   int streams = 1;
   double chunk_ms = 320;            // stream mode: audio per chunk
@@ -46,6 +62,7 @@ struct RunArgs {
   bool no_layer_timing = false;
   bool recalibrate = false;            // measure the roofline ceilings again
   std::string label;                   // the user's name for the run
+  std::vector<std::string> places;     // --place NAME=BACKEND[:PRECISION]
   std::string trace_iterations = "1";  // measured iterations in the trace: a count, or "all"
   bool trace_warmup = false;
   std::string counters;                // "software", "cycles,instructions", ... ("" = none)
@@ -68,8 +85,9 @@ struct CheckArgs {
   std::string backend;
   int threads = 0;
   std::uint64_t seed = 1;
-  double tolerance = 0;          // 0: the precision's default
-  std::string format = "table";  // table | json
+  double tolerance = 0;             // 0: the precision's default
+  std::vector<std::string> places;  // --place NAME=BACKEND[:PRECISION]
+  std::string format = "table";     // table | json
   std::string output;
 };
 
@@ -95,12 +113,7 @@ struct SweepArgs {
   std::string backend;
   int threads = 0;
   std::uint64_t seed = 1;
-  int warmup = 2;
-  int iterations = 10;
-  double time_seconds = 0;
-  double min_time_seconds = 0;
-  double max_time_seconds = 0;
-  double precision_target = 0;
+  Measuring measuring;  // per point
   std::string mode = "latency";
   int streams = 1;
   double timeout_seconds = 3600;    // per point; 0: none

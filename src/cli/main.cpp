@@ -144,18 +144,20 @@ void add_format_and_output(CLI::App& command, std::string& format, std::string& 
 }
 
 // When measuring stops besides --iterations and --time (ntp/run_control.h's StoppingRule).
-void add_stopping_options(CLI::App& command, double& min_time, double& max_time, double& precision_target) {
-  command.add_option("--min-time", min_time, "measure at least this many seconds (default: off)")
+void add_stopping_options(CLI::App& command, ntp::cli::Measuring& measuring) {
+  command
+      .add_option("--min-time", measuring.min_time_seconds,
+                  "measure at least this many seconds (default: off)")
       ->check(finite_number(true))
       ->default_str("");
   command
-      .add_option("--max-time", max_time,
+      .add_option("--max-time", measuring.max_time_seconds,
                   "stop measuring after this many seconds (default: off; 60 with a --precision-target)")
       ->check(finite_number(true))
       ->default_str("");
   command
       .add_option(
-          "--precision-target", precision_target,
+          "--precision-target", measuring.precision_target,
           "go on past --iterations until the median's 95% confidence interval is within this fraction "
           "of it (0.02: +-2%), or --max-time has passed (default: off)")
       ->check(CLI::Validator(
@@ -223,18 +225,19 @@ int main(int argc, char** argv) {
   add_execution_options(*run_command,
                         "back end; a list, onednn,torch, runs each and compares them layer by layer",
                         run.backend, run.threads, run.seed);
-  run_command->add_option("--warmup", run.warmup, "untimed iterations before measuring")
+  run_command->add_option("--warmup", run.measuring.warmup, "untimed iterations before measuring")
       ->check(whole_number(0));
-  auto* iterations = run_command->add_option("-n,--iterations", run.iterations, "measured iterations")
-                         ->check(whole_number(1));
+  auto* iterations =
+      run_command->add_option("-n,--iterations", run.measuring.iterations, "measured iterations")
+          ->check(whole_number(1));
   run_command
-      ->add_option("--time", run.time_seconds,
+      ->add_option("--time", run.measuring.time_seconds,
                    "measure for this many seconds instead of --iterations (at least 3 iterations; default: "
                    "off)")
       ->check(finite_number(false))
       ->default_str("")
       ->excludes(iterations);
-  add_stopping_options(*run_command, run.min_time_seconds, run.max_time_seconds, run.precision_target);
+  add_stopping_options(*run_command, run.measuring);
   run_command
       ->add_option("--mode", run.mode,
                    "latency (one stream), throughput (--streams concurrent streams) or stream (the audio "
@@ -285,6 +288,12 @@ int main(int argc, char** argv) {
             return "'" + text.substr(0, 32) + "' is not a count of iterations or 'all'";
           },
           "N|all"));
+  const std::string place_help =
+      "NAME=BACKEND[:PRECISION]: the layer NAME, or every layer of the segment NAME, runs on that back end "
+      "(at "
+      "that precision), the rest on --backend; conversions between element types are timed steps "
+      "(repeatable)";
+  run_command->add_option("--place", run.places, place_help);
   run_command->add_option(
       "--label", run.label,
       "a name for the run, kept in its record and shown by `ntp history` and `ntp compare`");
@@ -308,6 +317,7 @@ int main(int argc, char** argv) {
   add_topology_options(*check_command, check.topology);
   add_execution_options(*check_command, "the back end whose outputs are checked (one)", check.backend,
                         check.threads, check.seed);
+  check_command->add_option("--place", check.places, place_help);
   check_command
       ->add_option("--tolerance", check.tolerance,
                    "largest error / max|reference| a layer may have and pass (default: the precision's)")
@@ -344,17 +354,17 @@ int main(int argc, char** argv) {
   sweep_command->add_option("--shard", sweep.shard,
                             "i/N: run only points i-1, i-1+N, ... (for a job array); `ntp merge` joins the "
                             "shards");
-  sweep_command->add_option("--warmup", sweep.warmup, "untimed iterations before measuring, per point")
+  sweep_command
+      ->add_option("--warmup", sweep.measuring.warmup, "untimed iterations before measuring, per point")
       ->check(whole_number(0));
-  sweep_command->add_option("-n,--iterations", sweep.iterations, "measured iterations per point")
+  sweep_command->add_option("-n,--iterations", sweep.measuring.iterations, "measured iterations per point")
       ->check(whole_number(1));
   sweep_command
-      ->add_option("--time", sweep.time_seconds,
+      ->add_option("--time", sweep.measuring.time_seconds,
                    "measure each point for this many seconds instead of --iterations (default: off)")
       ->check(finite_number(false))
       ->default_str("");
-  add_stopping_options(*sweep_command, sweep.min_time_seconds, sweep.max_time_seconds,
-                       sweep.precision_target);
+  add_stopping_options(*sweep_command, sweep.measuring);
   sweep_command->add_option("--mode", sweep.mode, "latency, throughput or stream, as in run")
       ->check(CLI::IsMember({"latency", "throughput", "stream"}));
   sweep_command->add_option("--streams", sweep.streams, "concurrent streams in throughput mode")

@@ -101,12 +101,7 @@ ProfileOptions profile_options(const RunArgs& args) {
   ProfileOptions options;
   options.threads = args.threads;
   options.seed = args.seed;
-  options.warmup = args.warmup;
-  options.iterations = args.iterations;
-  options.time_seconds = args.time_seconds;
-  options.min_time_seconds = args.min_time_seconds;
-  options.max_time_seconds = args.max_time_seconds;
-  options.precision_target = args.precision_target;
+  args.measuring.apply_to(options);
   options.mode = args.mode;
   options.streams = args.streams;
   options.chunk_ms = args.chunk_ms;
@@ -119,6 +114,7 @@ ProfileOptions profile_options(const RunArgs& args) {
   options.classify_bounds = false;
   options.command_line = args.command_line;
   options.label = args.label;
+  options.places = args.places;
   if (args.tool_child || args.tool == "papi") {  // papi reads its counters in this process
     options.tool = args.tool;
     options.tool_regions = args.regions;

@@ -57,14 +57,14 @@ PointSettings fixed_settings(const SweepArgs& args) {
   if (args.topology.batch) settings.options["--batch"] = std::to_string(*args.topology.batch);
   settings.options["--precision"] = args.topology.precision;
   settings.options["--seed"] = std::to_string(args.seed);
-  settings.options["--warmup"] = std::to_string(args.warmup);
-  if (args.time_seconds > 0)
-    settings.options["--time"] = fmt::format("{}", args.time_seconds);
+  settings.options["--warmup"] = std::to_string(args.measuring.warmup);
+  if (args.measuring.time_seconds > 0)
+    settings.options["--time"] = fmt::format("{}", args.measuring.time_seconds);
   else
-    settings.options["--iterations"] = std::to_string(args.iterations);
-  for (const auto& [option, value] :
-       {std::pair{"--min-time", args.min_time_seconds}, std::pair{"--max-time", args.max_time_seconds},
-        std::pair{"--precision-target", args.precision_target}})
+    settings.options["--iterations"] = std::to_string(args.measuring.iterations);
+  for (const auto& [option, value] : {std::pair{"--min-time", args.measuring.min_time_seconds},
+                                      std::pair{"--max-time", args.measuring.max_time_seconds},
+                                      std::pair{"--precision-target", args.measuring.precision_target}})
     if (value > 0) settings.options[option] = fmt::format("{}", value);
   settings.options["--mode"] = args.mode;
   settings.options["--streams"] = std::to_string(args.streams);
@@ -206,14 +206,9 @@ int sweep_command(const SweepArgs& args) {
   std::vector<std::size_t> mine;
   for (std::size_t i = 0; i < points.size(); ++i)
     if (report::in_shard(i, shard)) mine.push_back(i);
-  ProfileOptions stopping;  // the options every point shares, checked as `ntp run` would
-  stopping.iterations = args.iterations;
-  stopping.time_seconds = args.time_seconds;
-  stopping.min_time_seconds = args.min_time_seconds;
-  stopping.max_time_seconds = args.max_time_seconds;
-  stopping.precision_target = args.precision_target;
-  stopping.warmup = args.warmup;
-  check_profile_options(stopping);
+  ProfileOptions shared;  // the options every point shares, checked as `ntp run` would
+  args.measuring.apply_to(shared);
+  check_profile_options(shared);
   for (const std::size_t i : mine)  // bad parameters are the command line's fault: refuse before running
     check_point(args, point_settings(args, points[i]));
 

@@ -154,14 +154,16 @@ void bind_options(py::module_& module) {
       .def_readwrite("counter_group", &ProfileOptions::counter_group)
       .def_readwrite("classify_bounds", &ProfileOptions::classify_bounds)
       .def_readwrite("command_line", &ProfileOptions::command_line)
-      .def_readwrite("label", &ProfileOptions::label);
+      .def_readwrite("label", &ProfileOptions::label)
+      .def_readwrite("places", &ProfileOptions::places);
 
   py::class_<CheckOptions>(module, "CheckOptions", "How to check (include/ntp/session.h).")
       .def(py::init<>())
       .def_readwrite("backend", &CheckOptions::backend)
       .def_readwrite("threads", &CheckOptions::threads)
       .def_readwrite("seed", &CheckOptions::seed)
-      .def_readwrite("tolerance", &CheckOptions::tolerance);
+      .def_readwrite("tolerance", &CheckOptions::tolerance)
+      .def_readwrite("places", &CheckOptions::places);
 }
 
 }  // namespace

@@ -242,6 +242,7 @@ void bind_parts(py::module_& module) {
       .def_readonly("kind", &NodeRecord::kind)
       .def_readonly("backend", &NodeRecord::backend)
       .def_readonly("implementation", &NodeRecord::implementation)
+      .def_readonly("precision", &NodeRecord::precision)
       .def_readonly("fallback", &NodeRecord::fallback)
       .def_readonly("cost", &NodeRecord::cost)
       .def_readonly("time", &NodeRecord::time)

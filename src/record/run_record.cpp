@@ -30,6 +30,7 @@ const std::set<std::string> kNodeKeys = {"step",
                                          "kind",
                                          "backend",
                                          "implementation",
+                                         "precision",
                                          "fallback",
                                          "descriptor",
                                          "flops",
@@ -103,6 +104,7 @@ json node_json(const NodeRecord& node) {
   json j = {{"step", node.step},        {"name", node.name},       {"op", node.op},
             {"kind", node.kind},        {"backend", node.backend}, {"implementation", node.implementation},
             {"fallback", node.fallback}};
+  if (!node.precision.empty()) j["precision"] = node.precision;
   if (node.cost) {
     j["descriptor"] = node.cost->descriptor;
     j["flops"] = node.cost->flops;
@@ -144,6 +146,7 @@ NodeRecord node_of(const json& j) {
   node.kind = j.value("kind", "layer");
   node.backend = j.value("backend", "");
   node.implementation = j.value("implementation", "");
+  node.precision = j.value("precision", "");
   node.fallback = j.value("fallback", false);
   if (j.contains("descriptor"))
     node.cost = NodeCostRecord{j.at("descriptor").get<std::string>(), j.at("flops").get<double>(),

@@ -312,6 +312,13 @@ std::string run_table(const nlohmann::json& record, int module_depth) {
     for (const auto& node : record["nodes"]) {
       std::string implementation = node["implementation"].get<std::string>();
       if (node["fallback"].get<bool>()) implementation += " (fallback: reference)";
+      // A layer placed elsewhere than the run (backend=, precision=, --place) says where and at what.
+      const std::string placed_backend = node.value("backend", "");
+      const std::string placed_precision = node.value("precision", "");
+      if (!node["fallback"].get<bool>() && node.value("kind", "") == "layer" &&
+          (placed_backend != record["options"]["backend"] ||
+           (!placed_precision.empty() && placed_precision != record["options"]["precision"])))
+        implementation += fmt::format(" [{} {}]", placed_backend, placed_precision);
       std::vector<std::string> row = {node["name"],
                                       node["op"],
                                       ms(node["time_ms"]["median"]),

@@ -58,7 +58,8 @@ struct Executable::State {
   std::vector<Planned> plan;
 };
 
-Executable::Executable(const Graph& graph, const Backend& backend, const CompileOptions& options)
+Executable::Executable(const Graph& graph, const Backend& backend, const CompileOptions& options,
+                       const std::vector<const Backend*>& placement)
     : state_(std::make_unique<State>()) {
   State& state = *state_;
   state.graph = &graph;
@@ -68,6 +69,8 @@ Executable::Executable(const Graph& graph, const Backend& backend, const Compile
     state.tensors[static_cast<std::size_t>(input)] = Tensor(value.shape, value.dtype);
   }
   backend.set_threads(options.threads);
+  for (const Backend* placed : placement)
+    if (placed != nullptr) placed->set_threads(options.threads);
   const Backend& reference = reference_backend();
   for (std::size_t index = 0; index < graph.nodes.size(); ++index) {
     const Node& node = graph.nodes[index];
@@ -82,10 +85,13 @@ Executable::Executable(const Graph& graph, const Backend& backend, const Compile
       state.plan.emplace_back();
       continue;
     }
-    const bool native = backend.supports(graph, node_index, options) &&
-                        (&backend == &reference || writes_only_f32(graph, node));
-    const Backend& chosen = native ? backend : reference;
+    const Backend& placed =
+        index < placement.size() && placement[index] != nullptr ? *placement[index] : backend;
     CompileOptions node_options = options;
+    node_options.precision = node.precision.value_or(options.precision);
+    const bool native = placed.supports(graph, node_index, node_options) &&
+                        (&placed == &reference || writes_only_f32(graph, node));
+    const Backend& chosen = native ? placed : reference;
     if (!native) node_options.precision = DType::f32;  // the reference back end computes in f32
     std::unique_ptr<Kernel> kernel = chosen.compile_node(graph, node_index, node_options);
 
@@ -105,6 +111,7 @@ Executable::Executable(const Graph& graph, const Backend& backend, const Compile
       step.name = fmt::format("{}.in{}:{}->{}", node.name, k, dtype_name(source.dtype()), dtype_name(wanted));
       step.op = "convert";
       step.backend = "reference";
+      step.precision = dtype_name(wanted);
       step.implementation = "reference";
       state.steps.push_back(step);
       State::Planned conversion;
@@ -126,6 +133,7 @@ Executable::Executable(const Graph& graph, const Backend& backend, const Compile
     step.name = node.name;
     step.op = node.op;
     step.backend = chosen.name();
+    step.precision = dtype_name(node_options.precision);
     step.implementation = kernel->implementation();
     // Inlays are plain C++ by design on every back end; only layers a library lacks count as fallbacks.
     step.fallback = !native && !node.is_inlay();

@@ -1,10 +1,13 @@
 // `check`: the reference back end and another on the same seeded weights and inputs, every layer's output
 // compared.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
 #include "backends/reference/reference_backend.h"
 #include "ntp/session.h"
+#include "placement.h"
 #include "runtime/calibration.h"
 
 namespace ntp {
@@ -55,26 +58,31 @@ Difference compare(const Tensor& reference, const Tensor& other) {
 }  // namespace
 
 CheckRecord check(const Model& model, const CheckOptions& options) {
-  const Graph& graph = model.graph();
+  Graph graph = model.graph();
+  session::apply_places(graph, options.places);
   const DType precision = model.precision();
   const Backend& backend = require_backend(options.backend);
+  const std::vector<const Backend*> placement = session::placement_of(graph, backend, precision);
   // The reference's executable and the checked back end's.
   model.require_memory_for({2, 1 + backend.weight_copies()});
   const WeightStore weights = model.weights(options.seed);
   const std::map<std::string, Tensor> inputs = model.inputs(options.seed);
   Executable reference(graph, reference_backend(), {DType::f32, options.threads, &weights});
+  const DType coarsest = session::coarsest_precision(graph, precision);
   const std::vector<float> ranges =
-      precision == DType::s8 ? runtime::calibrate_ranges(graph, backend, weights, inputs, options.threads)
-                             : std::vector<float>{};
-  Executable candidate(graph, backend, {precision, options.threads, &weights, &ranges});
+      coarsest == DType::s8 ? runtime::calibrate_ranges(graph, backend, weights, inputs, options.threads)
+                            : std::vector<float>{};
+  Executable candidate(graph, backend, {precision, options.threads, &weights, &ranges}, placement);
   reference.run(inputs, nullptr);
   candidate.run(inputs, nullptr);
 
   CheckRecord record;
   record.topology = graph.name;
   record.backend = backend.name();
-  record.precision = dtype_name(precision);
-  record.tolerance = options.tolerance > 0 ? options.tolerance : default_tolerance(precision);
+  record.precision = coarsest == precision
+                         ? std::string(dtype_name(precision))
+                         : fmt::format("{}, with {} layers", dtype_name(precision), dtype_name(coarsest));
+  record.tolerance = options.tolerance > 0 ? options.tolerance : default_tolerance(coarsest);
   record.seed = options.seed;
   for (const Step& step : candidate.steps()) {
     if (step.kind != Step::Kind::node) continue;

@@ -188,6 +188,7 @@ RunRecord make_run_record(const Graph& graph, const GraphAnalysis& analysis,
     node.kind = step_kind(graph, step);
     node.backend = step.backend;
     node.implementation = step.implementation;
+    node.precision = step.precision;
     node.fallback = step.fallback;
     const NodeAnalysis* cost = step.kind == Step::Kind::node ? cost_of_node[step.node] : nullptr;
     if (cost != nullptr)

@@ -12,6 +12,7 @@
 #include "load.h"
 #include "ntp/registry.h"
 #include "ntp/session.h"
+#include "placement.h"
 #include "profile/perf_counters.h"
 #include "profile/profilers.h"
 #include "profile/step_timer.h"
@@ -222,7 +223,12 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
                 : std::nullopt;
   auto compiled_from = std::make_shared<CompiledFrom>();
   compiled_from->graph = streaming ? chunk_graph(model, *plan) : model.graph();
+  session::apply_places(compiled_from->graph, options.places);
   const Graph& graph = compiled_from->graph;
+  const std::vector<const Backend*> placement = session::placement_of(graph, backend, precision);
+  // int8 layers take their quantisation scales from one calibrating fp32 run, whether the run or a layer
+  // asks.
+  const bool any_int8 = session::coarsest_precision(graph, precision) == DType::s8;
   const int streams = options.mode == "throughput" ? options.streams : 1;
   const GraphAnalysis analysis = analyze(graph, precision);
   const MemoryHolders holders{streams, streams * backend.weight_copies()};
@@ -242,7 +248,7 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
     if (options.control.stop != nullptr && options.control.stop->load()) throw Interrupted(name);
     if (options.control.progress) options.control.progress({name, 0, 0, 0, -1, -1});
   };
-  if (precision == DType::s8) {
+  if (any_int8) {
     phase("calibrating int8 ranges");
     compiled_from->ranges = runtime::calibrate_ranges(graph, backend, weights, inputs, options.threads);
   }
@@ -252,7 +258,7 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
   const std::int64_t compile_start = profile::now_ns();
   std::vector<std::unique_ptr<Executable>> executables;
   for (int stream = 0; stream < streams; ++stream)
-    executables.push_back(std::make_unique<Executable>(graph, backend, compile_options));
+    executables.push_back(std::make_unique<Executable>(graph, backend, compile_options, placement));
   const double compile_seconds = static_cast<double>(profile::now_ns() - compile_start) * 1e-9;
 
   runtime::RunOptions run_options;

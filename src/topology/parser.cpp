@@ -25,7 +25,7 @@ using topology::Parameters;
 using topology::SourceText;
 
 const std::vector<std::string> kElements = {"param", "input", "output", "layer", "start", "end"};
-const std::vector<std::string> kLayerCommonAttrs = {"name", "type", "inputs", "precision", "device"};
+const std::vector<std::string> kLayerCommonAttrs = {"name", "type", "inputs", "precision", "device", "backend"};
 const std::vector<std::string> kInputAttrs = {"name", "shape", "dtype",      "range",
                                               "mean", "std",   "samplerate", "distribution"};
 const std::vector<std::string> kTools = {"perf", "callgrind", "likwid", "papi", "nvtx"};
@@ -356,6 +356,8 @@ class TopologyParser {
         throw UserError(where(element, "device"), fmt::format("unknown device '{}'", node.device),
                         "devices are: cpu, gpu");
     }
+    if (element.attribute("backend"))
+      node.backend = params_.substitute(element.attribute("backend").value(), where(element, "backend"));
     if (element.attribute("inputs")) {
       layer.inputs_where = where(element, "inputs");
       layer.input_names =

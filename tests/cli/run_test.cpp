@@ -731,3 +731,59 @@ TEST(Run, ProgressIsDrawnOnATerminalOnly) {
   EXPECT_EQ(logged.err.find("ntp: measuring"), std::string::npos) << logged.err;
   EXPECT_EQ(logged.err.find('\r'), std::string::npos) << logged.err;
 }
+
+// Per-layer placement (issue 18): --place puts a segment on one back end and a layer on another at its own
+// precision; the record says where each ran and at what, conversions between element types are steps of
+// their own, and ntp check holds every layer to the reference.
+TEST(Run, LayersRunWhereTheyArePlaced) {
+  const ntp::Backend* onednn = ntp::find_backend("onednn");
+  const ntp::Backend* torch = ntp::find_backend("torch");
+  if (onednn == nullptr || torch == nullptr) GTEST_SKIP() << "needs the onednn and torch back ends";
+  const auto precisions = onednn->precisions();
+  const bool bf16 = std::find(precisions.begin(), precisions.end(), ntp::DType::bf16) != precisions.end();
+  const std::string fc1_place = bf16 ? "fc1=onednn:bf16" : "fc1=onednn";
+  const std::vector<std::string> model = {example("deepspeech-v0.1.xml"),
+                                          "--set",
+                                          "hidden=64",
+                                          "--set",
+                                          "frames=16",
+                                          "--place",
+                                          "recurrent=torch",
+                                          "--place",
+                                          fc1_place};
+  const auto saved = temporary("placed.json");
+  std::vector<std::string> run = {"run"};
+  run.insert(run.end(), model.begin(), model.end());
+  run.insert(run.end(), {"-d", "reference", "-n", "2", "--warmup", "0", "--no-db", "--format", "json", "-o",
+                         saved.string()});
+  const auto result = run_ntp(run);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto record = nlohmann::json::parse(ntp::test::slurp(saved));
+  std::map<std::string, std::pair<std::string, std::string>> placed;  // layer -> (back end, precision)
+  bool converted = false;
+  for (const auto& node : record["nodes"]) {
+    placed[node["name"]] = {node["backend"], node.value("precision", "")};
+    converted = converted || node["name"].get<std::string>().rfind("fc1.in0:fp32->bf16", 0) == 0;
+  }
+  EXPECT_EQ(placed["bilstm"], std::make_pair(std::string("torch"), std::string("fp32")));
+  EXPECT_EQ(placed["fc1"], std::make_pair(std::string("onednn"), std::string(bf16 ? "bf16" : "fp32")));
+  EXPECT_EQ(placed["fc2"], std::make_pair(std::string("reference"), std::string("fp32")));
+  EXPECT_EQ(converted, bf16) << "a bf16 layer between fp32 ones converts its input in a step of its own";
+  const auto table = run_ntp({"report", saved.string(), "--format", "table"});
+  EXPECT_NE(table.out.find("[torch fp32]"), std::string::npos) << table.out;
+
+  std::vector<std::string> check = {"check"};
+  check.insert(check.end(), model.begin(), model.end());
+  check.insert(check.end(), {"-d", "reference", "--format", "json"});
+  const auto checked = run_ntp(check);
+  ASSERT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+  const auto verdict = nlohmann::json::parse(checked.out);
+  ASSERT_EQ(verdict["layers"].size(), 7u);
+  for (const auto& layer : verdict["layers"]) {
+    EXPECT_TRUE(layer["pass"].get<bool>()) << layer.dump();
+    const std::string expected = layer["name"] == "bilstm" ? "torch"
+                                 : layer["name"] == "fc1"  ? "onednn"
+                                                           : "reference";
+    EXPECT_EQ(layer["backend"], expected) << layer.dump();
+  }
+}

@@ -248,3 +248,12 @@ def test_a_precision_target_runs_until_the_median_is_known_that_well():
     assert record.latency.median_interval.low_ms == interval["low"]
     assert record.options.precision_target == 0.2
     assert "precision_target=0.2" in record.to_dict()["context"]["command_line"]
+
+
+def test_a_layer_placed_on_the_reference_back_end_runs_there():
+    record = ntp.run(DEEPSPEECH, set={"hidden": "64"}, place={"recurrent": "reference"}, **FAST)
+    backends = {node.name: node.backend for node in record.nodes}
+    assert backends["bilstm"] == "reference"
+    assert backends["fc1"] == DEFAULT
+    assert ntp.check(DEEPSPEECH, set={"hidden": "64"}, place={"fc1": "reference"}).passed
+

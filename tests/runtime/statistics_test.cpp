@@ -84,19 +84,19 @@ TEST(Statistics, MedianIntervalIsTheBinomialOrderStatistics) {
   EXPECT_NEAR(six.coverage, 1 - 2.0 / 64, 1e-12);
   EXPECT_FALSE(ntp::profile::median_interval({1, 2, 3, 4, 5}).valid);
 
-  std::vector<double> hundred;
-  for (int i = 1; i <= 100; ++i)
-    hundred.push_back(i);
-  const auto wide = ntp::profile::median_interval(hundred);
+  const auto one_to = [](int n) {
+    std::vector<double> samples;
+    for (int i = 1; i <= n; ++i)
+      samples.push_back(i);
+    return samples;
+  };
+  const auto wide = ntp::profile::median_interval(one_to(100));
   EXPECT_DOUBLE_EQ(wide.low, 40);
   EXPECT_DOUBLE_EQ(wide.high, 61);
   EXPECT_NEAR(wide.coverage, 0.9648, 1e-4);
 
   // Beyond 1000 samples, the normal approximation: within one rank of the exact interval, never narrower.
-  std::vector<double> many;
-  for (int i = 1; i <= 1001; ++i)
-    many.push_back(i);
-  const auto approximate = ntp::profile::median_interval(many);
+  const auto approximate = ntp::profile::median_interval(one_to(1001));
   EXPECT_DOUBLE_EQ(approximate.low, 469);
   EXPECT_DOUBLE_EQ(approximate.high, 533);
 }

@@ -89,13 +89,13 @@ def inspect(path, set=None, batch=None, precision="fp32", shape=None, inputs=Non
 _RUN_DEFAULTS = dict(backend=None, precision="fp32", batch=None, threads=0, warmup=2, iterations=10,
                      mode="latency", streams=1, seed=1, layer_timing=True, counters="", time=0.0,
                      chunk_ms=320.0, counter_group=4, bounds=True, min_time=0.0, max_time=0.0,
-                     precision_target=0.0, label="")
+                     precision_target=0.0, label="", place=None)
 
 
 def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, iterations=10, mode="latency",
         streams=1, seed=1, set=None, shape=None, inputs=None, layer_timing=True, counters="", time=0.0,
         chunk_ms=320.0, counter_group=4, bounds=True, min_time=0.0, max_time=0.0, precision_target=0.0,
-        label=""):
+        label="", place=None):
     """Profiles a model (a topology .xml or an .onnx file) on one back end and returns its Record.
 
     backend: a name of ntp.backends(), None for the default. set: {parameter: value} overrides; shape:
@@ -104,7 +104,7 @@ def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, i
     for that many seconds instead of `iterations`. precision_target: > 0 (0.02 for +-2%) goes on past
     `iterations` until the median's 95% confidence interval is that tight, or max_time (60 s when 0) has
     passed; min_time: measure at least this long. label: a name for the run, kept in its record's context
-    and used by compare. bounds: classify each layer as compute or memory bound
+    and used by compare. place: {layer or segment: "backend" or "backend:precision"}, as --place. bounds: classify each layer as compute or memory bound
     under this machine's ceilings (measured once per host and cached). The record's `outputs` are the
     graph's outputs after the last inference.
     """
@@ -112,7 +112,7 @@ def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, i
                      iterations=iterations, mode=mode, streams=streams, seed=seed, set=set, shape=shape,
                      inputs=inputs, layer_timing=layer_timing, counters=counters, time=time,
                      chunk_ms=chunk_ms, counter_group=counter_group, bounds=bounds, min_time=min_time,
-                     max_time=max_time, precision_target=precision_target, label=label)
+                     max_time=max_time, precision_target=precision_target, label=label, place=place)
     options = _ntp.ProfileOptions()
     options.backend = backend or ""
     options.threads = int(threads)
@@ -124,6 +124,7 @@ def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, i
     options.max_time_seconds = float(max_time)
     options.precision_target = float(precision_target)
     options.label = str(label or "")
+    options.places = _places(place)
     options.mode = mode
     options.streams = int(streams)
     options.chunk_ms = float(chunk_ms)
@@ -135,15 +136,22 @@ def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, i
     return _ntp.run(_spec(path, set, shape, batch, precision), _inputs(inputs), options)
 
 
+def _places(place):
+    """{layer or segment: "backend[:precision]"} as --place's NAME=BACKEND[:PRECISION] list."""
+    return [f"{name}={target}" for name, target in (place or {}).items()]
+
+
 def check(path, backend=None, precision="fp32", batch=None, threads=0, seed=1, tolerance=0.0, set=None,
-          shape=None, inputs=None):
+          shape=None, inputs=None, place=None):
     """Runs the reference back end and `backend` on the same seeded weights and inputs and compares every
-    layer's output; a CheckRecord (`.passed`, `.layers`, `.rows()`). tolerance 0: the precision's default."""
+    layer's output; a CheckRecord (`.passed`, `.layers`, `.rows()`). tolerance 0: the precision's default.
+    place: {layer or segment: "backend[:precision]"}, as run's."""
     options = _ntp.CheckOptions()
     options.backend = backend or ""
     options.threads = int(threads)
     options.seed = int(seed)
     options.tolerance = float(tolerance)
+    options.places = _places(place)
     return _ntp.check(_spec(path, set, shape, batch, precision), _inputs(inputs), options)
 
 
