@@ -25,7 +25,8 @@ using topology::Parameters;
 using topology::SourceText;
 
 const std::vector<std::string> kElements = {"param", "input", "output", "layer", "start", "end"};
-const std::vector<std::string> kLayerCommonAttrs = {"name", "type", "inputs", "precision", "device", "backend"};
+const std::vector<std::string> kLayerCommonAttrs = {"name",      "type",   "inputs",
+                                                    "precision", "device", "backend"};
 const std::vector<std::string> kInputAttrs = {"name", "shape", "dtype",      "range",
                                               "mean", "std",   "samplerate", "distribution"};
 const std::vector<std::string> kTools = {"perf", "callgrind", "likwid", "papi", "nvtx"};
