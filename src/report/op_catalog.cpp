@@ -55,7 +55,8 @@ std::string op_catalog_markdown() {
       "step "
       "with them.\n\n"
       "Every layer also takes `name`, `type`, `inputs` (comma-separated value names; default: the previous "
-      "layer's output), `precision` and `device`. FLOPs count a multiply-add as 2.\n\n";
+      "layer's output), `precision`, `device` and `backend` ([placement.md](placement.md)). FLOPs count a "
+      "multiply-add as 2.\n\n";
   std::string family;
   for (const OpSchema& op : all_ops()) {
     text += fmt::format("## {}\n\n{} ({}{}). Inputs: {}.{}\n\n", op.name, op.summary,
