@@ -1,4 +1,5 @@
-// The roofline ceilings: measured once, then read back from the per-host cache.
+// The roofline ceilings: measured once, then read back from the per-host cache until it expires or a
+// recalibration; checked against one thread's before they are cached.
 #include "runtime/machine_peaks.h"
 
 #include <gtest/gtest.h>
@@ -15,7 +16,8 @@
 
 namespace {
 
-TEST(MachinePeaks, MeasuredOnceThenReadFromTheCache) {
+// One cache folder for every step, so that each calibration the test needs is measured once.
+TEST(MachinePeaks, MeasuredOnceReadFromTheCacheAndMeasuredAgainWhenExpiredOrAsked) {
   const auto folder = std::filesystem::temp_directory_path() / ("ntp-peaks-" + std::to_string(::getpid()));
   ::setenv("NTP_CACHE_DIR", folder.c_str(), 1);
   const ntp::Backend& fastest = *ntp::find_backend(ntp::default_backend_name());
@@ -32,6 +34,25 @@ TEST(MachinePeaks, MeasuredOnceThenReadFromTheCache) {
   EXPECT_TRUE(cached.from_cache);
   EXPECT_DOUBLE_EQ(cached.gflops_per_second, measured.gflops_per_second);
   EXPECT_DOUBLE_EQ(cached.ridge(), measured.gflops_per_second / measured.gbytes_per_second);
+  EXPECT_GT(measured.expires_unix, std::time(nullptr) + 3000);  // an hour at least
+
+  // --recalibrate measures a fresh entry again; an expired one is measured again, then read.
+  EXPECT_FALSE(ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1, true).from_cache);
+  auto entry = nlohmann::json::parse(std::ifstream(measured.cache_file));
+  entry["expires_unix"] = std::time(nullptr) - 1;
+  std::ofstream(measured.cache_file) << entry.dump();
+  EXPECT_FALSE(ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1).from_cache);
+  EXPECT_TRUE(ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1).from_cache);
+
+  // More threads than cores calibrate the cores, and say so.
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const auto many = ntp::runtime::machine_peaks(fastest, ntp::DType::f32, cores + 97);
+  EXPECT_EQ(many.threads, cores);
+  ASSERT_FALSE(many.notes.empty());
+  EXPECT_NE(
+      many.notes[0].find(std::to_string(cores + 97) + " threads on " + std::to_string(cores) + " cores"),
+      std::string::npos)
+      << many.notes[0];
   ::unsetenv("NTP_CACHE_DIR");
   std::filesystem::remove_all(folder);
 }
@@ -49,35 +70,6 @@ TEST(MachinePeaks, MoreThreadsBelowOneThreadAreNotTrusted) {
   const auto sane = ntp::runtime::check_against_one_thread({300, 20}, 2, {207, 12});
   EXPECT_TRUE(sane.trusted);
   EXPECT_TRUE(sane.notes.empty());
-}
-
-// An expired cache entry is measured again, --recalibrate measures a fresh one again, and more threads than
-// cores calibrate the cores (with a note).
-TEST(MachinePeaks, ExpiredOrRecalibratedCachesAreMeasuredAgain) {
-  const auto folder = std::filesystem::temp_directory_path() / ("ntp-expiry-" + std::to_string(::getpid()));
-  ::setenv("NTP_CACHE_DIR", folder.c_str(), 1);
-  const ntp::Backend& fastest = *ntp::find_backend(ntp::default_backend_name());
-  const auto first = ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1);
-  ASSERT_FALSE(first.cache_file.empty());
-  EXPECT_GT(first.expires_unix, std::time(nullptr) + 3000);  // an hour at least
-  EXPECT_TRUE(ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1).from_cache);
-  EXPECT_FALSE(ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1, true).from_cache);
-  // Expire it by hand.
-  auto cached = nlohmann::json::parse(std::ifstream(first.cache_file));
-  cached["expires_unix"] = std::time(nullptr) - 1;
-  std::ofstream(first.cache_file) << cached.dump();
-  EXPECT_FALSE(ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1).from_cache);
-  EXPECT_TRUE(ntp::runtime::machine_peaks(fastest, ntp::DType::f32, 1).from_cache);
-  const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  const auto many = ntp::runtime::machine_peaks(fastest, ntp::DType::f32, cores + 97);
-  EXPECT_EQ(many.threads, cores);
-  ASSERT_FALSE(many.notes.empty());
-  EXPECT_NE(
-      many.notes[0].find(std::to_string(cores + 97) + " threads on " + std::to_string(cores) + " cores"),
-      std::string::npos)
-      << many.notes[0];
-  ::unsetenv("NTP_CACHE_DIR");
-  std::filesystem::remove_all(folder);
 }
 
 }  // namespace
