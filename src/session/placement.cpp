@@ -13,6 +13,18 @@
 
 namespace ntp::session {
 
+bool runs_precision(const Backend& backend, DType precision) {
+  const auto precisions = backend.precisions();
+  return std::find(precisions.begin(), precisions.end(), precision) != precisions.end();
+}
+
+std::string precisions_hint(const Backend& backend) {
+  std::vector<std::string> names;
+  for (const DType supported : backend.precisions())
+    names.emplace_back(dtype_name(supported));
+  return fmt::format("it runs: {}", fmt::join(names, ", "));
+}
+
 void apply_places(Graph& graph, const std::vector<std::string>& places) {
   for (const std::string& place : places) {
     const auto equals = place.find('=');
@@ -78,16 +90,11 @@ std::vector<const Backend*> placement_of(const Graph& graph, const Backend& run_
       placement[n] = placed;
     }
     const DType wanted = node.precision.value_or(run_precision);
-    const auto precisions = placed->precisions();
-    if (std::find(precisions.begin(), precisions.end(), wanted) == precisions.end()) {
-      std::vector<std::string> runs;
-      for (const DType supported : precisions)
-        runs.emplace_back(dtype_name(supported));
+    if (!runs_precision(*placed, wanted))
       throw UserError(node.where,
                       fmt::format("layer '{}' is to run {} on back end '{}', which cannot on this machine",
                                   node.name, dtype_name(wanted), placed->name()),
-                      fmt::format("it runs: {}", fmt::join(runs, ", ")));
-    }
+                      precisions_hint(*placed));
   }
   return placement;
 }

@@ -10,6 +10,10 @@
 
 namespace ntp::session {
 
+// Whether `backend` runs `precision` on this machine, and the hint that lists what it runs instead.
+bool runs_precision(const Backend& backend, DType precision);
+std::string precisions_hint(const Backend& backend);
+
 // --place NAME=BACKEND[:PRECISION]: the layer of that name, or every layer of the segment of that name,
 // gets that back end (and precision), as if the topology said so on it. Throws UserError for a malformed
 // place or a name the graph has no layer or segment of.

@@ -27,15 +27,11 @@ namespace ntp {
 namespace {
 
 void check_precision(const Backend& backend, DType precision) {
-  for (const DType supported : backend.precisions())
-    if (supported == precision) return;
-  std::vector<std::string> names;
-  for (const DType supported : backend.precisions())
-    names.emplace_back(dtype_name(supported));
-  throw UserError(
-      kCommandLine,
-      fmt::format("back end '{}' cannot run {} on this machine", backend.name(), dtype_name(precision)),
-      fmt::format("it runs: {}", fmt::join(names, ", ")));
+  if (!session::runs_precision(backend, precision))
+    throw UserError(
+        kCommandLine,
+        fmt::format("back end '{}' cannot run {} on this machine", backend.name(), dtype_name(precision)),
+        session::precisions_hint(backend));
 }
 
 // The layers that fell back to the reference back end, their ops and share of the time, and the back ends of
