@@ -30,6 +30,7 @@
 #include "ntp/run_record.h"
 #include "ntp/status.h"
 #include "ntp/tensor.h"
+#include "ntp/tune_record.h"
 #include "ntp/weights.h"
 
 namespace ntp {
@@ -114,6 +115,9 @@ struct ProfileOptions {
   std::string label;         // the user's name for the run, kept in the record's context
   // "NAME=BACKEND[:PRECISION]": the layer or every layer of the segment of that name runs there (--place).
   std::vector<std::string> places;
+  // A placement file (--placement, what `ntp tune` writes): one NAME=BACKEND[:PRECISION] a line, applied
+  // before `places`, which override it ("" = none).
+  std::string placement_file;
   // Set by the `ntp` command in the process an external tool (--tool) runs: the tool and what it sees.
   std::string tool;
   std::vector<std::string> tool_regions;
@@ -156,10 +160,37 @@ struct CheckOptions {
   std::uint64_t seed = 1;
   double tolerance = 0;             // 0: the precision's default
   std::vector<std::string> places;  // as ProfileOptions::places
+  std::string placement_file;       // as ProfileOptions::placement_file
 };
 
 // Runs the reference back end and `options.backend` on the same seeded weights and inputs and compares
 // every layer's output.
 CheckRecord check(const Model& model, const CheckOptions& options);
+
+// `ntp tune`: the placement of layers on back ends and precisions with the best measured objective.
+struct TuneOptions {
+  std::vector<std::string> backends;                // empty: every back end of this build but the reference
+  std::vector<std::string> precisions = {"fp32"};   // searched: fp32, bf16, int8
+  std::string objective = "latency";                // latency (the median) | latency-p99 | throughput
+  std::optional<double> max_latency_ms, max_error;  // constraints on the candidates (max_error: outputs')
+  int rounds = 3;                                   // interleaved rounds of end-to-end runs
+  // Of every run: threads, warm-up, iterations (or a stopping rule), streams (the throughput objective),
+  // seed, interruption and progress. Its backend, mode, places and label are tune's to set.
+  ProfileOptions profile;
+};
+
+struct TuneResult {
+  TuneRecord record;
+  std::vector<RunRecord> runs;  // per candidate (in record.candidates' order), its last round's run
+};
+
+// Runs every configuration (back end x precision) whole with layer timing, searches the placement with the
+// least predicted time (exact for a chain of layers, a heuristic for other graphs: docs/placement.md), and
+// runs the best placements end to end, interleaved, against the best single configuration.
+TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, const TuneOptions& options);
+
+// A candidate's placement as a file `--placement` reads: a comment saying where it came from, then
+// NAME=BACKEND:PRECISION for each layer.
+std::string placement_file_text(const TuneRecord& record, int candidate);
 
 }  // namespace ntp

@@ -13,7 +13,7 @@ namespace ntp::cli {
 int check_command(const CheckArgs& args) {
   const Model model = Model::load(args.topology);
   const CheckRecord record =
-      check(model, {args.backend, args.threads, args.seed, args.tolerance, args.places});
+      check(model, {args.backend, args.threads, args.seed, args.tolerance, args.places, args.placement});
   if (args.format == "json") {
     write_output(args.output, record.to_json().dump(2) + "\n");
     return record.pass() ? 0 : 1;

@@ -63,6 +63,7 @@ struct RunArgs {
   bool recalibrate = false;            // measure the roofline ceilings again
   std::string label;                   // the user's name for the run
   std::vector<std::string> places;     // --place NAME=BACKEND[:PRECISION]
+  std::string placement;               // --placement FILE (what `ntp tune` writes)
   std::string trace_iterations = "1";  // measured iterations in the trace: a count, or "all"
   bool trace_warmup = false;
   std::string counters;                // "software", "cycles,instructions", ... ("" = none)
@@ -87,6 +88,7 @@ struct CheckArgs {
   std::uint64_t seed = 1;
   double tolerance = 0;             // 0: the precision's default
   std::vector<std::string> places;  // --place NAME=BACKEND[:PRECISION]
+  std::string placement;            // --placement FILE
   std::string format = "table";     // table | json
   std::string output;
 };
@@ -121,6 +123,26 @@ struct SweepArgs {
   std::string counters;             // its --counters
   std::string tool;                 // its --tool
   std::string format = "table";     // table | json | csv | html
+  std::string output;
+  std::string command_line;
+  std::string db;
+  bool no_db = false;
+};
+
+struct TuneArgs {
+  ModelSpec topology;    // its precision: the list searched, "fp32,bf16,int8"
+  std::string backends;  // "onednn,torch" ("" = every back end of this build but reference)
+  std::string objective = "latency";
+  double max_latency_ms = 0;  // 0: no constraint
+  double max_error = 0;       // 0: no constraint
+  int rounds = 3;
+  int threads = 0;
+  std::uint64_t seed = 1;
+  Measuring measuring;  // of every run
+  int streams = 1;      // the throughput objective's
+  std::vector<std::string> inputs;
+  std::string write_placement;   // the winner's placement file
+  std::string format = "table";  // table | json | html
   std::string output;
   std::string command_line;
   std::string db;
@@ -162,6 +184,7 @@ int history_command(const HistoryArgs& args);
 int report_command(const ReportArgs& args);
 int sweep_command(const SweepArgs& args);  // 0: every point ran; 3: some failed (the output says why)
 int merge_command(const MergeArgs& args);
+int tune_command(const TuneArgs& args);  // 0: a winner; 1: no candidate meets the constraints
 // A sweep result (ntp.sweep/1) in a format: json, table, csv or html.
 void write_sweep_output(const nlohmann::json& sweep, const std::string& format, const std::string& output);
 int ops_command(const OpsArgs& args);

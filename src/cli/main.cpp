@@ -294,6 +294,10 @@ int main(int argc, char** argv) {
       "that precision), the rest on --backend; conversions between element types are timed steps "
       "(repeatable)";
   run_command->add_option("--place", run.places, place_help);
+  const std::string placement_help =
+      "a placement file (what `ntp tune --write-placement` writes): NAME=BACKEND[:PRECISION] a line; "
+      "--place overrides it";
+  run_command->add_option("--placement", run.placement, placement_help);
   run_command->add_option(
       "--label", run.label,
       "a name for the run, kept in its record and shown by `ntp history` and `ntp compare`");
@@ -318,6 +322,7 @@ int main(int argc, char** argv) {
   add_execution_options(*check_command, "the back end whose outputs are checked (one)", check.backend,
                         check.threads, check.seed);
   check_command->add_option("--place", check.places, place_help);
+  check_command->add_option("--placement", check.placement, placement_help);
   check_command
       ->add_option("--tolerance", check.tolerance,
                    "largest error / max|reference| a layer may have and pass (default: the precision's)")
@@ -387,6 +392,57 @@ int main(int argc, char** argv) {
   sweep_command->add_flag("--no-db", sweep.no_db, "do not record the points");
   add_format_and_output(*sweep_command, sweep.format, sweep.output, {"table", "json", "csv", "html"},
                         "table, json, csv or html (charts against each axis)");
+
+  ntp::cli::TuneArgs tune;
+  auto* tune_command = app.add_subcommand(
+      "tune",
+      "find the fastest placement of layers on back ends and precisions: every configuration run whole, "
+      "the best placement searched from its layer times and conversion costs, the best few run end to end "
+      "against the best single configuration");
+  add_topology_options(*tune_command, tune.topology);
+  tune_command->get_option("--precision")
+      ->description("the precisions searched, a list: fp32,bf16,int8 (`ntp backends` lists each back end's)");
+  tune_command->add_option("-d,--backend", tune.backends,
+                           "the back ends searched, a list: onednn,torch (default: every back end of this "
+                           "build but the reference)");
+  tune_command->add_option("-t,--threads", tune.threads, "threads of every run (0: the library's choice)")
+      ->check(kThreads);
+  tune_command->add_option("--seed", tune.seed, "seed of the random weights and inputs")->check(kSeed);
+  tune_command
+      ->add_option("--objective", tune.objective,
+                   "what the winner is best at: latency (the median), latency-p99, or throughput (items/s "
+                   "over --streams concurrent streams)")
+      ->check(CLI::IsMember({"latency", "latency-p99", "throughput"}));
+  tune_command
+      ->add_option("--max-latency-ms", tune.max_latency_ms,
+                   "rule out candidates whose latency (median, or p99 for latency-p99) is over this "
+                   "(default: off)")
+      ->check(finite_number(false))
+      ->default_str("");
+  tune_command
+      ->add_option("--max-error", tune.max_error,
+                   "rule out candidates whose outputs differ from the reference back end's fp32 ones by more "
+                   "than this fraction of their largest magnitude (default: off; the error is shown whenever "
+                   "a precision below fp32 is searched)")
+      ->check(finite_number(false))
+      ->default_str("");
+  tune_command->add_option("--rounds", tune.rounds, "interleaved rounds of the candidates' end-to-end runs")
+      ->check(whole_number(1, 100));
+  tune_command
+      ->add_option("--warmup", tune.measuring.warmup, "untimed iterations before measuring, every run")
+      ->check(whole_number(0));
+  tune_command->add_option("-n,--iterations", tune.measuring.iterations, "measured iterations of every run")
+      ->check(whole_number(1));
+  add_stopping_options(*tune_command, tune.measuring);
+  tune_command->add_option("--streams", tune.streams, "concurrent streams for the throughput objective")
+      ->check(whole_number(1, 64));
+  tune_command->add_option("--input", tune.inputs, "real input data, as in run (repeatable)");
+  tune_command->add_option("--write-placement", tune.write_placement,
+                           "write the winner's placement to this file, for ntp run --placement FILE");
+  add_database_option(*tune_command, tune.db, "record the tune and its candidates' runs in this database");
+  tune_command->add_flag("--no-db", tune.no_db, "do not record the tune");
+  add_format_and_output(*tune_command, tune.format, tune.output, {"table", "json", "html"},
+                        "table, json (ntp.tune/1) or html (charts of the search)");
 
   ntp::cli::MergeArgs merge;
   auto* merge_command = app.add_subcommand("merge", "join the shards of a sweep (ntp sweep --shard i/N)");
@@ -476,6 +532,10 @@ int main(int argc, char** argv) {
       return ntp::cli::sweep_command(sweep);
     }
     if (*merge_command) return ntp::cli::merge_command(merge);
+    if (*tune_command) {
+      tune.command_line = joined_command_line(argc, argv);
+      return ntp::cli::tune_command(tune);
+    }
     if (*ops_command) return ntp::cli::ops_command(ops);
     if (*version_command) {
       std::cout << ntp::cli::version_text() << "\n";

@@ -115,6 +115,7 @@ ProfileOptions profile_options(const RunArgs& args) {
   options.command_line = args.command_line;
   options.label = args.label;
   options.places = args.places;
+  options.placement_file = args.placement;
   if (args.tool_child || args.tool == "papi") {  // papi reads its counters in this process
     options.tool = args.tool;
     options.tool_regions = args.regions;

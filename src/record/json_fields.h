@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -46,6 +47,13 @@ T integer_or(const nlohmann::json& object, const char* key, T fallback) {
   if (!object.is_object()) return integer_at<T>(object, key);  // nlohmann's type error
   const auto found = object.find(key);
   return found == object.end() ? fallback : integer<T>(*found, key);
+}
+
+// object[key] as a number, or nothing where the key is absent or null.
+inline std::optional<double> optional_number(const nlohmann::json& object, const char* key) {
+  const auto found = object.find(key);
+  if (found == object.end() || found->is_null()) return std::nullopt;
+  return found->get<double>();
 }
 
 // The record's "schema" where it is a string, else "" (a document of another kind).

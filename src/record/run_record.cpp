@@ -14,6 +14,7 @@ namespace ntp {
 namespace {
 
 using json = nlohmann::json;
+using record_detail::optional_number;
 using record_detail::integer_at;
 using record_detail::integer_or;
 using record_detail::schema_of;
@@ -132,10 +133,6 @@ json node_json(const NodeRecord& node) {
   for (const auto& [key, value] : node.extra.items())
     j[key] = value;
   return j;
-}
-
-std::optional<double> optional_number(const json& object, const char* key) {
-  return object.contains(key) ? std::optional<double>(object.at(key).get<double>()) : std::nullopt;
 }
 
 NodeRecord node_of(const json& j) {

@@ -7,30 +7,12 @@
 #include <cstring>
 
 #include "backends/reference/reference_backend.h"
+#include "conversion.h"
 #include "ntp/elements.h"
 
 namespace ntp {
 
 namespace {
-template <class Integer>
-void quantize(const Tensor& from, Tensor& to, Quantization quantization, float low, float high) {
-  const float* source = from.as<float>();
-  auto* target = to.as<Integer>();
-  for (std::int64_t i = 0; i < from.elements(); ++i)
-    target[i] = static_cast<Integer>(
-        std::clamp(std::nearbyint(source[i] * quantization.scale + quantization.zero_point), low, high));
-}
-
-void convert_tensor(const Tensor& from, Tensor& to, Quantization quantization = {}) {
-  if (from.dtype() == DType::f32 && to.dtype() == DType::s8) {
-    quantize<std::int8_t>(from, to, quantization, -128.0F, 127.0F);
-  } else if (from.dtype() == DType::f32 && to.dtype() == DType::u8) {
-    quantize<std::uint8_t>(from, to, quantization, 0.0F, 255.0F);
-  } else {
-    convert_elements(from, to);
-  }
-}
-
 // Library back ends take graphs of fp32 values (and compute at the run's precision): a node writing
 // integers, booleans (shape arithmetic, comparisons, indices) or another float type runs on the reference
 // back end, which keeps every element type exact.
@@ -170,7 +152,7 @@ void Executable::run(const std::map<std::string, Tensor>& inputs, Observer* obse
     if (planned.kernel != nullptr) {
       planned.kernel->run(planned.inputs, planned.outputs);
     } else if (planned.convert_to != nullptr) {
-      convert_tensor(*planned.convert_from, *planned.convert_to, planned.quantization);
+      runtime::convert_tensor(*planned.convert_from, *planned.convert_to, planned.quantization);
     }
     if (observer != nullptr) observer->end(step);
   }

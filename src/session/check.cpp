@@ -59,6 +59,7 @@ Difference compare(const Tensor& reference, const Tensor& other) {
 
 CheckRecord check(const Model& model, const CheckOptions& options) {
   Graph graph = model.graph();
+  session::apply_placement_file(graph, options.placement_file);
   session::apply_places(graph, options.places);
   const DType precision = model.precision();
   const Backend& backend = require_backend(options.backend);

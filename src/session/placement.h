@@ -19,6 +19,10 @@ std::string precisions_hint(const Backend& backend);
 // place or a name the graph has no layer or segment of.
 void apply_places(Graph& graph, const std::vector<std::string>& places);
 
+// A placement file (what `ntp tune --write-placement` writes): one NAME=BACKEND[:PRECISION] a line, `#` to
+// the end of a line a comment. Errors name the file, line and column. "" applies nothing.
+void apply_placement_file(Graph& graph, const std::string& path);
+
 // Per node, the back end to compile it on (nullptr: the run's). Throws UserError, at the layer, for a back
 // end this build lacks, a precision the layer's back end cannot run, or a device other than the cpu.
 std::vector<const Backend*> placement_of(const Graph& graph, const Backend& run_backend, DType run_precision);

@@ -219,6 +219,7 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
                 : std::nullopt;
   auto compiled_from = std::make_shared<CompiledFrom>();
   compiled_from->graph = streaming ? chunk_graph(model, *plan) : model.graph();
+  session::apply_placement_file(compiled_from->graph, options.placement_file);
   session::apply_places(compiled_from->graph, options.places);
   const Graph& graph = compiled_from->graph;
   const std::vector<const Backend*> placement = session::placement_of(graph, backend, precision);
