@@ -14,9 +14,9 @@ namespace ntp {
 namespace {
 
 using json = nlohmann::json;
-using record_detail::optional_number;
 using record_detail::integer_at;
 using record_detail::integer_or;
+using record_detail::optional_number;
 using record_detail::schema_of;
 
 // The keys of a record's top level that typed fields hold; every other key is a section.
