@@ -1,6 +1,7 @@
 // `ntp check`: every layer's output on a back end against the reference back end's (session's check()).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -10,14 +11,9 @@
 
 namespace ntp::cli {
 
-int check_command(const CheckArgs& args) {
-  const Model model = Model::load(args.topology);
-  const CheckRecord record =
-      check(model, {args.backend, args.threads, args.seed, args.tolerance, args.places, args.placement});
-  if (args.format == "json") {
-    write_output(args.output, record.to_json().dump(2) + "\n");
-    return record.pass() ? 0 : 1;
-  }
+namespace {
+
+std::string check_table(const CheckRecord& record) {
   report::TextTable table;
   using Align = report::TextTable::Align;
   for (const auto& [title, align] :
@@ -42,9 +38,35 @@ int check_command(const CheckArgs& args) {
                         record.layers.size(), record.tolerance, record.precision)
           : fmt::format("{} of {} layers differ from reference by more than {:.3g}", record.failures(),
                         record.layers.size(), record.tolerance);
-  write_output(args.output, fmt::format("{} on {} vs reference, seed {}\n\n{}\n{}\n", record.topology,
-                                        record.backend, record.seed, table.render(), verdict));
-  return record.pass() ? 0 : 1;
+  return fmt::format("{} on {} vs reference, seed {}\n\n{}\n{}\n", record.topology, record.backend,
+                     record.seed, table.render(), verdict);
+}
+
+}  // namespace
+
+// One back end, or a list (onednn,torch): each checked in turn against the reference back end; the JSON of a
+// list is an array of check records.
+int check_command(const CheckArgs& args) {
+  const Model model = Model::load(args.topology);
+  const std::vector<std::string> backends = parse_backend_list(args.backend, model.precision());
+  std::vector<CheckRecord> records;
+  for (const std::string& backend : backends)
+    records.push_back(
+        check(model, {backend, args.threads, args.seed, args.tolerance, args.places, args.placement}));
+  const bool pass =
+      std::all_of(records.begin(), records.end(), [](const CheckRecord& r) { return r.pass(); });
+  if (args.format == "json") {
+    nlohmann::json documents = nlohmann::json::array();
+    for (const CheckRecord& record : records)
+      documents.push_back(record.to_json());
+    write_output(args.output, (records.size() == 1 ? documents.front() : documents).dump(2) + "\n");
+    return pass ? 0 : 1;
+  }
+  std::string text;
+  for (const CheckRecord& record : records)
+    text += (text.empty() ? "" : "\n") + check_table(record);
+  write_output(args.output, text);
+  return pass ? 0 : 1;
 }
 
 }  // namespace ntp::cli

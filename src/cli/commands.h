@@ -122,6 +122,7 @@ struct SweepArgs {
   std::vector<std::string> inputs;  // passed to every point's run, as its --input
   std::string counters;             // its --counters
   std::string tool;                 // its --tool
+  std::string placement;            // its --placement (a file `ntp tune` wrote)
   std::string format = "table";     // table | json | csv | html
   std::string output;
   std::string command_line;

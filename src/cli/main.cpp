@@ -319,8 +319,10 @@ int main(int argc, char** argv) {
   auto* check_command =
       app.add_subcommand("check", "compare a back end's per-layer outputs with the reference back end");
   add_topology_options(*check_command, check.topology);
-  add_execution_options(*check_command, "the back end whose outputs are checked (one)", check.backend,
-                        check.threads, check.seed);
+  add_execution_options(
+      *check_command,
+      "the back end whose outputs are checked; a list, onednn,torch, checks each (JSON: an array of records)",
+      check.backend, check.threads, check.seed);
   check_command->add_option("--place", check.places, place_help);
   check_command->add_option("--placement", check.placement, placement_help);
   check_command
@@ -377,6 +379,10 @@ int main(int argc, char** argv) {
   sweep_command->add_option("--input", sweep.inputs,
                             "real input data for every point, as in run: NAME=FILE.npy or NAME=FILE.wav "
                             "(repeatable)");
+  sweep_command->add_option(
+      "--placement", sweep.placement,
+      "every point places its layers as this file says (ntp tune --write-placement), as "
+      "in run");
   sweep_command->add_option("--counters", sweep.counters,
                             "perf_event counters per layer at every point, as in run: a set (basic, cache, "
                             "memory, topdown, software) or event names, comma-separated");
@@ -456,10 +462,10 @@ int main(int argc, char** argv) {
                                             "show a saved run record, comparison or sweep as a "
                                             "self-contained HTML report with charts, or as a table");
   report_command
-      ->add_option(
-          "result", report.input,
-          "a run record, comparison or sweep (ntp run/compare/sweep --format json -o FILE), or a run "
-          "id from `ntp history`")
+      ->add_option("result", report.input,
+                   "a run record, comparison, sweep or tune (ntp run/compare/sweep/tune --format json -o "
+                   "FILE), or a run "
+                   "id from `ntp history`")
       ->required();
   add_database_option(*report_command, report.db, "results database for run ids");
   add_format_and_output(*report_command, report.format, report.output, {"html", "table"}, "html or table");

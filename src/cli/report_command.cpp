@@ -12,6 +12,7 @@
 #include "report/html_report.h"
 #include "report/results_db.h"
 #include "report/run_views.h"
+#include "report/tune.h"
 
 namespace ntp::cli {
 
@@ -21,9 +22,11 @@ namespace {
 // again from them, so that its figures are never taken on trust from the file.
 nlohmann::json load_result(const std::string& argument, const std::string& db) {
   if (is_run_id(argument)) return load_records({argument}, db).front();
-  const nlohmann::json document = read_document(argument, {"ntp.run/1", "ntp.compare/1", "ntp.sweep/1"});
-  // A sweep, and a comparison `ntp compare` wrote (it keeps no records), are shown as they are.
-  if (document["schema"] == "ntp.sweep/1" ||
+  const nlohmann::json document =
+      read_document(argument, {"ntp.run/1", "ntp.compare/1", "ntp.sweep/1", "ntp.tune/1"});
+  // A sweep, a tune (checked by its typed reader), and a comparison `ntp compare` wrote (it keeps no
+  // records), are shown as they are.
+  if (document["schema"] == "ntp.sweep/1" || document["schema"] == "ntp.tune/1" ||
       (document["schema"] == "ntp.compare/1" && !document.contains("records")))
     return document;
   const std::vector<nlohmann::json> records = load_records({argument}, db);
@@ -37,6 +40,11 @@ nlohmann::json load_result(const std::string& argument, const std::string& db) {
 
 int report_command(const ReportArgs& args) {
   const nlohmann::json result = load_result(args.input, args.db);
+  if (result["schema"] == "ntp.tune/1") {
+    const TuneRecord tune = TuneRecord::from_json(result);
+    write_output(args.output, args.format == "table" ? report::tune_table(tune) : report::tune_html(tune));
+    return 0;
+  }
   if (result["schema"] == "ntp.sweep/1") {
     write_sweep_output(result, args.format, args.output);
     return 0;

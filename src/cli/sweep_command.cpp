@@ -145,6 +145,7 @@ std::vector<std::string> run_arguments(const SweepArgs& args, const PointSetting
     argv.insert(argv.end(), {"--input", input});
   if (!args.counters.empty()) argv.insert(argv.end(), {"--counters", args.counters});
   if (!args.tool.empty()) argv.insert(argv.end(), {"--tool", args.tool});
+  if (!args.placement.empty()) argv.insert(argv.end(), {"--placement", args.placement});
   argv.insert(argv.end(), {"--format", "json", "-o", output.string(), "--no-db"});
   return argv;
 }

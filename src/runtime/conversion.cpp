@@ -21,6 +21,15 @@ void quantize(const Tensor& from, Tensor& to, Quantization quantization, float l
 }  // namespace
 
 void convert_tensor(const Tensor& from, Tensor& to, Quantization quantization) {
+  const bool quantizing = to.dtype() == DType::s8 || to.dtype() == DType::u8;
+  if (quantizing && from.dtype() != DType::f32 && is_floating(from.dtype())) {
+    // A bf16 (or fp16) layer feeding an int8 one: widened, then quantised with the consumer's scale. A Cast
+    // would drop the scale and hand the int8 kernel values off by that factor.
+    Tensor wide(from.shape(), DType::f32);
+    convert_elements(from, wide);
+    convert_tensor(wide, to, quantization);
+    return;
+  }
   if (from.dtype() == DType::f32 && to.dtype() == DType::s8) {
     quantize<std::int8_t>(from, to, quantization, -128.0F, 127.0F);
   } else if (from.dtype() == DType::f32 && to.dtype() == DType::u8) {

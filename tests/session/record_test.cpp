@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include "ntp/check_record.h"
+#include "ntp/registry.h"
 #include "ntp/run_record.h"
 #include "ntp/session.h"
+#include "ntp/tune_record.h"
 #include "session/model_specs.h"
 
 namespace {
@@ -110,6 +112,31 @@ TEST(CheckRecord, JsonRoundTripsAndCountsFailures) {
   EXPECT_EQ(json["pass"], false);
   EXPECT_EQ(ntp::CheckRecord::from_json(json).to_json().dump(), json.dump());
   EXPECT_THROW(ntp::CheckRecord::from_json({{"schema", "ntp.run/1"}}), ntp::UserError);
+}
+
+// A tune through the library, small: its record round-trips, keeps a run per candidate, and a winner it does
+// not have is a malformed record.
+TEST(TuneRecord, ALibraryTuneRoundTripsAndRefusesAWinnerItLacks) {
+  ntp::TuneOptions options;
+  options.backends = {"reference"};
+  if (ntp::default_backend_name() != "reference") options.backends.push_back(ntp::default_backend_name());
+  options.rounds = 1;
+  options.profile.iterations = 2;
+  options.profile.warmup = 0;
+  const ntp::TuneResult result =
+      ntp::tune(example_spec("small-cnn.xml", {"size=16", "width=4"}), {}, options);
+  EXPECT_EQ(result.runs.size(), result.record.candidates.size());
+  EXPECT_EQ(result.record.configs.size(), options.backends.size());
+  const nlohmann::json json = result.record.to_json();
+  EXPECT_EQ(ntp::TuneRecord::from_json(json).to_json().dump(), json.dump());
+  nlohmann::json wrong = json;
+  wrong["winner"] = static_cast<int>(result.record.candidates.size());
+  EXPECT_THROW(ntp::TuneRecord::from_json(wrong), ntp::UserError);
+  EXPECT_THROW(ntp::TuneRecord::from_json({{"schema", "ntp.run/1"}}), ntp::UserError);
+  // A placement file of its winner names every layer.
+  const std::string text = ntp::placement_file_text(result.record, std::max(result.record.winner, 0));
+  for (const ntp::TuneLayer& layer : result.record.layers)
+    EXPECT_NE(text.find("\n" + layer.name + "="), std::string::npos) << text;
 }
 
 // Found by fuzzing (tests/fuzz/corpus/records/): a schema of the wrong JSON type was read outside the
