@@ -108,6 +108,24 @@ Comparison compare(const py::sequence& records, const std::vector<std::string>& 
   return {report::compare_records(jsons, labels)};
 }
 
+// `ntp tune`: the tune record as a dict (ntp.tune/1). `options` sets every run's threads, warm-up,
+// iterations, streams and seed; constraints <= 0 are off.
+nlohmann::json tune(const ModelSpec& spec, const py::dict& inputs, const ProfileOptions& options,
+                    const std::vector<std::string>& backends, const std::vector<std::string>& precisions,
+                    const std::string& objective, double max_latency_ms, double max_error, int rounds) {
+  const std::vector<InputData> data = input_data(inputs);
+  TuneOptions tune_options;
+  tune_options.backends = backends;
+  tune_options.precisions = precisions;
+  tune_options.objective = objective;
+  if (max_latency_ms > 0) tune_options.max_latency_ms = max_latency_ms;
+  if (max_error > 0) tune_options.max_error = max_error;
+  tune_options.rounds = rounds;
+  tune_options.profile = options;
+  const py::gil_scoped_release release;
+  return ntp::tune(spec, data, tune_options).record.to_json();
+}
+
 // A run record saved as JSON (`ntp run --format json`, Record.to_json()); errors name the file.
 RunRecord load_record(const std::string& path) {
   std::ifstream file(path);
@@ -155,7 +173,8 @@ void bind_options(py::module_& module) {
       .def_readwrite("classify_bounds", &ProfileOptions::classify_bounds)
       .def_readwrite("command_line", &ProfileOptions::command_line)
       .def_readwrite("label", &ProfileOptions::label)
-      .def_readwrite("places", &ProfileOptions::places);
+      .def_readwrite("places", &ProfileOptions::places)
+      .def_readwrite("placement_file", &ProfileOptions::placement_file);
 
   py::class_<CheckOptions>(module, "CheckOptions", "How to check (include/ntp/session.h).")
       .def(py::init<>())
@@ -163,7 +182,8 @@ void bind_options(py::module_& module) {
       .def_readwrite("threads", &CheckOptions::threads)
       .def_readwrite("seed", &CheckOptions::seed)
       .def_readwrite("tolerance", &CheckOptions::tolerance)
-      .def_readwrite("places", &CheckOptions::places);
+      .def_readwrite("places", &CheckOptions::places)
+      .def_readwrite("placement_file", &CheckOptions::placement_file);
 }
 
 }  // namespace
@@ -202,6 +222,15 @@ PYBIND11_MODULE(_ntp, module) {
   module.def("run", &run, py::arg("spec"), py::arg("inputs"), py::arg("options"),
              "a profiled run's Record, its graph outputs in `_outputs`");
   module.def("check", &check, py::arg("spec"), py::arg("inputs"), py::arg("options"));
+  module.def("tune", &tune, py::arg("spec"), py::arg("inputs"), py::arg("options"), py::arg("backends"),
+             py::arg("precisions"), py::arg("objective"), py::arg("max_latency_ms"), py::arg("max_error"),
+             py::arg("rounds"), "ntp tune's record (ntp.tune/1) as a dict");
+  module.def(
+      "placement_file_text",
+      [](const nlohmann::json& record, int candidate) {
+        return ntp::placement_file_text(ntp::TuneRecord::from_json(record), candidate);
+      },
+      py::arg("record"), py::arg("candidate"));
   module.def("compare", &compare, py::arg("records"), py::arg("labels"));
   module.def("load_record", &load_record, py::arg("path"));
   module.def("backends", &ntp::backend_names, "this build's back ends, the default first; loads none");

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "backends/reference/reference_backend.h"
+#include "check_outputs.h"
 #include "ntp/session.h"
 #include "placement.h"
 #include "runtime/calibration.h"
@@ -57,23 +58,46 @@ Difference compare(const Tensor& reference, const Tensor& other) {
 
 }  // namespace
 
+namespace session {
+
+std::unique_ptr<PlacedExecutable> compile_placed(const Graph& graph, const Backend& backend, DType precision,
+                                                 const WeightStore& weights,
+                                                 const std::map<std::string, Tensor>& inputs, int threads) {
+  const std::vector<const Backend*> placement = placement_of(graph, backend, precision);
+  auto placed = std::make_unique<PlacedExecutable>();
+  if (coarsest_precision(graph, precision) == DType::s8)
+    placed->ranges = runtime::calibrate_ranges(graph, backend, weights, inputs, threads);
+  placed->executable = std::make_unique<Executable>(
+      graph, backend, CompileOptions{precision, threads, &weights, &placed->ranges}, placement);
+  return placed;
+}
+
+double outputs_error(const Executable& reference, const Executable& candidate) {
+  const Graph& graph = reference.graph();
+  double worst = 0;
+  for (const int output : graph.outputs) {
+    if (graph.values[static_cast<std::size_t>(output)].dtype == DType::s32) continue;  // labels
+    worst = std::max(worst, compare(reference.value_f32(output), candidate.value_f32(output)).normalised());
+  }
+  return worst;
+}
+
+}  // namespace session
+
 CheckRecord check(const Model& model, const CheckOptions& options) {
   Graph graph = model.graph();
   session::apply_placement_file(graph, options.placement_file);
   session::apply_places(graph, options.places);
   const DType precision = model.precision();
   const Backend& backend = require_backend(options.backend);
-  const std::vector<const Backend*> placement = session::placement_of(graph, backend, precision);
   // The reference's executable and the checked back end's.
   model.require_memory_for({2, 1 + backend.weight_copies()});
   const WeightStore weights = model.weights(options.seed);
   const std::map<std::string, Tensor> inputs = model.inputs(options.seed);
   Executable reference(graph, reference_backend(), {DType::f32, options.threads, &weights});
   const DType coarsest = session::coarsest_precision(graph, precision);
-  const std::vector<float> ranges =
-      coarsest == DType::s8 ? runtime::calibrate_ranges(graph, backend, weights, inputs, options.threads)
-                            : std::vector<float>{};
-  Executable candidate(graph, backend, {precision, options.threads, &weights, &ranges}, placement);
+  const auto placed = session::compile_placed(graph, backend, precision, weights, inputs, options.threads);
+  Executable& candidate = *placed->executable;
   reference.run(inputs, nullptr);
   candidate.run(inputs, nullptr);
 

@@ -11,6 +11,8 @@
 #include <set>
 #include <tuple>
 
+#include "backends/reference/reference_backend.h"
+#include "check_outputs.h"
 #include "ntp/registry.h"
 #include "ntp/session.h"
 #include "placement.h"
@@ -166,29 +168,6 @@ struct Plan {
   int single = -1;  // a single configuration: its index, run as --backend/--precision without places
 };
 
-// The largest normalised error of the graph's outputs against the reference back end (integer outputs, a
-// decoder's labels, are left out: their producer's input is checked).
-double output_error(const Model& model, const std::string& backend, const std::vector<std::string>& places,
-                    const TuneOptions& options) {
-  CheckOptions check_options;
-  check_options.backend = backend;
-  check_options.threads = options.profile.threads;
-  check_options.seed = options.profile.seed;
-  check_options.places = places;
-  const CheckRecord checked = check(model, check_options);
-  const Graph& graph = model.graph();
-  std::set<std::string> writers;
-  for (const Node& node : graph.nodes)
-    for (const int output : node.outputs)
-      if (std::find(graph.outputs.begin(), graph.outputs.end(), output) != graph.outputs.end())
-        writers.insert(node.name);
-  double worst = 0;
-  for (const LayerCheck& layer : checked.layers)
-    if (writers.count(layer.name) && layer.labels_differing == 0)
-      worst = std::max(worst, layer.normalised_error);
-  return worst;
-}
-
 void check_tune_options(const TuneOptions& options) {
   if (options.objective != "latency" && options.objective != "latency-p99" &&
       options.objective != "throughput")
@@ -235,8 +214,12 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
   TuneRecord& record = result.record;
   std::vector<Config> configs;
   std::vector<std::string> skipped;
-  for (const std::string& name : backend_list) {
-    const Backend& backend = require_backend(name);
+  for (std::size_t b = 0; b < backend_list.size(); ++b) {
+    const Backend& backend = require_backend(backend_list[b]);
+    if (std::count(backend_list.begin(), backend_list.begin() + static_cast<std::ptrdiff_t>(b),
+                   backend_list[b]) != 0)
+      throw UserError(kCommandLine, fmt::format("--backend names '{}' twice", backend_list[b]),
+                      "name each back end once");
     for (const DType precision : precisions) {
       if (session::runs_precision(backend, precision))
         configs.push_back({backend.name(), precision});
@@ -413,6 +396,11 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
   }
 
   const bool lower_precision = searched.size() > 1 || !searched.count(DType::f32);
+  // Outputs against the reference: its weights and inputs are every run's (the same seed).
+  const WeightStore check_weights =
+      options.max_error || lower_precision ? model.weights(options.profile.seed) : WeightStore{};
+  const std::map<std::string, Tensor> check_inputs = model.inputs(options.profile.seed);
+  std::unique_ptr<Executable> reference;
   for (std::size_t p = 0; p < plans.size(); ++p) {
     const Plan& plan = plans[p];
     TuneCandidate candidate;
@@ -433,11 +421,23 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
     }
     const bool stopped = options.profile.control.stop != nullptr && options.profile.control.stop->load();
     if ((options.max_error || lower_precision) && !stopped) {
+      // The reference back end's outputs once, then each candidate compiled where it places its layers.
       const bool single = plan.single >= 0;
-      candidate.output_error =
-          output_error(single ? model_at(configs[static_cast<std::size_t>(plan.single)].precision) : model,
-                       single ? configs[static_cast<std::size_t>(plan.single)].backend : main_backend(plan),
-                       places_of(plan), options);
+      const Config chosen =
+          single ? configs[static_cast<std::size_t>(plan.single)] : Config{main_backend(plan), DType::f32};
+      const Backend& main_library = require_backend(chosen.backend);
+      model.require_memory_for({2, 1 + main_library.weight_copies()});  // the reference's and this one's
+      if (!reference) {
+        reference = std::make_unique<Executable>(
+            graph, reference_backend(), CompileOptions{DType::f32, options.profile.threads, &check_weights});
+        reference->run(check_inputs, nullptr);
+      }
+      Graph placed_graph = graph;
+      session::apply_places(placed_graph, places_of(plan));
+      const auto placed = session::compile_placed(placed_graph, main_library, chosen.precision, check_weights,
+                                                  check_inputs, options.profile.threads);
+      placed->executable->run(check_inputs, nullptr);
+      candidate.output_error = session::outputs_error(*reference, *placed->executable);
     }
     if (!candidate.measured) {
       candidate.rejected = "not measured: tuning was interrupted";
@@ -479,34 +479,39 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
                                             record.candidates.begin());
   const TuneCandidate& base = record.candidates[static_cast<std::size_t>(baseline_at)];
   const TuneCandidate& best = record.candidates.front();
+  // The objective's value in its unit: the median, the p99, or items/s.
+  const auto value_text = [&](const TuneCandidate& candidate) {
+    const TuneMeasurement& measured = *candidate.measured;
+    if (options.objective == "throughput") return fmt::format("{:.1f} items/s", measured.items_per_second);
+    if (options.objective == "latency-p99") return fmt::format("{:.3f} ms (p99)", measured.p99_ms);
+    return fmt::format("{:.3f} ms", measured.median_ms);
+  };
+  const std::string baseline_name = configs[static_cast<std::size_t>(baseline)].name();
   if (!best.rejected.empty()) {
     record.winner = -1;
     record.verdict = "no placement meets the constraints: " + best.rejected;
   } else if (best.baseline) {
     record.winner = 0;
     record.verdict =
-        fmt::format("the single configuration {} is best: no placement the search found beats it",
-                    configs[static_cast<std::size_t>(baseline)].name());
-  } else if (base.rejected.empty() && (!best.p_value || *best.p_value >= 0.05)) {
+        fmt::format("the single configuration {} is best ({}): no placement the search found beats it",
+                    baseline_name, value_text(best));
+  } else if (!base.rejected.empty()) {
+    record.winner = 0;
+    record.verdict = fmt::format("run '{}' ({}): the best single configuration, {}, is ruled out ({})",
+                                 best.name, value_text(best), baseline_name, base.rejected);
+  } else if (!best.p_value || *best.p_value >= 0.05) {
     record.winner = baseline_at;
     record.verdict = fmt::format(
-        "keep {}: '{}' measured {:.3f} against {:.3f} ms, a difference the samples cannot tell from noise "
-        "({})",
-        configs[static_cast<std::size_t>(baseline)].name(), best.name, best.measured->median_ms,
-        base.measured->median_ms,
+        "keep {}: '{}' measured {} against {}, a difference the samples cannot tell from noise ({})",
+        baseline_name, best.name, value_text(best), value_text(base),
         best.p_value ? fmt::format("p = {:.2g}", *best.p_value) : "too few samples: raise --iterations");
   } else {
     record.winner = 0;
+    const double ratio = best.measured->objective / base.measured->objective;
+    const double gain = options.objective == "throughput" ? ratio - 1 : 1 - ratio;
     record.verdict =
-        base.rejected.empty()
-            ? fmt::format("run '{}': {:.3f} ms against {:.3f} ms for {} ({:.1f}% {}, p = {:.2g})", best.name,
-                          best.measured->median_ms, base.measured->median_ms,
-                          configs[static_cast<std::size_t>(baseline)].name(),
-                          100 * std::fabs(1 - best.measured->median_ms / base.measured->median_ms),
-                          best.measured->median_ms < base.measured->median_ms ? "faster" : "slower",
-                          *best.p_value)
-            : fmt::format("run '{}': the best single configuration is ruled out ({})", best.name,
-                          base.rejected);
+        fmt::format("run '{}': {} against {} for {} ({:.1f}% better, p = {:.2g})", best.name,
+                    value_text(best), value_text(base), baseline_name, 100 * gain, *best.p_value);
   }
   return result;
 }

@@ -250,6 +250,20 @@ def test_a_precision_target_runs_until_the_median_is_known_that_well():
     assert "precision_target=0.2" in record.to_dict()["context"]["command_line"]
 
 
+def test_tune_finds_a_placement_that_run_and_check_take(tmp_path):
+    placement = tmp_path / "deepspeech.placement"
+    backends = list(dict.fromkeys(["reference", DEFAULT]))
+    record = ntp.tune(DEEPSPEECH, backends=backends, set={"hidden": "32", "frames": "8"},
+                      rounds=1, warmup=0, iterations=3, write_placement=placement)
+    assert record["schema"] == "ntp.tune/1"
+    assert [config["name"] for config in record["configs"]] == [f"{b}:fp32" for b in backends]
+    winner = record["candidates"][record["winner"]]
+    run = ntp.run(DEEPSPEECH, set={"hidden": "32", "frames": "8"}, placement=placement, **FAST)
+    ran = {node.name: f"{node.backend}:fp32" for node in run.nodes if node.kind == "layer"}
+    assert ran == {place["layer"]: place["config"] for place in winner["placement"]}
+    assert ntp.check(DEEPSPEECH, set={"hidden": "32", "frames": "8"}, placement=placement).passed
+
+
 def test_a_layer_placed_on_the_reference_back_end_runs_there():
     record = ntp.run(DEEPSPEECH, set={"hidden": "64"}, place={"recurrent": "reference"}, **FAST)
     backends = {node.name: node.backend for node in record.nodes}

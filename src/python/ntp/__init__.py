@@ -19,7 +19,7 @@ import numpy as np
 from . import _ntp
 from ._ntp import CheckRecord, Comparison, Error, Record
 
-__all__ = ["inspect", "run", "check", "compare", "load_record", "backends", "default_backend", "Record",
+__all__ = ["inspect", "run", "check", "tune", "compare", "load_record", "backends", "default_backend", "Record",
            "CheckRecord", "Comparison", "Error"]
 
 for _class in (Error, Record, CheckRecord, Comparison):
@@ -89,13 +89,13 @@ def inspect(path, set=None, batch=None, precision="fp32", shape=None, inputs=Non
 _RUN_DEFAULTS = dict(backend=None, precision="fp32", batch=None, threads=0, warmup=2, iterations=10,
                      mode="latency", streams=1, seed=1, layer_timing=True, counters="", time=0.0,
                      chunk_ms=320.0, counter_group=4, bounds=True, min_time=0.0, max_time=0.0,
-                     precision_target=0.0, label="", place=None)
+                     precision_target=0.0, label="", place=None, placement=None)
 
 
 def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, iterations=10, mode="latency",
         streams=1, seed=1, set=None, shape=None, inputs=None, layer_timing=True, counters="", time=0.0,
         chunk_ms=320.0, counter_group=4, bounds=True, min_time=0.0, max_time=0.0, precision_target=0.0,
-        label="", place=None):
+        label="", place=None, placement=None):
     """Profiles a model (a topology .xml or an .onnx file) on one back end and returns its Record.
 
     backend: a name of ntp.backends(), None for the default. set: {parameter: value} overrides; shape:
@@ -104,7 +104,8 @@ def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, i
     for that many seconds instead of `iterations`. precision_target: > 0 (0.02 for +-2%) goes on past
     `iterations` until the median's 95% confidence interval is that tight, or max_time (60 s when 0) has
     passed; min_time: measure at least this long. label: a name for the run, kept in its record's context
-    and used by compare. place: {layer or segment: "backend" or "backend:precision"}, as --place. bounds: classify each layer as compute or memory bound
+    and used by compare. place: {layer or segment: "backend" or "backend:precision"}, as --place;
+    placement: a placement file (what tune(write_placement=...) writes), applied before place. bounds: classify each layer as compute or memory bound
     under this machine's ceilings (measured once per host and cached). The record's `outputs` are the
     graph's outputs after the last inference.
     """
@@ -125,6 +126,7 @@ def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, i
     options.precision_target = float(precision_target)
     options.label = str(label or "")
     options.places = _places(place)
+    options.placement_file = os.fspath(placement) if placement else ""
     options.mode = mode
     options.streams = int(streams)
     options.chunk_ms = float(chunk_ms)
@@ -142,7 +144,7 @@ def _places(place):
 
 
 def check(path, backend=None, precision="fp32", batch=None, threads=0, seed=1, tolerance=0.0, set=None,
-          shape=None, inputs=None, place=None):
+          shape=None, inputs=None, place=None, placement=None):
     """Runs the reference back end and `backend` on the same seeded weights and inputs and compares every
     layer's output; a CheckRecord (`.passed`, `.layers`, `.rows()`). tolerance 0: the precision's default.
     place: {layer or segment: "backend[:precision]"}, as run's."""
@@ -152,7 +154,31 @@ def check(path, backend=None, precision="fp32", batch=None, threads=0, seed=1, t
     options.seed = int(seed)
     options.tolerance = float(tolerance)
     options.places = _places(place)
+    options.placement_file = os.fspath(placement) if placement else ""
     return _ntp.check(_spec(path, set, shape, batch, precision), _inputs(inputs), options)
+
+
+def tune(path, backends=None, precisions=("fp32",), objective="latency", max_latency_ms=None, max_error=None,
+         rounds=3, batch=None, threads=0, warmup=2, iterations=10, streams=1, seed=1, set=None, shape=None,
+         inputs=None, write_placement=None):
+    """Finds the fastest placement of layers on back ends and precisions, as `ntp tune`: every
+    configuration run whole, the placement with the least predicted time searched, the best few run end to
+    end against the best single configuration. Returns the tune record (ntp.tune/1) as a dict: its
+    "winner" indexes "candidates", "verdict" says what to run. backends: None for every back end of this
+    build but the reference. write_placement: a path for the winner's placement file, which run(...,
+    placement=PATH) and check(...) take."""
+    options = _ntp.ProfileOptions()
+    options.threads = int(threads)
+    options.seed = int(seed)
+    options.warmup = int(warmup)
+    options.iterations = int(iterations)
+    options.streams = int(streams)
+    record = _ntp.tune(_spec(path, set, shape, batch, "fp32"), _inputs(inputs), options, list(backends or []),
+                       list(precisions), objective, float(max_latency_ms or 0), float(max_error or 0), int(rounds))
+    if write_placement is not None and record["winner"] >= 0:
+        with open(write_placement, "w", encoding="utf-8") as file:
+            file.write(_ntp.placement_file_text(record, record["winner"]))
+    return record
 
 
 def load_record(path):

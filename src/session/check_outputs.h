@@ -1,0 +1,30 @@
+// What `check` and `tune` share: a graph compiled where its layers are placed, and how far its outputs are
+// from the reference back end's.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ntp/executable.h"
+#include "ntp/weights.h"
+
+namespace ntp::session {
+
+struct PlacedExecutable {
+  std::vector<float> ranges;  // int8 scales, which the executable refers to
+  std::unique_ptr<Executable> executable;
+};
+
+// `graph` on `backend` at `precision`, each layer where its own backend=/precision= put it, int8 scales
+// calibrated on `inputs` when any layer is int8. Throws UserError as placement_of does.
+std::unique_ptr<PlacedExecutable> compile_placed(const Graph& graph, const Backend& backend, DType precision,
+                                                 const WeightStore& weights,
+                                                 const std::map<std::string, Tensor>& inputs, int threads);
+
+// The largest error of the graph's float outputs (a decoder's integer labels left out) over the largest
+// magnitude of the reference's, after both ran on the same inputs.
+double outputs_error(const Executable& reference, const Executable& candidate);
+
+}  // namespace ntp::session
