@@ -323,7 +323,8 @@ TEST(HtmlRender, ChartsDrawInChromiumAndThePageFetchesNothing) {
           .exit_code,
       0);
   ASSERT_EQ(run_ntp({"report", sweep.string(), "-o", sweep_page.string()}).exit_code, 0);
-  // A tune record `ntp tune` wrote (small-cnn over onednn fp32 and int8), kept as a seed of the records fuzzer.
+  // A tune record `ntp tune` wrote (small-cnn over onednn fp32 and int8), kept as a seed of the records
+  // fuzzer.
   const auto tune_page = temporary("tune.html");
   ASSERT_EQ(run_ntp({"report", NTP_SOURCE_DIR "/tests/fuzz/corpus/records/tune-small-cnn.json", "-o",
                      tune_page.string()})
@@ -355,8 +356,8 @@ TEST(HtmlRender, ChartsDrawInChromiumAndThePageFetchesNothing) {
 
   // No two labels of a chart overlap, and none is cut off by its chart's edge; the page is no wider than the
   // window (the sweep's table of eight runs is); each checkbox swaps the
-  // linear drawing for the log one (the run: op types and layers; a comparison, sweep or tune: layers); the page,
-  // loaded whole with the probe (which fetches nothing itself), asks for nothing through the proxy.
+  // linear drawing for the log one (the run: op types and layers; a comparison, sweep or tune: layers); the
+  // page, loaded whole with the probe (which fetches nothing itself), asks for nothing through the proxy.
   for (const auto& page : {run_page, compare_page, sweep_page, tune_page}) {
     proxy.clear();
     const std::string text = ntp::test::slurp(page);
