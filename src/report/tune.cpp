@@ -135,9 +135,10 @@ std::string render(const std::vector<std::string>& header, const std::vector<std
 }
 
 std::string heading(const TuneRecord& record) {
-  return fmt::format("{} tuned over {} x {} ({}; {} rounds of {} iterations, {})", record.topology,
+  return fmt::format("{} tuned over {} x {} ({}; {} of {}, {})", record.topology,
                      fmt::join(record.settings.backends, "/"), fmt::join(record.settings.precisions, "/"),
-                     record.settings.objective, record.settings.rounds, record.settings.iterations,
+                     record.settings.objective, counted(record.settings.rounds, "round"),
+                     counted(record.settings.iterations, "iteration"),
                      threads_phrase(record.settings.threads));
 }
 

@@ -195,10 +195,6 @@ void check_tune_options(const TuneOptions& options) {
 
 TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, const TuneOptions& options) {
   check_tune_options(options);
-  std::vector<std::string> backend_list = options.backends;
-  if (backend_list.empty())
-    for (const std::string& name : backend_names())
-      if (name != "reference" && find_backend(name) != nullptr) backend_list.push_back(name);
   std::vector<DType> precisions;
   for (const std::string& text :
        options.precisions.empty() ? std::vector<std::string>{"fp32"} : options.precisions) {
@@ -210,6 +206,10 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
       throw UserError(kCommandLine, fmt::format("--precision names {} twice", text), "name each once");
     precisions.push_back(*type);
   }
+  std::vector<std::string> backend_list = options.backends;
+  if (backend_list.empty())
+    for (const std::string& name : backend_names())
+      if (name != "reference" && find_backend(name) != nullptr) backend_list.push_back(name);
   TuneResult result;
   TuneRecord& record = result.record;
   std::vector<Config> configs;
