@@ -202,4 +202,28 @@ TEST(Tune, ABf16LayerFeedsAnInt8LayerThroughItsScale) {
     EXPECT_TRUE(layer["pass"].get<bool>()) << layer;
 }
 
+// Every layer placed at int8 is the same computation as an int8 run: the calibrating pass runs every layer at
+// fp32. (It ran the placed layers quantised with no scales yet, and the outputs were 5 times further off; the
+// DeepSpeech test above caught it when an int8 configuration won.)
+TEST(Tune, LayersPlacedAtInt8AreCalibratedAsAnInt8Run) {
+  const auto here = precisions_here();
+  if (!here.count("onednn") || !here.at("onednn").count("int8"))
+    GTEST_SKIP() << "onednn does not run int8 here";
+  const auto output_error = [](const std::vector<std::string>& more) {
+    std::vector<std::string> arguments = {"check",    example("deepspeech-v0.1.xml"),
+                                          "--set",    "hidden=32",
+                                          "--set",    "frames=8",
+                                          "-d",       "onednn",
+                                          "--format", "json"};
+    arguments.insert(arguments.end(), more.begin(), more.end());
+    const auto checked = run_ntp(arguments);
+    EXPECT_TRUE(checked.exit_code == 0 || checked.exit_code == 1) << checked.err;
+    return nlohmann::json::parse(checked.out)["layers"].back()["normalised_error"].get<double>();
+  };
+  std::vector<std::string> places;
+  for (const char* layer : {"fc1", "fc2", "fc3", "bilstm", "fc5", "fc6", "probs"})
+    places.insert(places.end(), {"--place", std::string(layer) + "=onednn:int8"});
+  EXPECT_DOUBLE_EQ(output_error(places), output_error({"-p", "int8"}));
+}
+
 }  // namespace
