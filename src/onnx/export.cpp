@@ -76,7 +76,7 @@ onnx::ModelProto build_model(const Graph& graph, const WeightStore& weights, con
   onnx::ModelProto model;
   model.set_ir_version(onnx::IR_VERSION);
   model.set_producer_name("ntp");
-  model.set_producer_version("0.1.0");
+  model.set_producer_version(NTP_VERSION);
   onnx::GraphProto& onnx_graph = *model.mutable_graph();
   onnx_graph.set_name(graph.name.empty() ? "ntp" : graph.name);
 

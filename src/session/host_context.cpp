@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ntp/session.h"
 #include "profile/step_timer.h"
 
 #ifndef NTP_GIT_COMMIT
@@ -53,7 +54,7 @@ RunContext host_context() {
   context.cores = std::thread::hardware_concurrency();
   context.memory_bytes =
       static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
-  context.ntp_version = "0.1.0";
+  context.ntp_version = library_version();
   context.git_commit = NTP_GIT_COMMIT;
   context.date = profile::utc_now();
   return context;
