@@ -91,7 +91,8 @@ CheckRecord check(const Model& model, const CheckOptions& options) {
   const DType precision = model.precision();
   const Backend& backend = require_backend(options.backend);
   // The reference's executable and the checked back end's.
-  model.require_memory_for({2, 1 + backend.weight_copies()});
+  model.require_memory_for(
+      {2, 1 + session::weight_copies(backend, session::placement_of(graph, backend, precision))});
   const WeightStore weights = model.weights(options.seed);
   const std::map<std::string, Tensor> inputs = model.inputs(options.seed);
   Executable reference(graph, reference_backend(), {DType::f32, options.threads, &weights});

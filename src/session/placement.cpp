@@ -152,6 +152,13 @@ std::vector<const Backend*> placement_of(const Graph& graph, const Backend& run_
   return placement;
 }
 
+double weight_copies(const Backend& run_backend, const std::vector<const Backend*>& placement) {
+  double copies = run_backend.weight_copies();
+  for (const Backend* placed : placement)
+    if (placed != nullptr) copies = std::max(copies, placed->weight_copies());
+  return copies;
+}
+
 DType coarsest_precision(const Graph& graph, DType run_precision) {
   // fp32, then bf16, then int8: the order of their default tolerances.
   const auto rank = [](DType type) { return type == DType::s8 ? 2 : type == DType::bf16 ? 1 : 0; };

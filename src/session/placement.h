@@ -27,6 +27,11 @@ void apply_placement_file(Graph& graph, const std::string& path);
 // end this build lacks, a precision the layer's back end cannot run, or a device other than the cpu.
 std::vector<const Backend*> placement_of(const Graph& graph, const Backend& run_backend, DType run_precision);
 
+// How many copies of the weights the back ends a run uses keep (a library's packed copy beside NTP's): the
+// most any of them keeps, the run's back end's or a placed layer's, since the memory check has no per-layer
+// figure.
+double weight_copies(const Backend& run_backend, const std::vector<const Backend*>& placement);
+
 // The least precise of the run's precision and the layers' own (fp32, bf16, int8): what a check's default
 // tolerance follows, since errors flow downstream from the coarsest layer.
 DType coarsest_precision(const Graph& graph, DType run_precision);

@@ -228,7 +228,7 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
   const bool any_int8 = session::coarsest_precision(graph, precision) == DType::s8;
   const int streams = options.mode == "throughput" ? options.streams : 1;
   const GraphAnalysis analysis = analyze(graph, precision);
-  const MemoryHolders holders{streams, streams * backend.weight_copies()};
+  const MemoryHolders holders{streams, streams * session::weight_copies(backend, placement)};
   session::require_memory(graph, analysis, holders);  // the graph that runs: in stream mode one chunk's
 
   const runtime::InputSet utterance = model.inputs(options.seed);

@@ -426,7 +426,11 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
       const Config chosen =
           single ? configs[static_cast<std::size_t>(plan.single)] : Config{main_backend(plan), DType::f32};
       const Backend& main_library = require_backend(chosen.backend);
-      model.require_memory_for({2, 1 + main_library.weight_copies()});  // the reference's and this one's
+      // The reference's executable and this one's, whose layers may be on any configuration's back end.
+      double copies = 0;
+      for (const Config& config : configs)
+        copies = std::max(copies, require_backend(config.backend).weight_copies());
+      model.require_memory_for({2, 1 + copies});
       if (!reference) {
         reference = std::make_unique<Executable>(
             graph, reference_backend(), CompileOptions{DType::f32, options.profile.threads, &check_weights});

@@ -226,4 +226,26 @@ TEST(Tune, LayersPlacedAtInt8AreCalibratedAsAnInt8Run) {
   EXPECT_DOUBLE_EQ(output_error(places), output_error({"-p", "int8"}));
 }
 
+// A layer placed on oneDNN, which keeps a packed copy of its weights, in a torch run: the memory check counts
+// that copy (it counted the run's back end's only).
+TEST(Placement, TheMemoryCheckCountsAPlacedBackEndsWeightCopies) {
+  const auto here = precisions_here();
+  if (!here.count("onednn") || !here.count("torch")) GTEST_SKIP() << "this build lacks onednn or torch";
+  const auto estimate = [](const std::vector<std::string>& more) {
+    std::vector<std::string> arguments = {"run",      example("deepspeech-v0.1.xml"),
+                                          "--set",    "hidden=64",
+                                          "--set",    "frames=8",
+                                          "-d",       "torch",
+                                          "-n",       "1",
+                                          "--warmup", "0",
+                                          "--no-db",  "--format",
+                                          "json"};
+    arguments.insert(arguments.end(), more.begin(), more.end());
+    const auto ran = run_ntp(arguments);
+    EXPECT_EQ(ran.exit_code, 0) << ran.err;
+    return nlohmann::json::parse(ran.out)["memory"]["estimate_bytes"].get<double>();
+  };
+  EXPECT_GT(estimate({"--place", "recurrent=onednn"}), estimate({}));
+}
+
 }  // namespace
