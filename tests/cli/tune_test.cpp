@@ -248,4 +248,26 @@ TEST(Placement, TheMemoryCheckCountsAPlacedBackEndsWeightCopies) {
   EXPECT_GT(estimate({"--place", "recurrent=onednn"}), estimate({}));
 }
 
+// Ctrl-C stops a tune: in the configurations' runs nothing is written; in the candidates' rounds the result
+// is written with what was measured, the rest marked so. Either way the status is 130, and nothing crashes or
+// hangs.
+TEST(Tune, CtrlCStopsItWithTheSignalsStatus) {
+  const auto saved = temporary("interrupted-tune.json");
+  std::filesystem::remove(saved);
+  const auto result = run_ntp(
+      {"tune", example("deepspeech-v0.1.xml"), "--set", "hidden=32", "--set", "frames=8", "-d", "reference",
+       "-n", "1000", "--warmup", "0", "--rounds", "100", "--no-db", "--format", "json", "-o", saved.string()},
+      ntp::test::signal_when(SIGINT, "", std::chrono::seconds(3)));
+  ASSERT_EQ(result.exit_code, 130) << result.err;
+  if (!std::filesystem::exists(saved)) {
+    EXPECT_NE(result.err.find("nothing was written"), std::string::npos) << result.err;
+    return;
+  }
+  const auto tune = nlohmann::json::parse(slurp(saved));
+  ASSERT_FALSE(tune["candidates"].empty());
+  EXPECT_FALSE(tune["candidates"][0]["measured"].is_null());  // the rounds it finished count
+  EXPECT_NE(result.err.find("interrupted"), std::string::npos) << result.err;
+  std::filesystem::remove(saved);
+}
+
 }  // namespace
