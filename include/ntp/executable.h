@@ -18,6 +18,7 @@ namespace ntp {
 struct Step {
   enum class Kind { node, segment_begin, segment_end, convert } kind = Kind::node;
   int node = -1;                   // graph node index (for convert: the node whose input is converted)
+  int input = -1;                  // convert: which input of `node` it feeds
   std::string name;                // node or marker name; "fc1.in0:fp32->bf16" for conversions
   std::string op;                  // op name, "marker", or "convert"
   std::string backend;             // back end that runs it

@@ -90,6 +90,7 @@ Executable::Executable(const Graph& graph, const Backend& backend, const Compile
       Step step;
       step.kind = Step::Kind::convert;
       step.node = node_index;
+      step.input = static_cast<int>(k);
       step.name = fmt::format("{}.in{}:{}->{}", node.name, k, dtype_name(source.dtype()), dtype_name(wanted));
       step.op = "convert";
       step.backend = "reference";

@@ -71,14 +71,10 @@ ConfigRun read_config_run(const ProfiledRun& run, const std::vector<int>& layers
     if (node.kind != "convert" && node.time) medians[node.name] = node.time->ms.median;
   // Where a conversion step feeds a layer's input, the kernel reads the converted type.
   std::map<std::pair<int, std::size_t>, DType> converted;
-  for (const Step& step : executable.steps()) {
-    if (step.kind != Step::Kind::convert) continue;
-    const auto in = step.name.rfind(".in");
-    const auto colon = step.name.rfind(':');
-    if (in == std::string::npos || colon == std::string::npos || colon < in) continue;
-    const std::size_t input = std::stoul(step.name.substr(in + 3, colon - in - 3));
-    if (const auto type = parse_dtype(step.precision)) converted[{step.node, input}] = *type;
-  }
+  for (const Step& step : executable.steps())
+    if (step.kind == Step::Kind::convert)
+      if (const auto type = parse_dtype(step.precision))
+        converted[{step.node, static_cast<std::size_t>(step.input)}] = *type;
   std::set<int> written;
   for (const int n : layers) {
     const Node& node = graph.nodes[static_cast<std::size_t>(n)];
@@ -214,11 +210,15 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
   TuneRecord& record = result.record;
   std::vector<Config> configs;
   std::vector<std::string> skipped;
-  for (std::size_t b = 0; b < backend_list.size(); ++b) {
-    const Backend& backend = require_backend(backend_list[b]);
-    if (std::count(backend_list.begin(), backend_list.begin() + static_cast<std::ptrdiff_t>(b),
-                   backend_list[b]) != 0)
-      throw UserError(kCommandLine, fmt::format("--backend names '{}' twice", backend_list[b]),
+  std::set<std::string> seen;  // resolved names
+  for (const std::string& name : backend_list) {
+    // An empty name would be require_backend's default back end, a second time unnoticed.
+    if (name.empty())
+      throw UserError(kCommandLine, "--backend has an empty name",
+                      "separate back ends with single commas: --backend onednn,torch");
+    const Backend& backend = require_backend(name);
+    if (!seen.insert(backend.name()).second)
+      throw UserError(kCommandLine, fmt::format("--backend names '{}' twice", backend.name()),
                       "name each back end once");
     for (const DType precision : precisions) {
       if (session::runs_precision(backend, precision))
@@ -356,14 +356,17 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
                                    configs[static_cast<std::size_t>(plan.assignment[i])].name()));
     return places;
   };
-  // A placed run's own back end: the one most of its layers use (the rest are placed on theirs).
-  const auto main_backend = [&](const Plan& plan) {
+  // What a plan runs as: a single configuration's back end and precision; a placed run, fp32 on the back end
+  // most of its layers use (every layer is placed on its own).
+  const auto run_as = [&](const Plan& plan) {
+    if (plan.single >= 0) return configs[static_cast<std::size_t>(plan.single)];
     std::map<std::string, int> uses;
     for (const int c : plan.assignment)
       ++uses[configs[static_cast<std::size_t>(c)].backend];
-    return std::max_element(uses.begin(), uses.end(),
-                            [](const auto& a, const auto& b) { return a.second < b.second; })
-        ->first;
+    return Config{std::max_element(uses.begin(), uses.end(),
+                                   [](const auto& a, const auto& b) { return a.second < b.second; })
+                      ->first,
+                  DType::f32};
   };
   std::vector<std::vector<double>> samples(plans.size());
   std::vector<double> items(plans.size(), 0);
@@ -375,13 +378,12 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
           with_phase(fmt::format("round {}/{}, {}", round + 1, options.rounds, plan.name));
       profile.mode = record.settings.mode;
       profile.label = fmt::format("tune: {}", plan.name);
-      const bool single = plan.single >= 0;
-      profile.backend = single ? configs[static_cast<std::size_t>(plan.single)].backend : main_backend(plan);
+      const Config as = run_as(plan);
+      profile.backend = as.backend;
       profile.places = places_of(plan);
       std::optional<ProfiledRun> measured;
       try {
-        measured.emplace(ntp::run(
-            single ? model_at(configs[static_cast<std::size_t>(plan.single)].precision) : model, profile));
+        measured.emplace(ntp::run(model_at(as.precision), profile));
       } catch (const Interrupted&) {
         break;  // the candidates not yet measured say so
       }
@@ -395,10 +397,19 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
     if (options.profile.control.stop != nullptr && options.profile.control.stop->load()) break;
   }
 
-  const bool lower_precision = searched.size() > 1 || !searched.count(DType::f32);
-  // Outputs against the reference: its weights and inputs are every run's (the same seed).
-  const WeightStore check_weights =
-      options.max_error || lower_precision ? model.weights(options.profile.seed) : WeightStore{};
+  // Outputs against the reference back end's, when asked for or when a precision below fp32 is searched: its
+  // weights and inputs are every run's (the same seed), and it holds them beside one candidate's executable,
+  // whose layers may be on any configuration's back end.
+  const bool stopped = options.profile.control.stop != nullptr && options.profile.control.stop->load();
+  const bool check_outputs =
+      (options.max_error || searched.size() > 1 || !searched.count(DType::f32)) && !stopped;
+  if (check_outputs) {
+    double copies = 0;
+    for (const Config& config : configs)
+      copies = std::max(copies, require_backend(config.backend).weight_copies());
+    model.require_memory_for({2, 1 + copies});
+  }
+  const WeightStore check_weights = check_outputs ? model.weights(options.profile.seed) : WeightStore{};
   const std::map<std::string, Tensor> check_inputs = model.inputs(options.profile.seed);
   std::unique_ptr<Executable> reference;
   for (std::size_t p = 0; p < plans.size(); ++p) {
@@ -419,18 +430,8 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
         if (test.enough) candidate.p_value = test.p_value;
       }
     }
-    const bool stopped = options.profile.control.stop != nullptr && options.profile.control.stop->load();
-    if ((options.max_error || lower_precision) && !stopped) {
+    if (check_outputs) {
       // The reference back end's outputs once, then each candidate compiled where it places its layers.
-      const bool single = plan.single >= 0;
-      const Config chosen =
-          single ? configs[static_cast<std::size_t>(plan.single)] : Config{main_backend(plan), DType::f32};
-      const Backend& main_library = require_backend(chosen.backend);
-      // The reference's executable and this one's, whose layers may be on any configuration's back end.
-      double copies = 0;
-      for (const Config& config : configs)
-        copies = std::max(copies, require_backend(config.backend).weight_copies());
-      model.require_memory_for({2, 1 + copies});
       if (!reference) {
         reference = std::make_unique<Executable>(
             graph, reference_backend(), CompileOptions{DType::f32, options.profile.threads, &check_weights});
@@ -438,8 +439,9 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
       }
       Graph placed_graph = graph;
       session::apply_places(placed_graph, places_of(plan));
-      const auto placed = session::compile_placed(placed_graph, main_library, chosen.precision, check_weights,
-                                                  check_inputs, options.profile.threads);
+      const Config as = run_as(plan);
+      const auto placed = session::compile_placed(placed_graph, require_backend(as.backend), as.precision,
+                                                  check_weights, check_inputs, options.profile.threads);
       placed->executable->run(check_inputs, nullptr);
       candidate.output_error = session::outputs_error(*reference, *placed->executable);
     }
