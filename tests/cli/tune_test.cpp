@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "ntp/registry.h"
 #include "process.h"
 
 namespace {
@@ -19,13 +20,21 @@ using ntp::test::run_ntp;
 using ntp::test::slurp;
 using ntp::test::temporary;
 
-// back end -> the precisions `ntp backends` says it runs here.
+// back end -> the precisions `ntp backends` says it runs here (it loads every back end).
 std::map<std::string, std::set<std::string>> precisions_here() {
   std::map<std::string, std::set<std::string>> result;
   for (const auto& backend : nlohmann::json::parse(run_ntp({"backends", "--format", "json"}).out))
     for (const auto& precision : backend["precisions"])
       result[backend["name"]].insert(precision.get<std::string>());
   return result;
+}
+
+// Whether this build has these back ends, asked without loading them (the tests that need only fp32).
+bool built_with(const std::vector<std::string>& names) {
+  const std::vector<std::string> built = ntp::backend_module_names();
+  return std::all_of(names.begin(), names.end(), [&](const std::string& name) {
+    return std::find(built.begin(), built.end(), name) != built.end();
+  });
 }
 
 // What every tune record must satisfy, whatever the machine measured.
@@ -142,8 +151,7 @@ TEST(Tune, DeepSpeechOverBackEndsAndInt8KeepsToTheErrorLimitAndItsPlacementRunsA
 }
 
 TEST(Tune, TransformerBranchesAreSearchedRecordedAndShown) {
-  const auto here = precisions_here();
-  if (!here.count("onednn") || !here.count("torch")) GTEST_SKIP() << "this build lacks onednn or torch";
+  if (!built_with({"onednn", "torch"})) GTEST_SKIP() << "this build lacks onednn or torch";
   const auto database = temporary("tune.db");
   const auto saved = temporary("tune.json");
   const auto result = run_ntp({"tune",     example("transformer-encoder.xml"),
@@ -229,8 +237,7 @@ TEST(Tune, LayersPlacedAtInt8AreCalibratedAsAnInt8Run) {
 // A layer placed on oneDNN, which keeps a packed copy of its weights, in a torch run: the memory check counts
 // that copy (it counted the run's back end's only).
 TEST(Placement, TheMemoryCheckCountsAPlacedBackEndsWeightCopies) {
-  const auto here = precisions_here();
-  if (!here.count("onednn") || !here.count("torch")) GTEST_SKIP() << "this build lacks onednn or torch";
+  if (!built_with({"onednn", "torch"})) GTEST_SKIP() << "this build lacks onednn or torch";
   const auto estimate = [](const std::vector<std::string>& more) {
     std::vector<std::string> arguments = {"run",      example("deepspeech-v0.1.xml"),
                                           "--set",    "hidden=64",
