@@ -18,6 +18,7 @@ LAYERS = [
     ["backends/reference"],
     ["backends/onednn", "backends/opencv", "backends/torch"],
     ["topology", "onnx"],
+    ["backends/onnxruntime"],  # exports the graph (onnx/) for the engine it drives
     ["backends"],  # the registry: which back ends this build has
     ["profile"],
     ["runtime"],

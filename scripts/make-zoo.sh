@@ -4,14 +4,14 @@
 # converters' forms, a seeded input per model and ONNX Runtime's outputs for it (.npy), and manifest.json.
 # Quick when nothing changed: the manifest records a hash of the generating scripts, and a manifest with the
 # same hash whose files are all present means there is nothing to do. Downloads nothing but onnxruntime-node
-# from npm (bench/onnxruntime/install.sh, once).
+# from npm (src/backends/onnxruntime/install.sh, once).
 #   scripts/make-zoo.sh [OUT_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out_dir=${1:-$root/build/zoo}
 python=/usr/bin/python3  # Debian's, with python3-torch; not a pyenv shim
-generators=(scripts/make-zoo.sh scripts/zoo/export_models.py bench/onnxruntime/zoo_outputs.mjs bench/onnxruntime/npy.mjs
-            bench/onnxruntime/package-lock.json)
+generators=(scripts/make-zoo.sh scripts/zoo/export_models.py bench/onnxruntime/zoo_outputs.mjs src/backends/onnxruntime/npy.mjs
+            src/backends/onnxruntime/package-lock.json)
 hash=$(cd "$root" && sha256sum "${generators[@]}" | sha256sum | cut -c1-16)
 
 manifest=$out_dir/manifest.json
@@ -31,7 +31,7 @@ fi
 
 "$python" -c 'import torch, torchvision, onnx, numpy' 2>/dev/null ||
   { echo "make-zoo: $python lacks torch, torchvision, onnx or numpy: run scripts/install-deps.sh" >&2; exit 1; }
-"$root/bench/onnxruntime/install.sh" >/dev/null
+"$root/src/backends/onnxruntime/install.sh" >/dev/null
 mkdir -p "$out_dir"
 rm -f "$manifest"  # written last, so that an interrupted run is never taken for a finished one
 start=$SECONDS

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { ort } from './ort.mjs';
 
 function parseArguments(argv) {
   const options = { dims: {}, threads: 0, warmup: 2, iterations: 10, profile: false };

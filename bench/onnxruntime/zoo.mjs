@@ -18,10 +18,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
-import { readNpy } from './npy.mjs';
+import { ort, ortVersion } from './ort.mjs';
+import { readNpy } from '../../src/backends/onnxruntime/npy.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -67,7 +66,6 @@ const models = manifest.models.filter((m) => !settings.models || settings.models
 if (settings.models)
   for (const name of settings.models)
     if (!models.some((m) => m.name === name)) throw new Error(`${name} is not in the zoo's manifest`);
-const ortVersion = createRequire(import.meta.url)('onnxruntime-node/package.json').version;
 
 function ntpArgs(model, engine, layerTiming) {
   return ['run', path.join(settings.zoo, model.file), '--backend', engine, ...(layerTiming ? [] : ['--no-layer-timing']),

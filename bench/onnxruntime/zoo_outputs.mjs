@@ -6,9 +6,8 @@
 // scripts/make-zoo.sh runs it; docs/model-zoo.md describes the zoo.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
-import * as ort from 'onnxruntime-node';
-import { readNpy, writeNpy } from './npy.mjs';
+import { ort, ortVersion } from './ort.mjs';
+import { readNpy, writeNpy } from '../../src/backends/onnxruntime/npy.mjs';
 
 // Largest |a - b| and whether every element is within atol + rtol * |b|.
 function compare(actual, expected, rtol, atol) {
@@ -25,8 +24,6 @@ function compare(actual, expected, rtol, atol) {
 const [outDir, generatorHash] = process.argv.slice(2);
 if (!outDir) throw new Error('usage: node zoo_outputs.mjs OUT_DIR [GENERATOR_HASH]');
 const list = JSON.parse(fs.readFileSync(path.join(outDir, 'models.json'), 'utf8'));
-const require = createRequire(import.meta.url);
-const ortVersion = require('onnxruntime-node/package.json').version;
 
 const models = [];
 let failures = 0;

@@ -88,6 +88,14 @@ class Model {
   std::shared_ptr<const WeightStore> own_weights_;  // an ONNX model's
 };
 
+// For back ends that run whole graphs in their own engine (onnxruntime): its session settings, and how long
+// the engine may take before it is stopped.
+struct EngineOptions {
+  std::string optimization = "all";  // ONNX Runtime's graph optimisation: disable | basic | extended | all
+  std::string execution = "sequential";  // ONNX Runtime's execution mode: sequential | parallel
+  double timeout_seconds = 600;
+};
+
 struct ProfileOptions {
   std::string backend;  // "" = the default back end
   int threads = 0;      // 0 = the library's default
@@ -122,6 +130,7 @@ struct ProfileOptions {
   std::string tool;
   std::vector<std::string> tool_regions;
   std::string tool_control;
+  EngineOptions engine;  // onnxruntime
 };
 
 struct ProfiledRun {
@@ -161,6 +170,7 @@ struct CheckOptions {
   double tolerance = 0;             // 0: the precision's default
   std::vector<std::string> places;  // as ProfileOptions::places
   std::string placement_file;       // as ProfileOptions::placement_file
+  EngineOptions engine;             // onnxruntime
 };
 
 // Runs the reference back end and `options.backend` on the same seeded weights and inputs and compares

@@ -126,7 +126,8 @@ std::string backend_load_error(const std::string& name) {
 
 std::string default_backend_name() {
   for (const Entry& entry : entries())
-    if (get(entry) != nullptr) return entry.name;
+    if (const Backend* backend = get(entry); backend != nullptr && !backend->runs_whole_graphs())
+      return entry.name;
   return entries().back().name;  // the reference back end, which is built in
 }
 

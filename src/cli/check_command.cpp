@@ -49,10 +49,11 @@ std::string check_table(const CheckRecord& record) {
 int check_command(const CheckArgs& args) {
   const Model model = Model::load(args.topology);
   const std::vector<std::string> backends = parse_backend_list(args.backend, model.precision());
+  require_engine_for(args.engine, backends);
   std::vector<CheckRecord> records;
   for (const std::string& backend : backends)
-    records.push_back(
-        check(model, {backend, args.threads, args.seed, args.tolerance, args.places, args.placement}));
+    records.push_back(check(
+        model, {backend, args.threads, args.seed, args.tolerance, args.places, args.placement, args.engine}));
   const bool pass =
       std::all_of(records.begin(), records.end(), [](const CheckRecord& r) { return r.pass(); });
   if (args.format == "json") {

@@ -64,6 +64,7 @@ struct RunArgs {
   std::string label;                   // the user's name for the run
   std::vector<std::string> places;     // --place NAME=BACKEND[:PRECISION]
   std::string placement;               // --placement FILE (what `ntp tune` writes)
+  EngineOptions engine;                // --ort-opt, --ort-execution, --engine-timeout
   std::string trace_iterations = "1";  // measured iterations in the trace: a count, or "all"
   bool trace_warmup = false;
   std::string counters;                // "software", "cycles,instructions", ... ("" = none)
@@ -89,6 +90,7 @@ struct CheckArgs {
   double tolerance = 0;             // 0: the precision's default
   std::vector<std::string> places;  // --place NAME=BACKEND[:PRECISION]
   std::string placement;            // --placement FILE
+  EngineOptions engine;             // --ort-opt, --ort-execution, --engine-timeout
   std::string format = "table";     // table | json
   std::string output;
 };
@@ -177,6 +179,10 @@ struct BackendsArgs {
 };
 
 int inspect_command(const InspectArgs& args);
+// Refuses (UserError) engine settings given for a list of back ends none of which runs whole graphs: they
+// would be ignored.
+void require_engine_for(const EngineOptions& engine, const std::vector<std::string>& backends);
+
 int run_command(const RunArgs& args);
 int check_command(const CheckArgs& args);
 int backends_command(const BackendsArgs& args);

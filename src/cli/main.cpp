@@ -127,6 +127,22 @@ void add_execution_options(CLI::App& command, const std::string& backend_help, s
   command.add_option("--seed", seed, "seed of the random weights and inputs")->check(kSeed);
 }
 
+// The settings of back ends that run whole graphs in their own engine (onnxruntime).
+void add_engine_options(CLI::App& command, ntp::EngineOptions& engine) {
+  command
+      .add_option("--ort-opt", engine.optimization,
+                  "onnxruntime: ONNX Runtime's graph optimisation level, as users deploy it (all) or less")
+      ->check(CLI::IsMember({"disable", "basic", "extended", "all"}));
+  command
+      .add_option("--ort-execution", engine.execution,
+                  "onnxruntime: ONNX Runtime's execution mode (parallel runs independent nodes at once)")
+      ->check(CLI::IsMember({"sequential", "parallel"}));
+  command
+      .add_option("--engine-timeout", engine.timeout_seconds,
+                  "onnxruntime: seconds its runner may take before it is stopped")
+      ->check(CLI::Range(0.001, 1e6));
+}
+
 // CLI11 shows an empty list's default as "=[]", which says nothing a repeatable option's help does not.
 // (Defaults known only at run time are in the help text instead: "(default: ...)".)
 void hide_empty_list_defaults(CLI::App& app) {
@@ -298,6 +314,7 @@ int main(int argc, char** argv) {
       "a placement file (what `ntp tune --write-placement` writes): NAME=BACKEND[:PRECISION] a line; "
       "--place overrides it";
   run_command->add_option("--placement", run.placement, placement_help);
+  add_engine_options(*run_command, run.engine);
   run_command->add_option(
       "--label", run.label,
       "a name for the run, kept in its record and shown by `ntp history` and `ntp compare`");
@@ -325,6 +342,7 @@ int main(int argc, char** argv) {
       check.backend, check.threads, check.seed);
   check_command->add_option("--place", check.places, place_help);
   check_command->add_option("--placement", check.placement, placement_help);
+  add_engine_options(*check_command, check.engine);
   check_command
       ->add_option("--tolerance", check.tolerance,
                    "largest error / max|reference| a layer may have and pass (default: the precision's)")

@@ -8,13 +8,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
-#include <csignal>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "io/files.h"
+#include "io/process.h"
 #include "ntp/status.h"
 
 extern char** environ;
@@ -120,53 +119,16 @@ int spawn_and_wait(const std::vector<std::string>& argv, const std::vector<std::
 
 ChildOutcome run_logged(const std::vector<std::string>& argv, const std::filesystem::path& log,
                         double timeout_seconds, const std::atomic<bool>* stop) {
-  std::vector<char*> pointers = pointers_to(argv);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t child = 0;
-  const int error = posix_spawn(&child, pointers[0], &actions, nullptr, pointers.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0)
-    throw UserError(kCommandLine, fmt::format("cannot start {}: {}", argv[0], std::strerror(error)));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
-  ChildOutcome outcome;
-  std::chrono::steady_clock::time_point stop_deadline;
-  int status = 0;
-  while (true) {
-    const pid_t done = waitpid(child, &status, WNOHANG);
-    if (done == child) break;
-    if (done < 0 && errno != EINTR) break;
-    const auto now = std::chrono::steady_clock::now();
-    if (timeout_seconds > 0 && now >= deadline && !outcome.timed_out) {
-      outcome.timed_out = true;
-      ::kill(child, SIGKILL);
-    }
-    if (stop != nullptr && stop->load() && !outcome.interrupted) {
-      outcome.interrupted = true;
-      ::kill(child, SIGINT);
-      stop_deadline = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                std::chrono::duration<double>(kStopGraceSeconds));
-    }
-    if (outcome.interrupted && now >= stop_deadline) ::kill(child, SIGKILL);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  outcome.status =
-      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-  return outcome;
-}
-
-TemporaryFolder::TemporaryFolder(const std::string& prefix) {
-  std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
-  if (mkdtemp(pattern.data()) == nullptr)
-    throw UserError(kCommandLine, fmt::format("cannot make a temporary folder: {}", std::strerror(errno)));
-  path_ = pattern;
-}
-
-TemporaryFolder::~TemporaryFolder() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
+  io::ProcessOptions process;
+  process.stdout_file = log;
+  process.timeout_seconds = timeout_seconds;
+  process.stop = stop;
+  process.stop_grace_seconds = kStopGraceSeconds;
+  const io::ProcessOutcome outcome = io::run_process(argv, process);
+  if (outcome.start_error != 0)
+    throw UserError(kCommandLine,
+                    fmt::format("cannot start {}: {}", argv[0], std::strerror(outcome.start_error)));
+  return {outcome.status, outcome.timed_out, outcome.interrupted};
 }
 
 std::filesystem::path this_program() {

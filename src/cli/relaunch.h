@@ -40,19 +40,6 @@ inline constexpr double kStopGraceSeconds = 10;
 ChildOutcome run_logged(const std::vector<std::string>& argv, const std::filesystem::path& log,
                         double timeout_seconds, const std::atomic<bool>* stop = nullptr);
 
-// A fresh private folder, removed with everything in it when this goes out of scope.
-class TemporaryFolder {
- public:
-  explicit TemporaryFolder(const std::string& prefix);
-  ~TemporaryFolder();
-  TemporaryFolder(const TemporaryFolder&) = delete;
-  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 // The path of this program, to relaunch it.
 std::filesystem::path this_program();
 

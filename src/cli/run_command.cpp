@@ -116,6 +116,7 @@ ProfileOptions profile_options(const RunArgs& args) {
   options.label = args.label;
   options.places = args.places;
   options.placement_file = args.placement;
+  options.engine = args.engine;
   if (args.tool_child || args.tool == "papi") {  // papi reads its counters in this process
     options.tool = args.tool;
     options.tool_regions = args.regions;
@@ -125,6 +126,18 @@ ProfileOptions profile_options(const RunArgs& args) {
 }
 
 }  // namespace
+
+void require_engine_for(const EngineOptions& engine, const std::vector<std::string>& backends) {
+  const EngineOptions defaults;
+  if (engine.optimization == defaults.optimization && engine.execution == defaults.execution &&
+      engine.timeout_seconds == defaults.timeout_seconds)
+    return;
+  for (const std::string& name : backends)
+    if (require_backend(name).runs_whole_graphs()) return;
+  throw UserError(kCommandLine,
+                  "--ort-opt, --ort-execution and --engine-timeout set the onnxruntime back end",
+                  "add onnxruntime to --backend, or leave them out");
+}
 
 int run_command(const RunArgs& args) {
   // Ctrl-C or SIGTERM ends the measured iterations; what was measured is still printed, written and
@@ -145,6 +158,14 @@ int run_command(const RunArgs& args) {
     }
   }
   const std::vector<std::string> backends = parse_backend_list(args.backend, model.precision());
+  require_engine_for(args.engine, backends);
+  if (!args.save_outputs.empty() && require_backend(backends.front()).runs_whole_graphs())
+    throw UserError(
+        kCommandLine,
+        fmt::format("--save-outputs saves the values of NTP's executable; {} runs in its own engine",
+                    backends.front()),
+        fmt::format("`ntp check --backend {}` compares its outputs with the reference back end's",
+                    backends.front()));
   if (backends.size() > 1 && !args.save_outputs.empty())
     throw UserError(
         kCommandLine, "--save-outputs takes one back end's outputs",

@@ -245,7 +245,7 @@ int sweep_command(const SweepArgs& args) {
   // Ctrl-C or SIGTERM stops the running point (its child is told too), skips the rest, and still writes
   // the points finished; the temporary folder goes with this scope.
   const InterruptionCatcher interruption;
-  const TemporaryFolder folder("ntp-sweep");
+  const io::TemporaryFolder folder("ntp-sweep");
   int failed = 0;
   for (std::size_t k = 0; k < mine.size() && !interruption.caught(); ++k) {
     const std::size_t index = mine[k];

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "external_tools.h"
+#include "io/files.h"
 #include "ntp/status.h"
 #include "profile/callgrind_dumps.h"
 #include "relaunch.h"
@@ -16,7 +17,7 @@ int run_under_callgrind(const RunArgs& args, const ToolChoice& choice) {
   if (args.backend.find(',') != std::string::npos)
     throw UserError(kCommandLine, "--tool callgrind profiles one back end at a time",
                     "run it once per back end and compare the records");
-  const TemporaryFolder folder("ntp-callgrind");
+  const io::TemporaryFolder folder("ntp-callgrind");
   const std::filesystem::path self = this_program();
   const std::filesystem::path preload = self.parent_path() / "libntp_valgrind_preload.so";
   const std::filesystem::path record_path = folder.path() / "record.json";

@@ -34,7 +34,7 @@ int run_under_perf(const RunArgs& args, const ToolChoice& choice) {
   if (args.mode == "throughput" && args.streams > 1)
     throw UserError(kCommandLine, "--tool perf switches counting from one stream, and counts every thread",
                     "use --mode latency (or --streams 1) with --tool perf");
-  const TemporaryFolder folder("ntp-perf");
+  const io::TemporaryFolder folder("ntp-perf");
   const std::filesystem::path control = folder.path() / "control";
   const std::filesystem::path acknowledge = folder.path() / "ack";
   make_fifo(control);

@@ -178,4 +178,16 @@ void write_stdout(std::string_view text) {
                     "check the disk or the program reading the output");
 }
 
+TemporaryFolder::TemporaryFolder(const std::string& prefix) {
+  std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (mkdtemp(pattern.data()) == nullptr)
+    throw UserError(kCommandLine, fmt::format("cannot make a temporary folder: {}", std::strerror(errno)));
+  path_ = pattern;
+}
+
+TemporaryFolder::~TemporaryFolder() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
 }  // namespace ntp::io

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,5 +36,18 @@ void write_file(const std::string& path, std::string_view bytes, const std::stri
 // Writes to standard output and checks it: a full disk or a closed pipe is an error (UserError), not a
 // silent loss.
 void write_stdout(std::string_view text);
+
+// A fresh private folder, removed with everything in it when this goes out of scope.
+class TemporaryFolder {
+ public:
+  explicit TemporaryFolder(const std::string& prefix);
+  ~TemporaryFolder();
+  TemporaryFolder(const TemporaryFolder&) = delete;
+  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace ntp::io

@@ -7,6 +7,7 @@
 #include <onnx/shape_inference/implementation.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -84,7 +85,12 @@ onnx::ModelProto build_model(const Graph& graph, const WeightStore& weights, con
   for (const int input : graph.inputs)
     set_value_info(*onnx_graph.add_input(), graph.values[static_cast<std::size_t>(input)],
                    symbolic.dims[static_cast<std::size_t>(input)]);
-  for (const int output : graph.outputs)
+  std::vector<int> outputs = graph.outputs;
+  if (options.every_layer_output)
+    for (const Node& node : graph.nodes)
+      for (const int value : node.is_op() ? node.outputs : std::vector<int>{})
+        if (std::find(outputs.begin(), outputs.end(), value) == outputs.end()) outputs.push_back(value);
+  for (const int output : outputs)
     set_value_info(*onnx_graph.add_output(), graph.values[static_cast<std::size_t>(output)],
                    symbolic.dims[static_cast<std::size_t>(output)]);
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <numbers>
 
+#include "export.h"
 #include "export_builder.h"
 #include "ntp/fused_activation.h"
 #include "ntp/op_schema.h"
@@ -443,6 +444,14 @@ void emit_ntp_node(const EmitContext& ctx) {
         },
         value);
   }
+}
+
+std::vector<std::string> standard_ops() {
+  std::vector<std::string> ops;
+  for (const auto& [op, emitter] : emitters())
+    if (const OpSchema* schema = find_op(op); schema != nullptr && schema->category != OpCategory::inlay)
+      ops.push_back(op);
+  return ops;
 }
 
 void emit_node(const EmitContext& ctx) {

@@ -7,17 +7,18 @@
 
 #include "backends/reference/reference_backend.h"
 #include "check_outputs.h"
+#include "engine_run.h"
 #include "ntp/session.h"
 #include "placement.h"
 #include "runtime/calibration.h"
 
 namespace ntp {
 
-namespace {
+namespace session {
 
 // Largest |error| allowed, relative to the largest |reference value| of the layer. Errors accumulate from
 // layer to layer because each back end feeds its own outputs forward.
-double default_tolerance(DType precision) {
+double check_tolerance(DType precision) {
   switch (precision) {
     case DType::f32:
       return 1e-4;
@@ -29,15 +30,8 @@ double default_tolerance(DType precision) {
   }
 }
 
-struct Difference {
-  double max_abs = 0;
-  double max_rel = 0;    // |error| / |reference|, over elements whose reference is not tiny
-  double magnitude = 0;  // max |reference|
-  double normalised() const { return magnitude > 0 ? max_abs / magnitude : max_abs; }
-};
-
-Difference compare(const Tensor& reference, const Tensor& other) {
-  Difference difference;
+OutputDifference compare_outputs(const Tensor& reference, const Tensor& other) {
+  OutputDifference difference;
   const float* expected = reference.as<float>();
   const float* actual = other.as<float>();
   for (std::int64_t i = 0; i < reference.elements(); ++i)
@@ -56,10 +50,6 @@ Difference compare(const Tensor& reference, const Tensor& other) {
   return difference;
 }
 
-}  // namespace
-
-namespace session {
-
 std::unique_ptr<PlacedExecutable> compile_placed(const Graph& graph, const Backend& backend, DType precision,
                                                  const WeightStore& weights,
                                                  const std::map<std::string, Tensor>& inputs, int threads) {
@@ -77,7 +67,8 @@ double outputs_error(const Executable& reference, const Executable& candidate) {
   double worst = 0;
   for (const int output : graph.outputs) {
     if (graph.values[static_cast<std::size_t>(output)].dtype == DType::s32) continue;  // labels
-    worst = std::max(worst, compare(reference.value_f32(output), candidate.value_f32(output)).normalised());
+    worst = std::max(worst,
+                     compare_outputs(reference.value_f32(output), candidate.value_f32(output)).normalised());
   }
   return worst;
 }
@@ -90,6 +81,7 @@ CheckRecord check(const Model& model, const CheckOptions& options) {
   session::apply_places(graph, options.places);
   const DType precision = model.precision();
   const Backend& backend = require_backend(options.backend);
+  if (backend.runs_whole_graphs()) return session::check_on_engine(model, options, backend);
   // The reference's executable and the checked back end's.
   model.require_memory_for(
       {2, 1 + session::weight_copies(backend, session::placement_of(graph, backend, precision))});
@@ -108,12 +100,12 @@ CheckRecord check(const Model& model, const CheckOptions& options) {
   record.precision = coarsest == precision
                          ? std::string(dtype_name(precision))
                          : fmt::format("{}, with {} layers", dtype_name(precision), dtype_name(coarsest));
-  record.tolerance = options.tolerance > 0 ? options.tolerance : default_tolerance(coarsest);
+  record.tolerance = options.tolerance > 0 ? options.tolerance : session::check_tolerance(coarsest);
   record.seed = options.seed;
   for (const Step& step : candidate.steps()) {
     if (step.kind != Step::Kind::node) continue;
     const Node& node = graph.nodes[static_cast<std::size_t>(step.node)];
-    Difference worst;
+    session::OutputDifference worst;
     std::int64_t labels_differing = 0;
     for (const int output : node.outputs) {
       const Tensor expected = reference.value_f32(output);
@@ -125,7 +117,7 @@ CheckRecord check(const Model& model, const CheckOptions& options) {
           labels_differing += expected.as<float>()[i] != actual.as<float>()[i] ? 1 : 0;
         continue;
       }
-      const Difference difference = compare(expected, actual);
+      const session::OutputDifference difference = session::compare_outputs(expected, actual);
       if (difference.normalised() >= worst.normalised()) worst = difference;
     }
     record.layers.push_back({node.name, node.op, step.backend, step.fallback, worst.max_abs, worst.max_rel,

@@ -23,6 +23,18 @@ std::unique_ptr<PlacedExecutable> compile_placed(const Graph& graph, const Backe
                                                  const WeightStore& weights,
                                                  const std::map<std::string, Tensor>& inputs, int threads);
 
+// How far a back end's output is from the reference's.
+struct OutputDifference {
+  double max_abs = 0;
+  double max_rel = 0;    // |error| / |reference|, over elements whose reference is not tiny
+  double magnitude = 0;  // max |reference|
+  double normalised() const { return magnitude > 0 ? max_abs / magnitude : max_abs; }
+};
+OutputDifference compare_outputs(const Tensor& reference, const Tensor& other);
+
+// Largest normalised error a check allows by default at this precision.
+double check_tolerance(DType precision);
+
 // The largest error of the graph's float outputs (a decoder's integer labels left out) over the largest
 // magnitude of the reference's, after both ran on the same inputs.
 double outputs_error(const Executable& reference, const Executable& candidate);

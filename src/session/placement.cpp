@@ -73,6 +73,11 @@ void apply_place(Graph& graph, const std::string& place, const SourceLocation& w
                                 why.empty() ? "is not in this build" : "could not be loaded: " + why),
                     fmt::format("the back ends of this build: {}", fmt::join(backend_names(), ", ")));
   }
+  if (backend->runs_whole_graphs())
+    throw UserError(where,
+                    fmt::format("{}: back end '{}' runs whole graphs in its own engine, not single layers",
+                                what, backend->name()),
+                    fmt::format("run the whole graph there with --backend {}", backend->name()));
   if (precision && !runs_precision(*backend, *precision))
     throw UserError(where,
                     fmt::format("{}: back end '{}' cannot run {} on this machine", what, backend->name(),
@@ -140,6 +145,13 @@ std::vector<const Backend*> placement_of(const Graph& graph, const Backend& run_
                                     why.empty() ? "which this build does not have" : why),
                         fmt::format("the back ends of this build: {}", fmt::join(backend_names(), ", ")));
       }
+      if (placed->runs_whole_graphs())
+        throw UserError(
+            node.where,
+            fmt::format("layer '{}' asks for back end '{}', which runs whole graphs in its own "
+                        "engine, not single layers",
+                        node.name, node.backend),
+            fmt::format("remove backend= and run the whole graph with --backend {}", node.backend));
       placement[n] = placed;
     }
     const DType wanted = node.precision.value_or(run_precision);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "engine_run.h"
 #include "inlay_results.h"
 #include "load.h"
 #include "ntp/registry.h"
@@ -203,6 +204,7 @@ void check_profile_options(const ProfileOptions& options) {
   if (options.trace_iterations < -1)
     refuse(fmt::format("--trace-iterations {} is negative", options.trace_iterations),
            "give a count of measured iterations, or all (-1 from a program)");
+  session::check_engine_options(options.engine);
   if (options.counter_group < 0)
     refuse(fmt::format("--counter-group {} is negative", options.counter_group),
            "give 0 (one group) or more");
@@ -213,6 +215,12 @@ ProfiledRun run(const Model& model, const ProfileOptions& options) {
   const Backend& backend = require_backend(options.backend);
   const DType precision = model.precision();
   check_precision(backend, precision);
+  if (backend.runs_whole_graphs()) {
+    ProfiledRun engine_run = session::run_on_engine(model, options, backend);
+    if (options.classify_bounds && !engine_run.record.latency.partial())
+      add_bounds(engine_run.record, options.recalibrate);
+    return engine_run;
+  }
   const bool streaming = options.mode == "stream";
   const std::optional<runtime::StreamPlan> plan =
       streaming ? std::optional<runtime::StreamPlan>(runtime::plan_stream(model.graph(), options.chunk_ms))

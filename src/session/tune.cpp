@@ -205,7 +205,9 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
   std::vector<std::string> backend_list = options.backends;
   if (backend_list.empty())
     for (const std::string& name : backend_names())
-      if (name != "reference" && find_backend(name) != nullptr) backend_list.push_back(name);
+      if (const Backend* backend = find_backend(name);
+          name != "reference" && backend != nullptr && !backend->runs_whole_graphs())
+        backend_list.push_back(name);
   TuneResult result;
   TuneRecord& record = result.record;
   std::vector<Config> configs;
@@ -217,6 +219,13 @@ TuneResult tune(const ModelSpec& spec, const std::vector<InputData>& inputs, con
       throw UserError(kCommandLine, "--backend has an empty name",
                       "separate back ends with single commas: --backend onednn,torch");
     const Backend& backend = require_backend(name);
+    if (backend.runs_whole_graphs())
+      throw UserError(
+          kCommandLine,
+          fmt::format("tune places layers on back ends one by one; {} runs the whole graph in its "
+                      "own engine",
+                      backend.name()),
+          fmt::format("compare it whole: ntp run --backend {},onednn,...", backend.name()));
     if (!seen.insert(backend.name()).second)
       throw UserError(kCommandLine, fmt::format("--backend names '{}' twice", backend.name()),
                       "name each back end once");
