@@ -31,6 +31,8 @@ stage() {
 stage "install dependencies" scripts/install-deps.sh
 stage "format check" scripts/check-format.sh
 stage "layer check" scripts/check-layers.py
+# ONNX Runtime's Node package (npm, locked): the onnxruntime back end's engine and the zoo's oracle.
+stage "onnxruntime-node (npm ci)" src/backends/onnxruntime/install.sh
 # The model zoo: real models exported by PyTorch and in TensorFlow converters' forms, with ONNX Runtime's
 # outputs, which tests/onnx/zoo_test.cpp compares NTP with on every back end; both legs read this one folder.
 zoo_dir="$PWD/build/zoo"

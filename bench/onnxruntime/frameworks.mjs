@@ -1,9 +1,12 @@
-// Every NTP back end against ONNX Runtime on DeepSpeech v0.1, end to end and per layer, at each batch size.
-// The ONNX model is the one `ntp export` writes from the same topology (weights differ in value only, not in
-// shape or cost). Rounds interleave the engines so that drift on a shared machine hits all of them alike;
-// each figure is the median over rounds of each round's median. Commands run from an argument vector.
+// Every NTP back end against ONNX Runtime run by a plain onnxruntime-node script (latency.mjs, the peer), on
+// DeepSpeech v0.1, end to end and per layer, at each batch size. The peer's model is the one `ntp export`
+// writes from the same topology and seed, which is also what NTP's onnxruntime back end runs. Rounds
+// interleave the engines so that drift on a shared machine hits all of them alike; each figure is the median
+// over rounds of each round's median. Fidelity: NTP's onnxruntime back end over the peer, per round, median
+// over rounds (the target is within 3%). Commands run from an argument vector.
 //
 //   node bench/onnxruntime/frameworks.mjs --ntp build/src/ntp --threads 2 --batches 1,16 --rounds 3
+//   node bench/onnxruntime/frameworks.mjs --engines onnxruntime,onnxruntime-plain --rounds 5   # fidelity only
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,7 +23,7 @@ const settings = {
   rounds: 3,
   warmup: 1,
   iterations: 3,
-  engines: null,  // default: every NTP back end but reference, then onnxruntime
+  engines: null,  // default: every NTP back end but reference, then the peer (onnxruntime-plain)
   sets: [],
 };
 const argv = process.argv.slice(2);
@@ -47,12 +50,13 @@ const median = (values) => {
 
 const backends = JSON.parse(run(settings.ntp, ['backends', '--format', 'json']));
 const backendNames = (Array.isArray(backends) ? backends : backends.backends).map((b) => b.name);
-const engines = settings.engines ?? [...backendNames.filter((name) => name !== 'reference'), 'onnxruntime'];
+const peer = 'onnxruntime-plain';
+const engines = settings.engines ?? [...backendNames.filter((name) => name !== 'reference'), peer];
 const setArgs = settings.sets.flatMap((set) => ['--set', set]);
 
 const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'ntp-frameworks-'));
 const model = path.join(folder, 'deepspeech.onnx');
-if (engines.includes('onnxruntime')) run(settings.ntp, ['export', settings.topology, '-o', model, ...setArgs]);
+if (engines.includes(peer)) run(settings.ntp, ['export', settings.topology, '-o', model, ...setArgs]);
 
 function ntpRun(backend, batch) {
   const record = JSON.parse(run(settings.ntp, ['run', settings.topology, '--backend', backend, '--batch', String(batch),
@@ -77,7 +81,7 @@ for (let round = 0; round < settings.rounds; ++round)
   for (const batch of settings.batches)
     for (const engine of engines) {
       const last = round === settings.rounds - 1;
-      const result = engine === 'onnxruntime' ? ortRun(batch, last) : ntpRun(engine, batch);
+      const result = engine === peer ? ortRun(batch, last) : ntpRun(engine, batch);
       results[batch] ??= {};
       results[batch][engine] ??= { medians: [] };
       results[batch][engine].medians.push(result.median_ms);
@@ -92,17 +96,24 @@ let text = `DeepSpeech v0.1 (${path.basename(settings.topology)} ${settings.sets
   `median of ${settings.rounds} rounds of (${settings.warmup} warm-up, median of ${settings.iterations})\n\n`;
 text += `| batch | ${engines.map(label).join(' | ')} |\n| --- |${' --- |'.repeat(engines.length)}\n`;
 for (const batch of settings.batches) {
-  const reference = engines.includes('onnxruntime') ? median(results[batch].onnxruntime.medians) : null;
+  const reference = engines.includes(peer) ? median(results[batch][peer].medians) : null;
   const cells = engines.map((engine) => {
     const value = median(results[batch][engine].medians);
-    return reference && engine !== 'onnxruntime' ? `${value.toFixed(1)} ms (${(value / reference).toFixed(2)}x)`
+    return reference && engine !== peer ? `${value.toFixed(1)} ms (${(value / reference).toFixed(2)}x)`
       : `${value.toFixed(1)} ms`;
   });
   text += `| ${batch} | ${cells.join(' | ')} |\n`;
 }
+if (engines.includes(peer) && engines.includes('onnxruntime')) {
+  text += `\nFidelity: NTP's onnxruntime back end over the peer, per round (median)\n\n`;
+  for (const batch of settings.batches) {
+    const ratios = results[batch].onnxruntime.medians.map((value, round) => value / results[batch][peer].medians[round]);
+    text += `- batch ${batch}: ${median(ratios).toFixed(3)} (rounds: ${ratios.map((r) => r.toFixed(3)).join(', ')})\n`;
+  }
+}
 for (const batch of settings.batches) {
   const layers = Object.keys(results[batch][engines[0]].layers_ms ?? {});
-  text += `\nPer layer at batch ${batch} (ms, last round; ONNX Runtime from its own profiler)\n\n`;
+  text += `\nPer layer at batch ${batch} (ms, last round; ONNX Runtime's from its own profiler)\n\n`;
   text += `| layer | ${engines.join(' | ')} |\n| --- |${' --- |'.repeat(engines.length)}\n`;
   for (const layer of layers)
     text += `| ${layer} | ${engines.map((e) => results[batch][e].layers_ms?.[layer]?.toFixed(2) ?? '').join(' | ')} |\n`;

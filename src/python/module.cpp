@@ -154,6 +154,13 @@ void bind_options(py::module_& module) {
       .def_readwrite("batch", &ModelSpec::batch)
       .def_readwrite("precision", &ModelSpec::precision);
 
+  py::class_<EngineOptions>(module, "EngineOptions",
+                            "The onnxruntime back end's settings (include/ntp/session.h).")
+      .def(py::init<>())
+      .def_readwrite("optimization", &EngineOptions::optimization)
+      .def_readwrite("execution", &EngineOptions::execution)
+      .def_readwrite("timeout_seconds", &EngineOptions::timeout_seconds);
+
   py::class_<ProfileOptions>(module, "ProfileOptions", "How to run and measure (include/ntp/session.h).")
       .def(py::init<>())
       .def_readwrite("backend", &ProfileOptions::backend)
@@ -175,7 +182,8 @@ void bind_options(py::module_& module) {
       .def_readwrite("command_line", &ProfileOptions::command_line)
       .def_readwrite("label", &ProfileOptions::label)
       .def_readwrite("places", &ProfileOptions::places)
-      .def_readwrite("placement_file", &ProfileOptions::placement_file);
+      .def_readwrite("placement_file", &ProfileOptions::placement_file)
+      .def_readwrite("engine", &ProfileOptions::engine);
 
   py::class_<CheckOptions>(module, "CheckOptions", "How to check (include/ntp/session.h).")
       .def(py::init<>())
@@ -184,7 +192,8 @@ void bind_options(py::module_& module) {
       .def_readwrite("seed", &CheckOptions::seed)
       .def_readwrite("tolerance", &CheckOptions::tolerance)
       .def_readwrite("places", &CheckOptions::places)
-      .def_readwrite("placement_file", &CheckOptions::placement_file);
+      .def_readwrite("placement_file", &CheckOptions::placement_file)
+      .def_readwrite("engine", &CheckOptions::engine);
 }
 
 }  // namespace

@@ -105,7 +105,10 @@ LayerAssignment assign(const Graph& graph, const std::vector<Step>& steps, const
                                                                   : node.op);
       continue;
     }
-    ops_of_step[anchor].push_back(fmt::format("{} [{}]", node.op, fmt::join(node.layers, "+")));
+    ops_of_step[anchor].push_back(
+        node.name == node.layers.front()
+            ? fmt::format("{} [{}]", node.op, fmt::join(node.layers, "+"))
+            : fmt::format("{} ({}) [{}]", node.op, node.name, fmt::join(node.layers, "+")));
     for (std::size_t l = 1; l < node.layers.size(); ++l)
       assignment.implementation[step_of_layer.at(node.layers[l])] =
           fmt::format("fused into {} ({})", node.layers.front(), node.op);
@@ -231,11 +234,20 @@ ProfiledRun run_on_engine(const Model& model, const ProfileOptions& options, con
   const LayerAssignment assignment = assign(graph, measurements.steps, result, extra_steps);
   const std::size_t graph_steps = measurements.steps.size();
   measurements.steps.insert(measurements.steps.end(), extra_steps.begin(), extra_steps.end());
+  // int8 runs quantise only some layers (quantize.h): the others say fp32.
+  const nlohmann::json quantized = result.settings.contains("quantization")
+                                       ? result.settings["quantization"]["quantized"]
+                                       : nlohmann::json();
   for (std::size_t s = 0; s < graph_steps; ++s)
-    if (measurements.steps[s].kind == Step::Kind::node) {
+    if (Step& step = measurements.steps[s]; step.kind == Step::Kind::node) {
       const auto found = assignment.implementation.find(static_cast<int>(s));
-      measurements.steps[s].implementation =
+      step.implementation =
           found != assignment.implementation.end() ? found->second : "(no node in ONNX Runtime's profile)";
+      if (quantized.is_array())
+        step.precision = std::find(quantized.begin(), quantized.end(), step.name) != quantized.end() ||
+                                 step.implementation.find("Quantize") != std::string::npos
+                             ? "int8"
+                             : "fp32";
     }
   for (double ms : result.latency_ms)
     measurements.latency_seconds.push_back(ms * 1e-3);

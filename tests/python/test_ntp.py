@@ -271,3 +271,16 @@ def test_a_layer_placed_on_the_reference_back_end_runs_there():
     assert backends["fc1"] == DEFAULT
     assert ntp.check(DEEPSPEECH, set={"hidden": "64"}, place={"fc1": "reference"}).passed
 
+
+
+def test_onnxruntime_runs_whole_with_its_settings_and_checks():
+    if "onnxruntime" not in ntp.backends():
+        pytest.skip("the onnxruntime back end is not built")
+    record = ntp.run(SMALL_CNN, backend="onnxruntime", ort_opt="basic", set={"size": "16", "width": "4"}, **FAST)
+    assert record.options.backend == "onnxruntime"
+    assert record.to_dict()["onnxruntime"]["optimization"] == "basic"
+    assert record.outputs == {}  # the engine ran in its own process: no executable to read
+    assert all(node.time.median >= 0 for node in record.nodes)
+    assert ntp.check(DEEPSPEECH, backend="onnxruntime", set={"hidden": "16"}).passed
+    with pytest.raises(ntp.Error, match="no such optimisation level"):
+        ntp.run(SMALL_CNN, backend="onnxruntime", ort_opt="max", **FAST)

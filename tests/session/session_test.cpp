@@ -138,7 +138,7 @@ TEST(Session, RefusesOptionsTheCommandWouldRefuse) {
 
 TEST(Session, ChecksEveryLayerAgainstReference) {
   const ntp::Model model = ntp::Model::load(example_spec("small-cnn.xml"));
-  const ntp::CheckRecord record = ntp::check(model, {ntp::default_backend_name(), 0, 1, 0, {}, {}});
+  const ntp::CheckRecord record = ntp::check(model, {ntp::default_backend_name(), 0, 1, 0, {}, {}, {}});
   EXPECT_TRUE(record.pass());
   std::size_t layers = 0;
   for (const ntp::Node& node : model.graph().nodes)

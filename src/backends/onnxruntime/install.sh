@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the peer baseline for the framework benchmark: Node.js from Debian when missing, then ONNX Runtime's
-# Node package from npm. ONNXRUNTIME_NODE_INSTALL=skip stops its install script fetching GPU libraries; the
-# CPU libraries ship inside the package. Idempotent: does nothing when the locked version is installed.
+# Installs the onnxruntime back end's engine (also the model zoo's oracle and the benchmarks' peer): Node.js
+# from Debian when missing, then ONNX Runtime's Node package from npm into node_modules here.
+# ONNXRUNTIME_NODE_INSTALL=skip stops its install script fetching GPU libraries; the CPU libraries ship inside
+# the package. Idempotent: does nothing when the locked version is installed.
 set -euo pipefail
 cd "$(dirname "$0")"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -46,8 +46,10 @@ int layer_named(const Graph& graph, const std::string& engine_name) {
   return best;
 }
 
-// The layers from the producers of `node`'s outputs back to its inputs: what it computes of the graph.
-std::vector<int> covered_layers(const Graph& graph, const OptimizedNode& node,
+// The layers `node` computes: `start`, and back from there towards its inputs every layer that no other
+// engine node is named after or writes the value of (what the engine fused away), once all that reads its
+// outputs has joined (so a branch read elsewhere stays out).
+std::vector<int> covered_layers(const Graph& graph, const OptimizedNode& node, const std::vector<int>& start,
                                 const std::map<std::string, std::string>& writer,
                                 const std::map<int, std::set<std::string>>& named_after) {
   // A layer another engine node is named after is that node's (conv1_nchwc's conv1), not this one's.
@@ -62,25 +64,34 @@ std::vector<int> covered_layers(const Graph& graph, const OptimizedNode& node,
   };
   const std::set<std::string> inputs(node.inputs.begin(), node.inputs.end());
   std::set<int> covered;
-  std::vector<int> pending;
-  for (const std::string& output : node.outputs)
-    if (const int value = graph.find_value(output); value >= 0)
-      if (const int producer = graph.values[static_cast<std::size_t>(value)].producer; producer >= 0)
-        pending.push_back(producer);
-  while (!pending.empty() && covered.size() < graph.nodes.size()) {
-    const int index = pending.back();
-    pending.pop_back();
-    if (belongs_elsewhere(index) || !covered.insert(index).second) continue;
-    for (const int input : graph.nodes[static_cast<std::size_t>(index)].inputs) {
-      const Value& value = graph.values[static_cast<std::size_t>(input)];
-      if (value.producer < 0 || inputs.count(value.name) != 0 || written_elsewhere(value.name)) continue;
-      pending.push_back(value.producer);
-    }
+  for (const int layer : start)
+    if (!belongs_elsewhere(layer) && graph.nodes[static_cast<std::size_t>(layer)].is_op())
+      covered.insert(layer);
+  const auto read_only_inside = [&](int producer) {
+    for (const int output : graph.nodes[static_cast<std::size_t>(producer)].outputs)
+      for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+        const Node& reader = graph.nodes[n];
+        if (reader.is_op() && covered.count(static_cast<int>(n)) == 0 &&
+            std::find(reader.inputs.begin(), reader.inputs.end(), output) != reader.inputs.end())
+          return false;
+      }
+    return true;
+  };
+  for (bool grew = !covered.empty(); grew && covered.size() < graph.nodes.size();) {
+    grew = false;
+    for (const int layer : std::vector<int>(covered.begin(), covered.end()))
+      for (const int input : graph.nodes[static_cast<std::size_t>(layer)].inputs) {
+        const Value& value = graph.values[static_cast<std::size_t>(input)];
+        const int producer = value.producer;
+        if (producer < 0 || inputs.count(value.name) != 0 || written_elsewhere(value.name) ||
+            covered.count(producer) != 0 || belongs_elsewhere(producer) ||
+            !graph.nodes[static_cast<std::size_t>(producer)].is_op() || !read_only_inside(producer))
+          continue;
+        covered.insert(producer);
+        grew = true;
+      }
   }
-  std::vector<int> layers;
-  for (const int index : covered)  // graph order
-    if (graph.nodes[static_cast<std::size_t>(index)].is_op()) layers.push_back(index);
-  return layers;
+  return {covered.begin(), covered.end()};  // graph order
 }
 
 }  // namespace
@@ -107,18 +118,24 @@ void map_to_layers(const Graph& graph, const std::vector<OptimizedNode>& optimiz
   for (EngineNode& node : nodes) {
     node.layers.clear();
     node.mapped_by = "none";
-    if (const auto found = by_name.find(node.name); found != by_name.end()) {
-      if (std::vector<int> layers = covered_layers(graph, *found->second, writer, named_after);
-          !layers.empty()) {
-        node.layers = layer_names(layers);
-        node.mapped_by = "value";
-      }
+    const auto found = by_name.find(node.name);
+    const OptimizedNode unknown{node.name, node.op, {}, {}};  // not in the optimised model: its name alone
+    const OptimizedNode& optimized_node = found != by_name.end() ? *found->second : unknown;
+    std::vector<int> writes;  // the layers whose values it writes
+    for (const std::string& output : optimized_node.outputs)
+      if (const int value = graph.find_value(output); value >= 0)
+        if (const int producer = graph.values[static_cast<std::size_t>(value)].producer; producer >= 0)
+          writes.push_back(producer);
+    if (std::vector<int> layers = covered_layers(graph, optimized_node, writes, writer, named_after);
+        !layers.empty()) {
+      node.layers = layer_names(layers);
+      node.mapped_by = "value";
+    } else if (const int layer = layer_named(graph, node.name); layer >= 0) {
+      // Without the optimised graph nothing says which layers other nodes took: the named layer alone.
+      if (!optimized.empty()) layers = covered_layers(graph, optimized_node, {layer}, writer, named_after);
+      node.layers = layer_names(layers.empty() ? std::vector<int>{layer} : layers);
+      node.mapped_by = "name";
     }
-    if (node.layers.empty())
-      if (const int layer = layer_named(graph, node.name); layer >= 0) {
-        node.layers = {graph.nodes[static_cast<std::size_t>(layer)].name};
-        node.mapped_by = "name";
-      }
     if (!node.layers.empty()) mapped[node.name] = &node;
   }
   // Inserted nodes: the layer of the mapped node their output feeds, else of the one that feeds them.

@@ -20,13 +20,14 @@ struct OptimizedNode {
 std::vector<OptimizedNode> read_model_nodes(const std::string& path);
 
 // Sets each engine node's `layers` and `mapped_by`, in this order of evidence:
-//  value:     an output of the node is a value of the graph: the layer that writes it, and the layers
-//             between the node's inputs and it (what the engine fused into one node);
+//  value:     an output of the node is a value of the graph: the layer that writes it;
 //  name:      the node is named after a layer: "fc1", "fc1/add_bias" (the exporter's helper nodes),
 //             "conv1_nchwc" (the engine's layout rewrite of conv1);
 //  neighbour: a node the engine inserted or renamed (a layout reorder, a fused epilogue): the layer of
 //             the node that feeds it, else of the node it feeds;
 //  none:      nothing ties it to a layer.
+// From a value or a name the node also covers the layers before it that no other engine node is named
+// after or writes (what the engine fused into it: Conv + BatchNormalization + Clip), up to its inputs.
 // `optimized` may be empty (no optimised model): names alone then decide.
 void map_to_layers(const Graph& graph, const std::vector<OptimizedNode>& optimized,
                    std::vector<EngineNode>& nodes);

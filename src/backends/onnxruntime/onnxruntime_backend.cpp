@@ -15,6 +15,7 @@
 #include "layer_map.h"
 #include "ntp/run_control.h"
 #include "onnx/export.h"
+#include "quantize.h"
 
 namespace ntp {
 
@@ -201,7 +202,8 @@ class OnnxRuntimeBackend final : public Backend {
  public:
   std::string name() const override { return "onnxruntime"; }
   std::string version() const override { return installed_version(); }
-  std::vector<DType> precisions() const override { return {DType::f32}; }
+  // int8: dynamic quantisation of the MatMul layers (quantize.h).
+  std::vector<DType> precisions() const override { return {DType::f32, DType::s8}; }
   std::vector<std::string> ops() const override { return onnx_io::standard_ops(); }
   bool supports(const Graph&, int, const CompileOptions&) const override { return false; }
   std::unique_ptr<Kernel> compile_node(const Graph& graph, int node_index,
@@ -214,7 +216,23 @@ class OnnxRuntimeBackend final : public Backend {
 
   GraphRunResult run_graph(const GraphRunRequest& request) const override {
     const io::TemporaryFolder folder("ntp-onnxruntime");
-    const std::string model = model_for(request, folder.path());
+    std::string model = model_for(request, folder.path());
+    nlohmann::json quantization;
+    if (request.precision == DType::s8) {
+      const fs::path quantized = folder.path() / "model-int8.onnx";
+      const onnxruntime::DynamicQuantization report =
+          onnxruntime::quantize_dynamic(model, quantized.string());
+      model = quantized.string();
+      quantization = {
+          {"method", "dynamic"},
+          {"quantized", report.quantized},
+          {"kept_fp32", report.kept_fp32},
+          {"how",
+           "as ONNX Runtime's quantize_dynamic writes it: each MatMul with constant weights reads "
+           "them as int8 (symmetric, one scale per tensor) and quantises its input to uint8 on "
+           "every run (DynamicQuantizeLinear, MatMulInteger, the scales multiplied back), which "
+           "ONNX Runtime fuses into DynamicQuantizeMatMul; other layers stay fp32"}};
+    }
     const fs::path request_file = folder.path() / "request.json";
     io::write_file(request_file.string(), runner_request(request, folder.path(), model).dump(),
                    "the runner's request");
@@ -238,7 +256,9 @@ class OnnxRuntimeBackend final : public Backend {
       throw UserError(kCommandLine, "ONNX Runtime's runner ended without a result",
                       fmt::format("what it said: {}", io::file_tail(process.stderr_file)));
     try {
-      return read_result(nlohmann::json::parse(*text), request, folder.path());
+      GraphRunResult result = read_result(nlohmann::json::parse(*text), request, folder.path());
+      if (!quantization.is_null()) result.settings["quantization"] = quantization;
+      return result;
     } catch (const nlohmann::json::exception& error) {
       throw UserError(kCommandLine,
                       fmt::format("ONNX Runtime's runner wrote a malformed result: {}", error.what()));

@@ -40,7 +40,7 @@ process.on('SIGINT', () => { stopRequested = true; });
 function sessionOptions(threads, extra) {
   const options = {
     executionProviders: ['cpu'],
-    graphOptimizationLevel: request.optimization,
+    graphOptimizationLevel: request.optimization === 'disable' ? 'disabled' : request.optimization,
     executionMode: request.execution,
     logSeverityLevel: 3,  // errors only: ORT's warnings (an optimised model's portability) are not NTP's
     ...extra,

@@ -89,13 +89,23 @@ def inspect(path, set=None, batch=None, precision="fp32", shape=None, inputs=Non
 _RUN_DEFAULTS = dict(backend=None, precision="fp32", batch=None, threads=0, warmup=2, iterations=10,
                      mode="latency", streams=1, seed=1, layer_timing=True, counters="", time=0.0,
                      chunk_ms=320.0, counter_group=4, bounds=True, min_time=0.0, max_time=0.0,
-                     precision_target=0.0, label="", place=None, placement=None)
+                     precision_target=0.0, label="", place=None, placement=None, ort_opt="all",
+                     ort_execution="sequential", engine_timeout=600.0)
+
+
+def _engine(ort_opt, ort_execution, engine_timeout):
+    """The onnxruntime back end's settings, as --ort-opt, --ort-execution and --engine-timeout."""
+    engine = _ntp.EngineOptions()
+    engine.optimization = ort_opt
+    engine.execution = ort_execution
+    engine.timeout_seconds = float(engine_timeout)
+    return engine
 
 
 def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, iterations=10, mode="latency",
         streams=1, seed=1, set=None, shape=None, inputs=None, layer_timing=True, counters="", time=0.0,
         chunk_ms=320.0, counter_group=4, bounds=True, min_time=0.0, max_time=0.0, precision_target=0.0,
-        label="", place=None, placement=None):
+        label="", place=None, placement=None, ort_opt="all", ort_execution="sequential", engine_timeout=600.0):
     """Profiles a model (a topology .xml or an .onnx file) on one back end and returns its Record.
 
     backend: a name of ntp.backends(), None for the default. set: {parameter: value} overrides; shape:
@@ -105,7 +115,9 @@ def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, i
     `iterations` until the median's 95% confidence interval is that tight, or max_time (60 s when 0) has
     passed; min_time: measure at least this long. label: a name for the run, kept in its record's context
     and used by compare. place: {layer or segment: "backend" or "backend:precision"}, as --place;
-    placement: a placement file (what tune(write_placement=...) writes), applied before place. bounds: classify each layer as compute or memory bound
+    placement: a placement file (what tune(write_placement=...) writes), applied before place. ort_opt,
+    ort_execution, engine_timeout: the onnxruntime back end's graph optimisation level, execution mode and
+    time limit (docs/onnxruntime.md). bounds: classify each layer as compute or memory bound
     under this machine's ceilings (measured once per host and cached). The record's `outputs` are the
     graph's outputs after the last inference.
     """
@@ -113,7 +125,8 @@ def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, i
                      iterations=iterations, mode=mode, streams=streams, seed=seed, set=set, shape=shape,
                      inputs=inputs, layer_timing=layer_timing, counters=counters, time=time,
                      chunk_ms=chunk_ms, counter_group=counter_group, bounds=bounds, min_time=min_time,
-                     max_time=max_time, precision_target=precision_target, label=label, place=place)
+                     max_time=max_time, precision_target=precision_target, label=label, place=place,
+                     ort_opt=ort_opt, ort_execution=ort_execution, engine_timeout=engine_timeout)
     options = _ntp.ProfileOptions()
     options.backend = backend or ""
     options.threads = int(threads)
@@ -134,6 +147,7 @@ def run(path, backend=None, precision="fp32", batch=None, threads=0, warmup=2, i
     options.counters = counters or ""
     options.counter_group = int(counter_group)
     options.classify_bounds = bool(bounds)
+    options.engine = _engine(ort_opt, ort_execution, engine_timeout)
     options.command_line = _call_text("run", path, arguments, _RUN_DEFAULTS)
     return _ntp.run(_spec(path, set, shape, batch, precision), _inputs(inputs), options)
 
@@ -144,10 +158,12 @@ def _places(place):
 
 
 def check(path, backend=None, precision="fp32", batch=None, threads=0, seed=1, tolerance=0.0, set=None,
-          shape=None, inputs=None, place=None, placement=None):
+          shape=None, inputs=None, place=None, placement=None, ort_opt="all", ort_execution="sequential",
+          engine_timeout=600.0):
     """Runs the reference back end and `backend` on the same seeded weights and inputs and compares every
     layer's output; a CheckRecord (`.passed`, `.layers`, `.rows()`). tolerance 0: the precision's default.
-    place: {layer or segment: "backend[:precision]"}, as run's."""
+    place: {layer or segment: "backend[:precision]"}, as run's; ort_opt, ort_execution, engine_timeout as
+    run's."""
     options = _ntp.CheckOptions()
     options.backend = backend or ""
     options.threads = int(threads)
@@ -155,6 +171,7 @@ def check(path, backend=None, precision="fp32", batch=None, threads=0, seed=1, t
     options.tolerance = float(tolerance)
     options.places = _places(place)
     options.placement_file = os.fspath(placement) if placement else ""
+    options.engine = _engine(ort_opt, ort_execution, engine_timeout)
     return _ntp.check(_spec(path, set, shape, batch, precision), _inputs(inputs), options)
 
 
