@@ -72,11 +72,13 @@ void require_standard_ops(const Graph& graph) {
   const std::vector<std::string> standard = onnx_io::standard_ops();
   for (const Node& node : graph.nodes)
     if (node.is_op() && std::find(standard.begin(), standard.end(), node.op) == standard.end())
-      throw UserError(node.where,
-                      fmt::format("layer '{}' ({}) has no ONNX operator, so ONNX Runtime cannot run it",
-                                  node.name, node.op),
-                      "profile the network without the pipeline's inlays on onnxruntime, or run this "
-                      "topology on another back end");
+      throw UserError(
+          node.where,
+          fmt::format("layer '{}' ({}) has no ONNX operator that NTP's exporter writes, so ONNX Runtime "
+                      "cannot run it",
+                      node.name, node.op),
+          "pipeline stages (inlays) and ops the exporter lacks (`ntp backends` lists onnxruntime's) "
+          "run on the node-by-node back ends; profile the network alone on onnxruntime");
 }
 
 std::string model_for(const GraphRunRequest& request, const fs::path& folder) {
