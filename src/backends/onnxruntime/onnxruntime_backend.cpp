@@ -134,7 +134,8 @@ void check_outcome(const io::ProcessOutcome& outcome, const fs::path& node, cons
                     fmt::format("ONNX Runtime's runner did not finish in {:g} s and was stopped",
                                 request.timeout_seconds),
                     "give it longer with --engine-timeout SECONDS, or measure fewer iterations");
-  if (outcome.interrupted && outcome.status != 0) throw Interrupted("measuring on onnxruntime");
+  if (outcome.status == 4 || (outcome.interrupted && outcome.status != 0))
+    throw Interrupted("measuring on onnxruntime");
   if (outcome.status == 0) return;
   if (outcome.status == 3)
     throw UserError(kCommandLine, fmt::format("the onnxruntime back end has no ONNX Runtime: {}", said),
@@ -246,7 +247,7 @@ class OnnxRuntimeBackend final : public Backend {
     process.stderr_file = folder.path() / "stderr.txt";
     process.timeout_seconds = request.timeout_seconds;
     process.stop = request.stop;
-    process.stop_grace_seconds = 5;
+    process.stop_grace_seconds = 10;  // a run in progress finishes first (seconds, for a big model)
     process.search_path = true;
     const io::ProcessOutcome outcome =
         io::run_process({node.string(), (runner_folder() / "runner.mjs").string(), request_file.string(),

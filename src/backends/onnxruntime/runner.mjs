@@ -4,12 +4,18 @@
 // session settings and the schedule; the result is one JSON document, written only when the run finished.
 //
 // Exit status: 0 done; 2 the request or the model was refused (the message on stderr says why); 3
-// onnxruntime-node is not installed; anything else is a crash, which NTP reports with the stderr tail.
+// onnxruntime-node is not installed; 4 stopped (SIGINT) before a measured run; anything else is a crash,
+// which NTP reports with the stderr tail.
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 import { readNpy, writeNpy } from './npy.mjs';
+
+// Ctrl-C in NTP reaches the runner as SIGINT: the measured loop ends and what it measured is reported.
+// First of all, so that one arriving while ONNX Runtime loads does not kill the runner unreported.
+let stopRequested = false;
+process.on('SIGINT', () => { stopRequested = true; });
 
 class Refusal extends Error {}
 
@@ -32,10 +38,6 @@ try {
   process.stderr.write(`onnxruntime-node cannot be loaded: ${error.message.split('\n')[0]}\n`);
   process.exit(3);
 }
-
-// Ctrl-C in NTP reaches the runner as SIGINT: the measured loop ends and what it measured is reported.
-let stopRequested = false;
-process.on('SIGINT', () => { stopRequested = true; });
 
 function sessionOptions(threads, extra) {
   const options = {
@@ -176,13 +178,21 @@ async function main() {
   const sessionStart = nowMs();
   for (let s = 0; s < streams; ++s) sessions.push(await createSession(streams > 1 ? perStream : request.threads));
   const sessionMs = (nowMs() - sessionStart) / streams;
+  // Stopped before anything is measured: nothing to report (NTP says so).
+  const stopBeforeMeasuring = () => {
+    if (stopRequested) process.exit(4);
+  };
+  stopBeforeMeasuring();
   const feeds = makeFeeds(sessions[0]);
   const coldStart = nowMs();
   const firstOutputs = await sessions[0].run(feeds);
   const coldMs = nowMs() - coldStart;
   const outputs = request.outputs_folder ? saveOutputs(firstOutputs) : {};
   for (const session of sessions)
-    for (let i = 0; i < request.warmup; ++i) await session.run(feeds);
+    for (let i = 0; i < request.warmup; ++i) {
+      stopBeforeMeasuring();
+      await session.run(feeds);
+    }
 
   const perStreamSamples = sessions.map(() => []);
   const wallStart = nowMs();

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "../../session/model_specs.h"
 #include "ntp/registry.h"
@@ -244,6 +245,11 @@ TEST(OnnxRuntimeEngine, AMissingNodeOrPackageOrACrashIsAClearError) {
   {
     const ScopedEnvironment folder("NTP_ONNXRUNTIME_DIR", fake_runner("process.exit(0);\n"));
     EXPECT_NE(error_of(model, engine_options()).find("ended without a result"), std::string::npos);
+  }
+  {
+    // Stopped (Ctrl-C reaches it as SIGINT) before a measured run: an interruption, not an error.
+    const ScopedEnvironment folder("NTP_ONNXRUNTIME_DIR", fake_runner("process.exit(4);\n"));
+    EXPECT_THROW(ntp::run(model, engine_options()), ntp::Interrupted);
   }
   std::error_code ignored;
   fs::remove_all(fake_runner(""), ignored);
