@@ -48,7 +48,8 @@ int layer_named(const Graph& graph, const std::string& engine_name) {
 
 // The layers `node` computes: `start`, and back from there towards its inputs every layer that no other
 // engine node is named after or writes the value of (what the engine fused away), once all that reads its
-// outputs has joined (so a branch read elsewhere stays out).
+// outputs has joined (so a branch read elsewhere stays out), where that walk ends at the node's own inputs
+// or the graph's.
 std::vector<int> covered_layers(const Graph& graph, const OptimizedNode& node, const std::vector<int>& start,
                                 const std::map<std::string, std::string>& writer,
                                 const std::map<int, std::set<std::string>>& named_after) {
@@ -77,21 +78,53 @@ std::vector<int> covered_layers(const Graph& graph, const OptimizedNode& node, c
       }
     return true;
   };
+  const std::set<int> started = covered;
+  bool foreign = false;  // the walk met another node's layer, not this node's inputs
   for (bool grew = !covered.empty(); grew && covered.size() < graph.nodes.size();) {
     grew = false;
     for (const int layer : std::vector<int>(covered.begin(), covered.end()))
       for (const int input : graph.nodes[static_cast<std::size_t>(layer)].inputs) {
         const Value& value = graph.values[static_cast<std::size_t>(input)];
         const int producer = value.producer;
-        if (producer < 0 || inputs.count(value.name) != 0 || written_elsewhere(value.name) ||
-            covered.count(producer) != 0 || belongs_elsewhere(producer) ||
-            !graph.nodes[static_cast<std::size_t>(producer)].is_op() || !read_only_inside(producer))
+        if (producer < 0 || inputs.count(value.name) != 0 || covered.count(producer) != 0 ||
+            !graph.nodes[static_cast<std::size_t>(producer)].is_op())
           continue;
+        if (written_elsewhere(value.name) || belongs_elsewhere(producer) || !read_only_inside(producer)) {
+          foreign = true;
+          continue;
+        }
         covered.insert(producer);
         grew = true;
       }
   }
+  // Layers between another node's and this one's are ambiguous (either may have fused them): this node
+  // keeps its own, and join_orphans gives them to the node before, as engines fuse forward (Conv + Relu).
+  if (foreign) covered = started;
   return {covered.begin(), covered.end()};  // graph order
+}
+
+// Layers no engine node computes, after a node that does (the residual Add and Relu a blocked convolution
+// summed into its output, a Flatten the engine removed): each joins the node that computes the latest of its
+// inputs' producers, in graph order so that a chain of them follows along. Layers that read only graph
+// inputs stay alone.
+void join_orphans(const Graph& graph, std::vector<EngineNode>& nodes) {
+  std::map<std::string, std::size_t> node_of_layer;  // layer -> the engine node covering it
+  for (std::size_t n = 0; n < nodes.size(); ++n)
+    for (const std::string& layer : nodes[n].layers)
+      node_of_layer.emplace(layer, n);
+  for (std::size_t l = 0; l < graph.nodes.size(); ++l) {
+    const Node& layer = graph.nodes[l];
+    if (!layer.is_op() || node_of_layer.count(layer.name) != 0) continue;
+    int latest = -1;
+    for (const int input : layer.inputs)
+      if (const int producer = graph.values[static_cast<std::size_t>(input)].producer;
+          producer > latest && node_of_layer.count(graph.nodes[static_cast<std::size_t>(producer)].name) != 0)
+        latest = producer;
+    if (latest < 0) continue;
+    const std::size_t owner = node_of_layer.at(graph.nodes[static_cast<std::size_t>(latest)].name);
+    nodes[owner].layers.push_back(layer.name);  // after its inputs' layers: graph order holds
+    node_of_layer.emplace(layer.name, owner);
+  }
 }
 
 }  // namespace
@@ -160,6 +193,7 @@ void map_to_layers(const Graph& graph, const std::vector<OptimizedNode>& optimiz
       node.mapped_by = "neighbour";
     }
   }
+  if (!optimized.empty()) join_orphans(graph, nodes);
 }
 
 }  // namespace ntp::onnxruntime

@@ -28,7 +28,9 @@ std::vector<OptimizedNode> read_model_nodes(const std::string& path);
 //  none:      nothing ties it to a layer.
 // From a value or a name the node also covers the layers before it that no other engine node is named
 // after or writes (what the engine fused into it: Conv + BatchNormalization + Clip), up to its inputs.
-// `optimized` may be empty (no optimised model): names alone then decide.
+// A layer no node computes then joins the node that computes the latest of its inputs (the engine fused it
+// forward: a residual Add and Relu summed into a blocked convolution; or removed it: a Flatten).
+// `optimized` may be empty (no optimised model): names alone then decide, nothing is joined.
 void map_to_layers(const Graph& graph, const std::vector<OptimizedNode>& optimized,
                    std::vector<EngineNode>& nodes);
 

@@ -18,6 +18,25 @@ const ntp::Graph& front_graph() {
   return model.graph();
 }
 
+// `optimized` and, for every layer after `last`, a node of the engine that computes just that layer: the
+// rest of the graph as the engine runs it unchanged.
+std::vector<OptimizedNode> with_rest_after(std::vector<OptimizedNode> optimized, const std::string& last) {
+  const ntp::Graph& graph = front_graph();
+  bool after = false;
+  for (const ntp::Node& node : graph.nodes) {
+    if (after && node.is_op()) {
+      OptimizedNode rest{node.name, node.op, {}, {}};
+      for (const int input : node.inputs)
+        rest.inputs.push_back(graph.values[static_cast<std::size_t>(input)].name);
+      for (const int output : node.outputs)
+        rest.outputs.push_back(graph.values[static_cast<std::size_t>(output)].name);
+      optimized.push_back(rest);
+    }
+    after = after || node.name == last;
+  }
+  return optimized;
+}
+
 std::vector<EngineNode> engine_nodes(const std::vector<OptimizedNode>& optimized) {
   std::vector<EngineNode> nodes;
   for (const OptimizedNode& node : optimized)
@@ -27,10 +46,10 @@ std::vector<EngineNode> engine_nodes(const std::vector<OptimizedNode>& optimized
 
 TEST(OnnxRuntimeLayerMap, AFusedNodeCoversTheLayersBetweenItsInputsAndItsOutput) {
   // Conv + BatchNormalization + Clip fused into one FusedConv that writes act1's value.
-  const std::vector<OptimizedNode> optimized = {
-      {"conv1", "FusedConv", {"spectrogram", "conv1/W", "conv1/B"}, {"act1"}},
-      {"conv2", "FusedConv", {"act1", "conv2/W", "conv2/B"}, {"act2"}},
-  };
+  const std::vector<OptimizedNode> optimized =
+      with_rest_after({{"conv1", "FusedConv", {"spectrogram", "conv1/W", "conv1/B"}, {"act1"}},
+                       {"conv2", "FusedConv", {"act1", "conv2/W", "conv2/B"}, {"act2"}}},
+                      "act2");
   std::vector<EngineNode> nodes = engine_nodes(optimized);
   ntp::onnxruntime::map_to_layers(front_graph(), optimized, nodes);
   EXPECT_EQ(nodes[0].layers, (std::vector<std::string>{"conv1", "bn1", "act1"}));
@@ -40,13 +59,13 @@ TEST(OnnxRuntimeLayerMap, AFusedNodeCoversTheLayersBetweenItsInputsAndItsOutput)
 
 TEST(OnnxRuntimeLayerMap, LayoutRewritesMapByNameAndInsertedReordersByNeighbour) {
   // The NCHWc rewrite: new value names throughout, nodes renamed "<layer>_nchwc", reorders inserted.
-  const std::vector<OptimizedNode> optimized = {
-      {"ReorderInput", "ReorderInput", {"spectrogram"}, {"reorder_token_0"}},
-      {"conv1_nchwc", "Conv", {"reorder_token_0", "w"}, {"reorder_token_1"}},
-      {"bn1_nchwc", "BatchNormalization", {"reorder_token_1"}, {"reorder_token_2"}},
-      {"ReorderOutput", "ReorderOutput", {"reorder_token_2"}, {"bn1"}},
-      {"act1", "Clip", {"bn1"}, {"act1"}},
-  };
+  const std::vector<OptimizedNode> optimized =
+      with_rest_after({{"ReorderInput", "ReorderInput", {"spectrogram"}, {"reorder_token_0"}},
+                       {"conv1_nchwc", "Conv", {"reorder_token_0", "w"}, {"reorder_token_1"}},
+                       {"bn1_nchwc", "BatchNormalization", {"reorder_token_1"}, {"reorder_token_2"}},
+                       {"ReorderOutput", "ReorderOutput", {"reorder_token_2"}, {"bn1"}},
+                       {"act1", "Clip", {"bn1"}, {"act1"}}},
+                      "act1");
   std::vector<EngineNode> nodes = engine_nodes(optimized);
   ntp::onnxruntime::map_to_layers(front_graph(), optimized, nodes);
   // Nothing feeds ReorderInput but the graph input: the node it feeds decides.
@@ -60,6 +79,26 @@ TEST(OnnxRuntimeLayerMap, LayoutRewritesMapByNameAndInsertedReordersByNeighbour)
   EXPECT_EQ(nodes[3].mapped_by, "neighbour");
   EXPECT_EQ(nodes[4].layers, std::vector<std::string>{"act1"});
   EXPECT_EQ(nodes[4].mapped_by, "value");
+}
+
+TEST(OnnxRuntimeLayerMap, LayersNoNodeComputesJoinTheNodeBeforeThem) {
+  // A blocked convolution named after conv2 that also applied bn2 and act2 (as one summing a residual Add
+  // and a Relu into its output does), its output read by the next node as it is: bn2 and act2 have no
+  // node, and join it.
+  std::vector<OptimizedNode> optimized =
+      with_rest_after({{"conv1", "FusedConv", {"spectrogram", "w1"}, {"act1"}},
+                       {"ReorderInput", "ReorderInput", {"act1"}, {"reorder_token_0"}},
+                       {"conv2_nchwc", "Conv", {"reorder_token_0", "w2"}, {"reorder_token_1"}}},
+                      "act2");
+  ASSERT_EQ(optimized[3].name, "to_time_major");
+  optimized[3].inputs = {"reorder_token_1"};
+  std::vector<EngineNode> nodes = engine_nodes(optimized);
+  ntp::onnxruntime::map_to_layers(front_graph(), optimized, nodes);
+  EXPECT_EQ(nodes[0].layers, (std::vector<std::string>{"conv1", "bn1", "act1"}));
+  EXPECT_EQ(nodes[1].layers, std::vector<std::string>{"conv1"});  // the reorder after it, by neighbour
+  EXPECT_EQ(nodes[2].layers, (std::vector<std::string>{"conv2", "bn2", "act2"}));
+  EXPECT_EQ(nodes[2].mapped_by, "name");
+  EXPECT_EQ(nodes[3].layers, std::vector<std::string>{"to_time_major"});
 }
 
 TEST(OnnxRuntimeLayerMap, TheExportersHelperNodesMapToTheirLayerByName) {
