@@ -130,7 +130,27 @@ void join_orphans(const Graph& graph, std::vector<EngineNode>& nodes) {
 }  // namespace
 
 void map_to_layers(const Graph& graph, const std::vector<OptimizedNode>& optimized,
-                   std::vector<EngineNode>& nodes) {
+                   std::vector<EngineNode>& nodes, const std::vector<OptimizedNode>& original) {
+  // A node of the model ONNX Runtime was given -> the layer that writes its first output NTP knows (an
+  // imported model's layers are named after their output values, not after the ONNX nodes).
+  std::map<std::string, int> layer_of_original;
+  for (const OptimizedNode& node : original)
+    for (const std::string& output : node.outputs)
+      if (const int value = graph.find_value(output); value >= 0)
+        if (const int producer = graph.values[static_cast<std::size_t>(value)].producer; producer >= 0) {
+          layer_of_original.emplace(node.name, producer);
+          break;
+        }
+  // The layer an engine node is named after: a node of the given model, itself or with the engine's suffix
+  // ("/blocks.0/mlp/MatMul/MatMulAddFusion"), else a layer's own name (layer_named).
+  const auto named = [&](const std::string& engine_name) {
+    for (std::string name = engine_name; !name.empty(); name = name.substr(0, name.rfind('/'))) {
+      if (const auto found = layer_of_original.find(name); found != layer_of_original.end())
+        return found->second;
+      if (name.rfind('/') == std::string::npos || name.rfind('/') == 0) break;
+    }
+    return layer_named(graph, engine_name);
+  };
   std::map<std::string, const OptimizedNode*> by_name;
   std::map<std::string, std::string> writer;  // value -> the optimised node that writes it
   for (const OptimizedNode& node : optimized) {
@@ -146,7 +166,7 @@ void map_to_layers(const Graph& graph, const std::vector<OptimizedNode>& optimiz
   };
   std::map<int, std::set<std::string>> named_after;  // layer -> the engine nodes named after it
   for (const EngineNode& node : nodes)
-    if (const int layer = layer_named(graph, node.name); layer >= 0) named_after[layer].insert(node.name);
+    if (const int layer = named(node.name); layer >= 0) named_after[layer].insert(node.name);
   std::map<std::string, const EngineNode*> mapped;
   for (EngineNode& node : nodes) {
     node.layers.clear();
@@ -163,7 +183,7 @@ void map_to_layers(const Graph& graph, const std::vector<OptimizedNode>& optimiz
         !layers.empty()) {
       node.layers = layer_names(layers);
       node.mapped_by = "value";
-    } else if (const int layer = layer_named(graph, node.name); layer >= 0) {
+    } else if (const int layer = named(node.name); layer >= 0) {
       // Without the optimised graph nothing says which layers other nodes took: the named layer alone.
       if (!optimized.empty()) layers = covered_layers(graph, optimized_node, {layer}, writer, named_after);
       node.layers = layer_names(layers.empty() ? std::vector<int>{layer} : layers);

@@ -155,8 +155,8 @@ std::vector<double> doubles(const nlohmann::json& array) {
   return array.is_array() ? array.get<std::vector<double>>() : std::vector<double>{};
 }
 
-GraphRunResult read_result(const nlohmann::json& json, const GraphRunRequest& request,
-                           const fs::path& folder) {
+GraphRunResult read_result(const nlohmann::json& json, const GraphRunRequest& request, const fs::path& folder,
+                           const std::string& model) {
   GraphRunResult result;
   result.engine_version = json.value("version", "");
   result.settings = json.value("settings", nlohmann::json::object());
@@ -190,10 +190,13 @@ GraphRunResult read_result(const nlohmann::json& json, const GraphRunRequest& re
                                 event.value("end_us", 0.0)});
     const fs::path optimized = folder / "optimized.onnx";
     std::error_code error;
+    // A user's model: its node names, which its imported layers are not named after.
     map_to_layers(*request.graph,
                   fs::exists(optimized, error) ? onnxruntime::read_model_nodes(optimized.string())
                                                : std::vector<onnxruntime::OptimizedNode>{},
-                  result.nodes);
+                  result.nodes,
+                  request.onnx_file.empty() ? std::vector<onnxruntime::OptimizedNode>{}
+                                            : onnxruntime::read_model_nodes(model));
   }
   const nlohmann::json outputs = json.value("outputs", nlohmann::json::object());
   for (const auto& [name, file] : outputs.items())
@@ -259,7 +262,7 @@ class OnnxRuntimeBackend final : public Backend {
       throw UserError(kCommandLine, "ONNX Runtime's runner ended without a result",
                       fmt::format("what it said: {}", io::file_tail(process.stderr_file)));
     try {
-      GraphRunResult result = read_result(nlohmann::json::parse(*text), request, folder.path());
+      GraphRunResult result = read_result(nlohmann::json::parse(*text), request, folder.path(), model);
       if (!quantization.is_null()) result.settings["quantization"] = quantization;
       return result;
     } catch (const nlohmann::json::exception& error) {

@@ -101,6 +101,18 @@ TEST(OnnxRuntimeLayerMap, LayersNoNodeComputesJoinTheNodeBeforeThem) {
   EXPECT_EQ(nodes[3].layers, std::vector<std::string>{"to_time_major"});
 }
 
+TEST(OnnxRuntimeLayerMap, AUsersModelsNodeNamesMapThroughTheValuesTheyWrite) {
+  // An imported model's layers are named after their output values; ONNX Runtime names its nodes after the
+  // model's nodes, with a suffix of its own where it rewrote one.
+  const std::vector<OptimizedNode> original = {{"/head/MatMul", "MatMul", {"lstm5"}, {"fc"}}};
+  std::vector<EngineNode> nodes = {{"/head/MatMul/MatMulAddFusion", "Gemm", "", {}, "", {}},
+                                   {"/head/Other", "Gemm", "", {}, "", {}}};
+  ntp::onnxruntime::map_to_layers(front_graph(), {}, nodes, original);
+  EXPECT_EQ(nodes[0].layers, std::vector<std::string>{"fc"});
+  EXPECT_EQ(nodes[0].mapped_by, "name");
+  EXPECT_EQ(nodes[1].mapped_by, "none");
+}
+
 TEST(OnnxRuntimeLayerMap, TheExportersHelperNodesMapToTheirLayerByName) {
   std::vector<EngineNode> nodes = {{"fc/add_bias", "Add", "", {}, "", {}},
                                    {"fc", "MatMul", "", {}, "", {}},
