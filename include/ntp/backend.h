@@ -105,7 +105,6 @@ struct GraphRunResult {
   nlohmann::json settings;     // what the engine ran with (optimisation, execution, threads, quantisation)
   double cold_ms = 0;
   std::vector<double> latency_ms;  // every measured run of every stream, stream 0's first
-  std::size_t stream0_runs = 0;
   double wall_seconds = 0;
   std::uint64_t inferences = 0;
   std::string stopped_by = "iterations";  // iterations | time | interrupted

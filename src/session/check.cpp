@@ -62,6 +62,34 @@ std::unique_ptr<PlacedExecutable> compile_placed(const Graph& graph, const Backe
   return placed;
 }
 
+std::optional<LayerCheck> check_layer(const Executable& reference, const Node& node,
+                                      const std::string& backend, bool fallback, double tolerance,
+                                      const std::function<std::optional<Tensor>(int value)>& actual) {
+  const Graph& graph = reference.graph();
+  OutputDifference worst;
+  std::int64_t labels_differing = 0;
+  bool compared = false;
+  for (const int output : node.outputs) {
+    const std::optional<Tensor> checked = actual(output);
+    if (!checked) continue;
+    compared = true;
+    const Tensor expected = reference.value_f32(output);
+    // Integer outputs (a decoder's labels) are discrete: a tie broken the other way is no numeric error,
+    // so they are counted, not held to the tolerance; the decoder's input is checked at its producer.
+    if (graph.values[static_cast<std::size_t>(output)].dtype == DType::s32) {
+      for (std::int64_t i = 0; i < expected.elements(); ++i)
+        labels_differing += expected.as<float>()[i] != checked->as<float>()[i] ? 1 : 0;
+      continue;
+    }
+    const OutputDifference difference = compare_outputs(expected, *checked);
+    if (difference.normalised() >= worst.normalised()) worst = difference;
+  }
+  if (!compared) return std::nullopt;
+  return LayerCheck{node.name,          node.op,          backend,
+                    fallback,           worst.max_abs,    worst.max_rel,
+                    worst.normalised(), labels_differing, worst.normalised() <= tolerance};
+}
+
 double outputs_error(const Executable& reference, const Executable& candidate) {
   const Graph& graph = reference.graph();
   double worst = 0;
@@ -104,24 +132,9 @@ CheckRecord check(const Model& model, const CheckOptions& options) {
   record.seed = options.seed;
   for (const Step& step : candidate.steps()) {
     if (step.kind != Step::Kind::node) continue;
-    const Node& node = graph.nodes[static_cast<std::size_t>(step.node)];
-    session::OutputDifference worst;
-    std::int64_t labels_differing = 0;
-    for (const int output : node.outputs) {
-      const Tensor expected = reference.value_f32(output);
-      const Tensor actual = candidate.value_f32(output);
-      // Integer outputs (a decoder's labels) are discrete: a tie broken the other way is no numeric error,
-      // so they are counted, not held to the tolerance; the decoder's input is checked at its producer.
-      if (graph.values[static_cast<std::size_t>(output)].dtype == DType::s32) {
-        for (std::int64_t i = 0; i < expected.elements(); ++i)
-          labels_differing += expected.as<float>()[i] != actual.as<float>()[i] ? 1 : 0;
-        continue;
-      }
-      const session::OutputDifference difference = session::compare_outputs(expected, actual);
-      if (difference.normalised() >= worst.normalised()) worst = difference;
-    }
-    record.layers.push_back({node.name, node.op, step.backend, step.fallback, worst.max_abs, worst.max_rel,
-                             worst.normalised(), labels_differing, worst.normalised() <= record.tolerance});
+    record.layers.push_back(*session::check_layer(reference, graph.nodes[static_cast<std::size_t>(step.node)],
+                                                  step.backend, step.fallback, record.tolerance,
+                                                  [&](int value) { return candidate.value_f32(value); }));
   }
   return record;
 }

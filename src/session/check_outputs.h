@@ -2,11 +2,14 @@
 // from the reference back end's.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "ntp/check_record.h"
 #include "ntp/executable.h"
 #include "ntp/weights.h"
 
@@ -31,6 +34,13 @@ struct OutputDifference {
   double normalised() const { return magnitude > 0 ? max_abs / magnitude : max_abs; }
 };
 OutputDifference compare_outputs(const Tensor& reference, const Tensor& other);
+
+// One layer's outputs against the reference's after both ran: the worst float difference, and integer outputs
+// (a decoder's labels) counted where they differ rather than held to `tolerance`. `actual(value)` is the
+// checked back end's output of that value as f32, or none where it returned none; none of them: nullopt.
+std::optional<LayerCheck> check_layer(const Executable& reference, const Node& node,
+                                      const std::string& backend, bool fallback, double tolerance,
+                                      const std::function<std::optional<Tensor>(int value)>& actual);
 
 // Largest normalised error a check allows by default at this precision.
 double check_tolerance(DType precision);

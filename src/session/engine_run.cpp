@@ -72,7 +72,7 @@ struct LayerAssignment {
   std::map<int, std::string> implementation;             // step -> what the engine ran for it
 };
 
-LayerAssignment assign(const Graph& graph, const std::vector<Step>& steps, const GraphRunResult& result,
+LayerAssignment assign(const std::vector<Step>& steps, const GraphRunResult& result,
                        std::vector<Step>& extra_steps) {
   LayerAssignment assignment;
   std::map<std::string, int> step_of_layer;
@@ -129,7 +129,6 @@ LayerAssignment assign(const Graph& graph, const std::vector<Step>& steps, const
       parts.push_back(count == 1 ? op : fmt::format("{} x{}", op, count));
     assignment.implementation[step] = fmt::format("{}", fmt::join(parts, " + "));
   }
-  (void)graph;
   return assignment;
 }
 
@@ -190,8 +189,7 @@ void check_engine_options(const EngineOptions& options) {
 }
 
 ProfiledRun run_on_engine(const Model& model, const ProfileOptions& options, const Backend& backend) {
-  require_engine_can(model, options, backend.name());
-  check_engine_options(options.engine);
+  require_engine_can(model, options, backend.name());  // run() has checked the options themselves
   const Graph& graph = model.graph();
   const int streams = options.mode == "throughput" ? options.streams : 1;
   const GraphAnalysis analysis = analyze(graph, model.precision());
@@ -231,7 +229,7 @@ ProfiledRun run_on_engine(const Model& model, const ProfileOptions& options, con
     measurements.steps.push_back(step);
   }
   std::vector<Step> extra_steps;
-  const LayerAssignment assignment = assign(graph, measurements.steps, result, extra_steps);
+  const LayerAssignment assignment = assign(measurements.steps, result, extra_steps);
   const std::size_t graph_steps = measurements.steps.size();
   measurements.steps.insert(measurements.steps.end(), extra_steps.begin(), extra_steps.end());
   // int8 runs quantise only some layers (quantize.h): the others say fp32.
@@ -268,21 +266,15 @@ ProfiledRun run_on_engine(const Model& model, const ProfileOptions& options, con
       }
     for (std::size_t s = 0; s < graph_steps; ++s)
       if (measurements.steps[s].kind != Step::Kind::node) measurements.step_seconds[s].clear();
-    // A segment's time: the sum of its layers' (the engine's nodes run back to back).
-    for (std::size_t s = 0; s < graph_steps; ++s) {
-      if (measurements.steps[s].kind != Step::Kind::segment_begin) continue;
-      for (std::size_t e = s + 1; e < graph_steps; ++e)
-        if (measurements.steps[e].kind == Step::Kind::segment_end &&
-            measurements.steps[e].name == measurements.steps[s].name) {
-          measurements.segment_steps.emplace_back(static_cast<int>(s), static_cast<int>(e));
-          std::vector<double> seconds(profiled, 0.0);
-          for (std::size_t l = s + 1; l < e; ++l)
-            if (measurements.steps[l].kind == Step::Kind::node)
-              for (std::size_t i = 0; i < profiled; ++i)
-                seconds[i] += measurements.step_seconds[l][i];
-          measurements.segment_seconds.push_back(std::move(seconds));
-          break;
-        }
+    // A segment's time: the sum of its layers' (the engine's nodes run back to back). The graph's steps are
+    // its nodes, in order, so node indices are step indices.
+    for (const Segment& segment : graph.segments()) {
+      measurements.segment_steps.emplace_back(segment.begin_node, segment.end_node);
+      std::vector<double> seconds(profiled, 0.0);
+      for (const int layer : segment.op_nodes)
+        for (std::size_t i = 0; i < profiled; ++i)
+          seconds[i] += measurements.step_seconds[static_cast<std::size_t>(layer)][i];
+      measurements.segment_seconds.push_back(std::move(seconds));
     }
     std::map<int, int> step_of_engine_node;
     for (const auto& [step, engine_nodes] : assignment.engine_nodes_of_step)
@@ -370,29 +362,20 @@ CheckRecord check_on_engine(const Model& model, const CheckOptions& options, con
   record.seed = options.seed;
   for (const Node& node : graph.nodes) {
     if (!node.is_op()) continue;
-    LayerCheck layer{node.name, node.op, backend.name(), false, 0, 0, 0, 0, true};
-    bool compared = false;
-    for (const int output : node.outputs) {
-      const auto found = result.outputs.find(graph.values[static_cast<std::size_t>(output)].name);
-      if (found == result.outputs.end()) continue;
-      const Tensor expected = reference.value_f32(output);
-      if (found->second.shape() != expected.shape())
+    const auto returned = [&](int value) -> std::optional<Tensor> {
+      const auto found = result.outputs.find(graph.values[static_cast<std::size_t>(value)].name);
+      if (found == result.outputs.end()) return std::nullopt;
+      if (const Shape& expected = graph.values[static_cast<std::size_t>(value)].shape;
+          found->second.shape() != expected)
         throw UserError(
             kCommandLine,
             fmt::format("ONNX Runtime's output '{}' has the shape {}, the reference's {}", found->first,
-                        shape_to_string(found->second.shape()), shape_to_string(expected.shape())),
+                        shape_to_string(found->second.shape()), shape_to_string(expected)),
             "the exported model disagrees with NTP's shapes: please report it");
-      const OutputDifference difference = compare_outputs(expected, found->second);
-      compared = true;
-      if (difference.normalised() >= layer.normalised_error) {
-        layer.max_abs_error = difference.max_abs;
-        layer.max_rel_error = difference.max_rel;
-        layer.normalised_error = difference.normalised();
-      }
-    }
-    if (!compared) continue;
-    layer.pass = layer.normalised_error <= record.tolerance;
-    record.layers.push_back(layer);
+      return found->second;
+    };
+    if (auto layer = check_layer(reference, node, backend.name(), false, record.tolerance, returned))
+      record.layers.push_back(std::move(*layer));
   }
   if (record.layers.empty())
     throw UserError(kCommandLine, "ONNX Runtime returned none of the graph's outputs", "please report it");

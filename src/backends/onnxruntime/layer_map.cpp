@@ -50,9 +50,18 @@ int layer_named(const Graph& graph, const std::string& engine_name) {
 // engine node is named after or writes the value of (what the engine fused away), once all that reads its
 // outputs has joined (so a branch read elsewhere stays out), where that walk ends at the node's own inputs
 // or the graph's.
+// What the walks below ask of the graph and the engine's nodes, indexed once.
+struct GraphIndex {
+  std::map<std::string, std::string> writer;         // value -> the optimised node that writes it
+  std::map<int, std::set<std::string>> named_after;  // layer -> the engine nodes named after it
+  std::vector<std::vector<int>> readers;             // value index -> the layers that read it
+};
+
 std::vector<int> covered_layers(const Graph& graph, const OptimizedNode& node, const std::vector<int>& start,
-                                const std::map<std::string, std::string>& writer,
-                                const std::map<int, std::set<std::string>>& named_after) {
+                                const GraphIndex& index) {
+  const auto& writer = index.writer;
+  const auto& named_after = index.named_after;
+  const auto& readers = index.readers;
   // A layer another engine node is named after is that node's (conv1_nchwc's conv1), not this one's.
   const auto belongs_elsewhere = [&](int layer) {
     const auto found = named_after.find(layer);
@@ -70,12 +79,8 @@ std::vector<int> covered_layers(const Graph& graph, const OptimizedNode& node, c
       covered.insert(layer);
   const auto read_only_inside = [&](int producer) {
     for (const int output : graph.nodes[static_cast<std::size_t>(producer)].outputs)
-      for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
-        const Node& reader = graph.nodes[n];
-        if (reader.is_op() && covered.count(static_cast<int>(n)) == 0 &&
-            std::find(reader.inputs.begin(), reader.inputs.end(), output) != reader.inputs.end())
-          return false;
-      }
+      for (const int reader : readers[static_cast<std::size_t>(output)])
+        if (covered.count(reader) == 0) return false;
     return true;
   };
   const std::set<int> started = covered;
@@ -152,21 +157,26 @@ void map_to_layers(const Graph& graph, const std::vector<OptimizedNode>& optimiz
     return layer_named(graph, engine_name);
   };
   std::map<std::string, const OptimizedNode*> by_name;
-  std::map<std::string, std::string> writer;  // value -> the optimised node that writes it
+  GraphIndex index;
+  const std::map<std::string, std::string>& writer = index.writer;
   for (const OptimizedNode& node : optimized) {
     by_name[node.name] = &node;
     for (const std::string& output : node.outputs)
-      writer[output] = node.name;
+      index.writer[output] = node.name;
   }
+  for (const EngineNode& node : nodes)
+    if (const int layer = named(node.name); layer >= 0) index.named_after[layer].insert(node.name);
+  index.readers.resize(graph.values.size());
+  for (std::size_t n = 0; n < graph.nodes.size(); ++n)
+    if (graph.nodes[n].is_op())
+      for (const int input : graph.nodes[n].inputs)
+        index.readers[static_cast<std::size_t>(input)].push_back(static_cast<int>(n));
   const auto layer_names = [&](const std::vector<int>& indices) {
     std::vector<std::string> names;
-    for (const int index : indices)
-      names.push_back(graph.nodes[static_cast<std::size_t>(index)].name);
+    for (const int layer : indices)
+      names.push_back(graph.nodes[static_cast<std::size_t>(layer)].name);
     return names;
   };
-  std::map<int, std::set<std::string>> named_after;  // layer -> the engine nodes named after it
-  for (const EngineNode& node : nodes)
-    if (const int layer = named(node.name); layer >= 0) named_after[layer].insert(node.name);
   std::map<std::string, const EngineNode*> mapped;
   for (EngineNode& node : nodes) {
     node.layers.clear();
@@ -179,13 +189,12 @@ void map_to_layers(const Graph& graph, const std::vector<OptimizedNode>& optimiz
       if (const int value = graph.find_value(output); value >= 0)
         if (const int producer = graph.values[static_cast<std::size_t>(value)].producer; producer >= 0)
           writes.push_back(producer);
-    if (std::vector<int> layers = covered_layers(graph, optimized_node, writes, writer, named_after);
-        !layers.empty()) {
+    if (std::vector<int> layers = covered_layers(graph, optimized_node, writes, index); !layers.empty()) {
       node.layers = layer_names(layers);
       node.mapped_by = "value";
     } else if (const int layer = named(node.name); layer >= 0) {
       // Without the optimised graph nothing says which layers other nodes took: the named layer alone.
-      if (!optimized.empty()) layers = covered_layers(graph, optimized_node, {layer}, writer, named_after);
+      if (!optimized.empty()) layers = covered_layers(graph, optimized_node, {layer}, index);
       node.layers = layer_names(layers.empty() ? std::vector<int>{layer} : layers);
       node.mapped_by = "name";
     }

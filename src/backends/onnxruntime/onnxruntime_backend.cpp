@@ -163,7 +163,6 @@ GraphRunResult read_result(const nlohmann::json& json, const GraphRunRequest& re
   result.session_seconds = json.value("session_ms", 0.0) * 1e-3;
   result.cold_ms = json.value("cold_ms", 0.0);
   result.latency_ms = doubles(json.value("latency_ms", nlohmann::json()));
-  result.stream0_runs = json.value("stream0_iterations", std::size_t{0});
   result.wall_seconds = json.value("wall_seconds", 0.0);
   result.inferences = json.value("inferences", std::uint64_t{0});
   result.stopped_by = json.value("stopped_by", "iterations");

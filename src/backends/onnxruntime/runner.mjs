@@ -206,7 +206,6 @@ async function main() {
     session_ms: sessionMs,
     cold_ms: coldMs,
     latency_ms: perStreamSamples.flat(),
-    stream0_iterations: perStreamSamples[0].length,
     wall_seconds: wallSeconds,
     inferences: perStreamSamples.reduce((sum, samples) => sum + samples.length, 0),
     stopped_by: reasons.includes('interrupted') ? 'interrupted' : reasons[0],
